@@ -1,0 +1,91 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/server"
+)
+
+type config struct {
+	addr            string
+	shutdownTimeout time.Duration
+	logFormat       string
+	logLevel        string
+	server          server.Config
+}
+
+var newServer = server.New
+
+// parseConfig reads flags, then fills every flag not given on the command
+// line from its environment variable: -foo-bar is CHATD_FOO_BAR.
+func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8082", "`host:port` to listen on; the WebSocket endpoint is /ws")
+	fs.IntVar(&c.server.MaxMessageBytes, "max-message-bytes", 64<<10, "largest message a client may send; larger ones close the connection with 1009")
+	fs.IntVar(&c.server.MaxConns, "max-conns", server.DefaultMaxConns(), "concurrent WebSocket connections; more are refused with 503 (default derived from the open-file limit)")
+	fs.IntVar(&c.server.QueueBytes, "queue-bytes", 1<<20, "bytes that may wait for one slow client before it is disconnected with 1013")
+	fs.DurationVar(&c.server.PingInterval, "ping-interval", 25*time.Second, "how often each client is pinged")
+	fs.DurationVar(&c.server.IdleTimeout, "idle-timeout", 60*time.Second, "close a client that sent nothing, not even a pong, for this long")
+	fs.DurationVar(&c.server.WriteTimeout, "write-timeout", 10*time.Second, "close a client whose socket accepts no data for this long")
+	fs.DurationVar(&c.server.HandshakeTimeout, "handshake-timeout", 10*time.Second, "limit for reading request headers and completing the WebSocket handshake")
+	fs.IntVar(&c.server.Writers, "writers", 0, "writer goroutines (0: one per CPU)")
+	fs.Float64Var(&c.server.WriteRate, "write-rate", 40000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: chatd [flags]\n\n"+
+			"chatd serves real-time chat over WebSocket at ws://ADDR/ws.\n"+
+			"Every flag may also be set by an environment variable named CHATD_ and the\n"+
+			"flag in upper case with '-' as '_' (-max-conns is CHATD_MAX_CONNS);\n"+
+			"a flag on the command line wins over the environment.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see chatd -h)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || envErr != nil {
+			return
+		}
+		name := envName(f.Name)
+		if v, ok := lookupEnv(name); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("environment %s=%q: %w", name, v, err)
+			}
+		}
+	})
+	return c, envErr
+}
+
+func envName(flagName string) string {
+	return "CHATD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}

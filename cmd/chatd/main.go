@@ -1,0 +1,56 @@
+// Command chatd is a real-time chat server: WebSocket clients connected to
+// /ws receive every text message the other clients in their room send.
+//
+// Run it with no arguments to serve ws://127.0.0.1:8082/ws; chatd -h lists
+// the flags, each of which may also be set through an environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatd:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the configuration, listens, and serves until ctx ends.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
+	cfg, err := parseConfig(args, lookupEnv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg.logFormat, cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.server.Logger = logger
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := newServer(cfg.server)
+	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", "ws://"+ln.Addr().String()+"/ws")
+	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("chatd stopped")
+	return nil
+}

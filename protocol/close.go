@@ -1,0 +1,30 @@
+package protocol
+
+import "github.com/gobwas/ws"
+
+// Close codes chatd sends, with the advice each one carries for the client.
+const (
+	// CloseNormal: the client asked to close, or finished cleanly.
+	CloseNormal = ws.StatusNormalClosure // 1000
+	// CloseGoingAway: the server is shutting down; reconnect later.
+	CloseGoingAway = ws.StatusGoingAway // 1001
+	// CloseProtocolError: the client broke RFC 6455 framing; do not retry as is.
+	CloseProtocolError = ws.StatusProtocolError // 1002
+	// CloseUnsupportedData: the client sent a binary message.
+	CloseUnsupportedData = ws.StatusUnsupportedData // 1003
+	// CloseInvalidPayload: a text message was not valid UTF-8.
+	CloseInvalidPayload = ws.StatusInvalidFramePayloadData // 1007
+	// ClosePolicyViolation: the client broke a server policy.
+	ClosePolicyViolation = ws.StatusPolicyViolation // 1008
+	// CloseMessageTooBig: a message exceeded the server's size limit.
+	CloseMessageTooBig = ws.StatusMessageTooBig // 1009
+	// CloseTryAgainLater: the client did not read fast enough and its
+	// outbound queue overflowed (a slow consumer); reconnect.
+	CloseTryAgainLater = ws.StatusCode(1013)
+)
+
+// CloseFrame encodes a close frame with code and a human-readable reason.
+// Reasons longer than a control frame allows are cut.
+func CloseFrame(code ws.StatusCode, reason string) []byte {
+	return ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
+}

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# bench-core.sh: the core benchmark of chatd against the gorilla/websocket
+# chat example, both on loopback, measured with cmd/chatbench.
+#
+# For each of ROUNDS rounds and each server of SERVERS in turn, it starts the
+# server, runs these cases against it with -pid (so that its CPU and memory
+# are read from /proc) and stops it:
+#   idle           IDLE_CONNS connections held for IDLE_DURATION
+#                  (first, on the fresh server, so that the memory it weighs
+#                  per connection is not hidden by heap freed by earlier cases)
+#   fanout-r20     FANOUT_CONNS conns, FANOUT_SENDERS senders, RATE_LOW msg/s
+#   fanout-r200    the same at RATE_HIGH msg/s
+#   fanout-window  the same as fast as a window of WINDOW messages allows
+# Each result is one JSON line in OUT; at the end a markdown table of the
+# medians per case and server, with the ratio to gorilla, is printed (and
+# saved as OUT with .md).
+#
+# Environment (defaults in brackets):
+#   SERVERS ["gorilla chatd"]  ROUNDS [3]  OUT [/tmp/bench-core-DATE.jsonl]
+#   FANOUT_CONNS [1000]  FANOUT_SENDERS [10]  RATE_LOW [20]  RATE_HIGH [200]
+#   WINDOW [64]  SIZE [64]  DURATION [10s]  DRAIN [5s]
+#   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
+#   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
+#   CHATD_ARGS [] extra flags for chatd
+#   GORILLA_VERSION [v1.5.3]
+# Every run is bounded: chatbench stops by itself and servers are stopped.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+SERVERS=${SERVERS:-gorilla chatd}
+ROUNDS=${ROUNDS:-3}
+FANOUT_CONNS=${FANOUT_CONNS:-1000}
+FANOUT_SENDERS=${FANOUT_SENDERS:-10}
+RATE_LOW=${RATE_LOW:-20}
+RATE_HIGH=${RATE_HIGH:-200}
+WINDOW=${WINDOW:-64}
+SIZE=${SIZE:-64}
+DURATION=${DURATION:-10s}
+DRAIN=${DRAIN:-5s}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+IDLE_DURATION=${IDLE_DURATION:-10s}
+PAUSE=${PAUSE:-2}
+GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18080}
+CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18082}
+CHATD_ARGS=${CHATD_ARGS:-}
+GORILLA_VERSION=${GORILLA_VERSION:-v1.5.3}
+OUT=${OUT:-${TMPDIR:-/tmp}/bench-core-$(date +%Y%m%d-%H%M%S).jsonl}
+
+log() { echo "bench-core: $*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+for s in $SERVERS; do
+	case $s in
+	gorilla | chatd) ;;
+	*) die "unknown server '$s' in SERVERS (gorilla, chatd)" ;;
+	esac
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
+
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+	if [[ -n $server_pid ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building chatbench into $tmp"
+go build -o "$tmp/chatbench" ./cmd/chatbench
+if [[ " $SERVERS " == *" chatd "* ]]; then
+	[[ -d cmd/chatd ]] || die "SERVERS has chatd but there is no ./cmd/chatd (try SERVERS=gorilla)"
+	log "building chatd"
+	go build -o "$tmp/chatd" ./cmd/chatd
+fi
+if [[ " $SERVERS " == *" gorilla "* ]]; then
+	log "installing github.com/gorilla/websocket/examples/chat@$GORILLA_VERSION"
+	(cd "$tmp" && GOBIN=$tmp go install "github.com/gorilla/websocket/examples/chat@$GORILLA_VERSION")
+fi
+
+addr_of() {
+	case $1 in
+	gorilla) echo "$GORILLA_ADDR" ;;
+	chatd) echo "$CHATD_ADDR" ;;
+	esac
+}
+
+# port_open HOST:PORT: whether something accepts connections there.
+port_open() {
+	local host=${1%:*} port=${1##*:}
+	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+# start_server NAME: starts it in the background, sets server_pid and waits
+# (at most 10s) until it accepts connections.
+start_server() {
+	local name=$1 addr
+	addr=$(addr_of "$name")
+	if port_open "$addr"; then
+		die "$addr is already in use"
+	fi
+	case $name in
+	gorilla)
+		# The example serves home.html from its working directory for /.
+		(cd "$tmp" && exec ./chat -addr "$addr") >"$tmp/$name.log" 2>&1 &
+		;;
+	chatd)
+		# shellcheck disable=SC2086 # CHATD_ARGS is a list of flags.
+		"$tmp/chatd" -addr "$addr" $CHATD_ARGS >"$tmp/$name.log" 2>&1 &
+		;;
+	esac
+	server_pid=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if port_open "$addr"; then
+			return 0
+		fi
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			tail -20 "$tmp/$name.log" >&2 || true
+			server_pid=
+			die "$name exited at start"
+		fi
+		sleep 0.1
+	done
+	die "$name does not accept connections on $addr after 10s"
+}
+
+# stop_server: SIGTERM, then SIGKILL if it is still there after 15s.
+stop_server() {
+	[[ -n $server_pid ]] || return 0
+	kill -TERM "$server_pid" 2>/dev/null || true
+	local i
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
+
+failures=0
+
+# bench NAME SERVER ARGS...: one chatbench run, its JSON line appended to OUT.
+bench() {
+	local name=$1 server=$2
+	shift 2
+	local url="ws://$(addr_of "$server")/ws"
+	log "round $round/$ROUNDS $server $name"
+	if ! "$tmp/chatbench" -q -json -name "$name" -server "$server" \
+		-url "$url" -pid "$server_pid" -drain "$DRAIN" -size "$SIZE" "$@" >"$tmp/one.json"; then
+		log "chatbench failed: $server $name"
+		failures=$((failures + 1))
+	fi
+	if [[ -s $tmp/one.json ]]; then
+		cat "$tmp/one.json" >>"$OUT"
+		# One line of figures on stderr to follow along.
+		"$tmp/chatbench" summarize -baseline none "$tmp/one.json" | tail -1 >&2
+	fi
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		log "$server died during $name"
+		failures=$((failures + 1))
+		return 1
+	fi
+	sleep "$PAUSE"
+}
+
+fanout=(-scenario fanout -conns "$FANOUT_CONNS" -senders "$FANOUT_SENDERS" -duration "$DURATION")
+
+: >"$OUT"
+log "results in $OUT"
+for ((round = 1; round <= ROUNDS; round++)); do
+	for server in $SERVERS; do
+		start_server "$server"
+		bench idle "$server" -scenario idle -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" &&
+			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
+			bench "fanout-r$RATE_HIGH" "$server" "${fanout[@]}" -rate "$RATE_HIGH" &&
+			bench fanout-window "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" ||
+			true
+		stop_server
+	done
+done
+
+summary=${OUT%.jsonl}.md
+{
+	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders, $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
+	echo
+	"$tmp/chatbench" summarize -baseline gorilla "$OUT"
+} | tee "$summary"
+log "results: $OUT, table: $summary"
+if ((failures > 0)); then
+	die "$failures run(s) failed"
+fi

@@ -1,0 +1,232 @@
+package server
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/chatd/chatd/hub"
+)
+
+// formatPlain is the raw-text encoding: a message is the sender's text.
+const formatPlain hub.Format = 0
+
+// conn is one WebSocket connection. Its reader goroutine owns decoding; its
+// outbound queue is guarded by mu and may be filled from any goroutine.
+//
+// The write side of the socket has exactly one owner at a time: whoever set
+// scheduled (a writer sweeping it, or the conn's drain goroutine). Nobody
+// else writes to nc.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	raw  syscall.RawConn // nil when nc cannot be written without blocking
+	w    *writer
+	id   uint64
+	room string
+	name string
+
+	// closing is set once a close frame is queued; the reader then stops
+	// extending its idle deadline and ignores further messages.
+	closing atomic.Bool
+	// evicted records that the queue overflowed, for the close log.
+	evicted atomic.Bool
+	// peerClosed is set when the client sent a close frame first; once our
+	// answer is written the handshake is complete and the socket can close.
+	peerClosed atomic.Bool
+
+	mu        sync.Mutex
+	queue     [][]byte
+	queued    int  // bytes in queue, each frame counting frameOverhead extra
+	scheduled bool // the write side has an owner
+	final     bool // a close frame is the last thing queued; accept no more
+}
+
+// Deliver implements hub.Subscriber. It never blocks: it appends to the
+// queue, and on overflow replaces the queue by a 1013 close frame.
+func (c *conn) Deliver(frame []byte) {
+	c.mu.Lock()
+	if c.final {
+		c.mu.Unlock()
+		return
+	}
+	if c.queued+len(frame)+frameOverhead > c.srv.cfg.QueueBytes {
+		c.evicted.Store(true)
+		c.srv.stats.slowEvictions.Add(1)
+		c.finalizeLocked(closeSlowConsumer, true)
+		return // finalizeLocked unlocked c.mu
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame) + frameOverhead
+	start := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if start {
+		c.startWriting()
+	}
+}
+
+// Format implements hub.Subscriber.
+func (c *conn) Format() hub.Format { return formatPlain }
+
+// closeWith queues a close frame as the last frame for this connection. With
+// drop, frames still queued are discarded first; otherwise they go out
+// before it. Only the first call has an effect.
+func (c *conn) closeWith(frame []byte, drop bool) {
+	c.mu.Lock()
+	if c.final {
+		c.mu.Unlock()
+		return
+	}
+	c.finalizeLocked(frame, drop)
+}
+
+// finalizeLocked is closeWith's body; it is called with c.mu held and
+// releases it.
+func (c *conn) finalizeLocked(frame []byte, drop bool) {
+	if drop {
+		clear(c.queue)
+		c.queue = c.queue[:0]
+		c.queued = 0
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame) + frameOverhead
+	c.final = true
+	c.closing.Store(true)
+	start := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if start {
+		c.startWriting()
+	}
+}
+
+// startWriting hands a newly scheduled connection to its owner.
+func (c *conn) startWriting() {
+	if c.raw != nil {
+		c.w.ready(c)
+		return
+	}
+	buf, final, ok := c.take(nil)
+	if ok {
+		c.srv.bg.Go(func() { c.drain(buf, final) })
+	}
+}
+
+// take appends every queued frame to buf and empties the queue. final
+// reports that the close frame is among them. When the queue was already
+// empty, take gives up the write side (ok is false).
+func (c *conn) take(buf []byte) (_ []byte, final, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		c.scheduled = false
+		return buf, false, false
+	}
+	for _, f := range c.queue {
+		buf = append(buf, f...)
+	}
+	clear(c.queue)
+	if cap(c.queue) > 64 {
+		c.queue = nil // a burst must not pin a large array to an idle connection
+	} else {
+		c.queue = c.queue[:0]
+	}
+	c.queued = 0
+	return buf, c.final, true
+}
+
+// pending reports whether frames arrived while the owner was writing; if
+// none did, the owner gives up the write side.
+func (c *conn) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) > 0 {
+		return true
+	}
+	c.scheduled = false
+	return false
+}
+
+// drain is the blocking path, run in a goroutine of its own: it writes buf
+// under the write deadline, then everything queued meanwhile, until the
+// queue is empty and the connection can go back to the writers' sweep.
+func (c *conn) drain(buf []byte, final bool) {
+	for {
+		if err := c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+			c.abort()
+			return
+		}
+		if _, err := c.nc.Write(buf); err != nil {
+			c.abort()
+			return
+		}
+		if final {
+			c.finish()
+			return
+		}
+		var ok bool
+		buf, final, ok = c.take(buf[:0])
+		if !ok {
+			return
+		}
+	}
+}
+
+// finish runs after the close frame was written. If the client closed
+// first, the close handshake is complete and the socket closes now.
+// Otherwise it half-closes the TCP connection and gives the client
+// closeGrace to answer before the reader gives up. The write side stays
+// owned, so nothing is written after it.
+func (c *conn) finish() {
+	if c.peerClosed.Load() {
+		_ = c.nc.Close()
+		return
+	}
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// abort drops the connection after a failed write; the reader sees the
+// error and cleans up. The queue stops accepting frames, and the write side
+// stays owned so that nothing else is written.
+func (c *conn) abort() {
+	c.mu.Lock()
+	c.final = true
+	clear(c.queue)
+	c.queue = nil
+	c.queued = 0
+	c.mu.Unlock()
+	c.closing.Store(true)
+	_ = c.nc.Close()
+}
+
+// writeQueued is the writers' fast path for one connection: everything
+// queued goes out in one non-blocking write; what the kernel did not take
+// moves to the drain goroutine. It reports whether more frames arrived
+// meanwhile and the connection needs another sweep.
+func (c *conn) writeQueued(buf []byte) (_ []byte, again bool) {
+	buf, final, ok := c.take(buf[:0])
+	if !ok {
+		return buf, false
+	}
+	n, err := writeNow(c.raw, buf)
+	switch {
+	case err != nil:
+		c.abort()
+		return buf, false
+	case n < len(buf):
+		rest := bytes.Clone(buf[n:])
+		c.srv.bg.Go(func() { c.drain(rest, final) })
+		return buf, false
+	case final:
+		c.finish()
+		return buf, false
+	}
+	return buf, c.pending()
+}

@@ -1,0 +1,203 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/chatd/chatd/server"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testServer is a chatd server listening on a random loopback port, served
+// by Server.Serve exactly as the chatd command does.
+type testServer struct {
+	*server.Server
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+func start(t *testing.T, cfg server.Config) *testServer {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{Server: server.New(cfg), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { ts.done <- ts.Serve(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+// stop shuts the server down and waits for Serve to return; it is safe to
+// call more than once.
+func (ts *testServer) stop(t *testing.T) {
+	t.Helper()
+	ts.once.Do(func() {
+		ts.cancel()
+		select {
+		case err := <-ts.done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop within 10s")
+		}
+	})
+}
+
+func (ts *testServer) url(query string) string {
+	u := "ws://" + ts.addr + "/ws"
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// client is a plain WebSocket client built on an independent implementation
+// of RFC 6455, so that the server is checked against someone else's framing.
+type client struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dial(t *testing.T, ts *testServer, query string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, ts.url(query), nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", query, err)
+	}
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	return &client{t: t, ws: c}
+}
+
+// dialMany connects n clients with the same query and waits until the
+// server has registered all of them, so that none misses a message sent
+// right after.
+func dialMany(t *testing.T, ts *testServer, n int, query string) []*client {
+	t.Helper()
+	before := ts.Stats().Conns
+	cs := make([]*client, n)
+	for i := range cs {
+		cs[i] = dial(t, ts, query)
+	}
+	waitFor(t, "clients registered", func() bool { return ts.Stats().Conns >= before+n })
+	return cs
+}
+
+func (c *client) send(text string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, []byte(text)); err != nil {
+		c.t.Fatalf("send %q: %v", text, err)
+	}
+}
+
+func (c *client) read() string {
+	c.t.Helper()
+	s, err := c.tryRead(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return s
+}
+
+func (c *client) tryRead(d time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	typ, p, err := c.ws.Read(ctx)
+	if err != nil {
+		return "", err
+	}
+	if typ != websocket.MessageText {
+		return "", fmt.Errorf("got message type %v, want text", typ)
+	}
+	return string(p), nil
+}
+
+// expectSilence checks that nothing arrives for d.
+func (c *client) expectSilence(d time.Duration) {
+	c.t.Helper()
+	if s, err := c.tryRead(d); err == nil {
+		c.t.Fatalf("unexpected message %q", s)
+	} else if !errors.Is(err, context.DeadlineExceeded) {
+		c.t.Fatalf("read: %v", err)
+	}
+}
+
+// expectClose reads until the server closes the connection and checks the
+// close code.
+func (c *client) expectClose(code websocket.StatusCode, reasonPart string) {
+	c.t.Helper()
+	for {
+		_, err := c.tryRead(5 * time.Second)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) {
+			c.t.Fatalf("want close %d, got %v", code, err)
+		}
+		if ce.Code != code || !strings.Contains(ce.Reason, reasonPart) {
+			c.t.Fatalf("want close %d containing %q, got %d %q", code, reasonPart, ce.Code, ce.Reason)
+		}
+		return
+	}
+}
+
+// waitFor polls cond until it holds or 5 seconds pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func httpGet(t *testing.T, url string, header http.Header) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}

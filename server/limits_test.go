@@ -1,0 +1,211 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/server"
+)
+
+// rawDial opens a WebSocket connection with a tiny receive buffer, for
+// clients that misbehave at the frame level or stop reading.
+func rawDial(t *testing.T, ts *testServer, query string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	d := ws.Dialer{
+		Timeout: 5 * time.Second,
+		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+				var serr error
+				err := rc.Control(func(fd uintptr) {
+					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+				})
+				if err != nil {
+					return err
+				}
+				return serr
+			}}
+			return nd.DialContext(ctx, network, addr)
+		},
+	}
+	nc, br, _, err := d.Dial(context.Background(), ts.url(query))
+	if err != nil {
+		t.Fatalf("raw dial: %v", err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if br == nil {
+		br = bufio.NewReader(nc)
+	}
+	return nc, br
+}
+
+func writeRawFrame(t *testing.T, nc net.Conn, f ws.Frame) {
+	t.Helper()
+	if err := ws.WriteFrame(nc, ws.MaskFrame(f)); err != nil {
+		t.Fatalf("write frame: %v", err)
+	}
+}
+
+// readRawClose reads frames until a close frame and returns its code.
+func readRawClose(t *testing.T, nc net.Conn, br *bufio.Reader) ws.StatusCode {
+	t.Helper()
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		f, err := ws.ReadFrame(br)
+		if err != nil {
+			t.Fatalf("reading for a close frame: %v", err)
+		}
+		if f.Header.OpCode == ws.OpClose {
+			code, _ := ws.ParseCloseFrameData(f.Payload)
+			return code
+		}
+	}
+}
+
+func TestBadInputClosesOnlyTheOffender(t *testing.T) {
+	cases := []struct {
+		name   string
+		cfg    server.Config
+		frames []ws.Frame
+		want   ws.StatusCode
+	}{
+		{"binary frame", server.Config{}, []ws.Frame{ws.NewBinaryFrame([]byte{1, 2, 3})}, 1003},
+		{"too big", server.Config{MaxMessageBytes: 1000}, []ws.Frame{ws.NewTextFrame(make([]byte, 1001))}, 1009},
+		{"too big in fragments", server.Config{MaxMessageBytes: 1000}, []ws.Frame{
+			ws.NewFrame(ws.OpText, false, make([]byte, 600)),
+			ws.NewFrame(ws.OpContinuation, true, make([]byte, 600)),
+		}, 1009},
+		{"invalid utf-8", server.Config{}, []ws.Frame{ws.NewTextFrame([]byte{0xff, 0xfe})}, 1007},
+		{"continuation without start", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpContinuation, true, []byte("x"))}, 1002},
+		{"reserved opcode", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpCode(0x3), true, []byte("x"))}, 1002},
+		{"new message inside fragmented one", server.Config{}, []ws.Frame{
+			ws.NewFrame(ws.OpText, false, []byte("a")),
+			ws.NewTextFrame([]byte("b")),
+		}, 1002},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := start(t, tc.cfg)
+			bystanders := dialMany(t, ts, 2, "")
+			nc, br := rawDial(t, ts, "")
+			waitFor(t, "offender registered", func() bool { return ts.Stats().Conns == 3 })
+			for _, f := range tc.frames {
+				writeRawFrame(t, nc, f)
+			}
+			if got := readRawClose(t, nc, br); got != tc.want {
+				t.Fatalf("close code %d, want %d", got, tc.want)
+			}
+			nc.Close() // as a client does after the server's close frame
+			bystanders[0].send("still here")
+			if got := bystanders[1].read(); got != "still here" {
+				t.Fatalf("bystander got %q", got)
+			}
+			waitFor(t, "offender gone", func() bool { return ts.Stats().Conns == 2 })
+		})
+	}
+}
+
+func TestFragmentedMessageIsDeliveredWhole(t *testing.T) {
+	ts := start(t, server.Config{})
+	recv := dial(t, ts, "")
+	nc, _ := rawDial(t, ts, "")
+	waitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
+	writeRawFrame(t, nc, ws.NewFrame(ws.OpText, false, []byte("hel")))
+	writeRawFrame(t, nc, ws.NewPingFrame([]byte("between fragments")))
+	writeRawFrame(t, nc, ws.NewFrame(ws.OpContinuation, false, []byte("lo, ")))
+	writeRawFrame(t, nc, ws.NewFrame(ws.OpContinuation, true, []byte("world")))
+	if got := recv.read(); got != "hello, world" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestClientCloseIsEchoed(t *testing.T) {
+	ts := start(t, server.Config{})
+	nc, br := rawDial(t, ts, "")
+	writeRawFrame(t, nc, ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "bye")))
+	if got := readRawClose(t, nc, br); got != ws.StatusNormalClosure {
+		t.Fatalf("close code %d, want 1000", got)
+	}
+	waitFor(t, "connection gone", func() bool { return ts.Stats().Conns == 0 })
+}
+
+func TestRefusedAtUpgrade(t *testing.T) {
+	ts := start(t, server.Config{})
+	wsHeaders := http.Header{
+		"Connection":            {"Upgrade"},
+		"Upgrade":               {"websocket"},
+		"Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key":     {"dGhlIHNhbXBsZSBub25jZQ=="},
+	}
+	cases := []struct {
+		name     string
+		query    string
+		header   http.Header
+		status   int
+		bodyPart string
+	}{
+		{"plain GET", "", nil, http.StatusUpgradeRequired, "WebSocket only"},
+		{"room with space", "room=a%20b", wsHeaders, http.StatusBadRequest, "room"},
+		{"room too long", "room=" + strings.Repeat("r", 65), wsHeaders, http.StatusBadRequest, "room"},
+		{"name with markup", "name=%3Cb%3E", wsHeaders, http.StatusBadRequest, "name"},
+		{"name too long", "name=" + strings.Repeat("n", 33), wsHeaders, http.StatusBadRequest, "name"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := httpGet(t, "http://"+ts.addr+"/ws?"+tc.query, tc.header)
+			if status != tc.status || !strings.Contains(body, tc.bodyPart) {
+				t.Fatalf("got %d %q, want %d containing %q", status, body, tc.status, tc.bodyPart)
+			}
+		})
+	}
+}
+
+func TestConnectionCapAnswers503(t *testing.T) {
+	ts := start(t, server.Config{MaxConns: 2})
+	dialMany(t, ts, 2, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, ts.url(""), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third dial: err %v, resp %v; want 503", err, resp)
+	}
+	if got := ts.Stats().Refused; got != 1 {
+		t.Fatalf("refused = %d, want 1", got)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	ts := start(t, server.Config{})
+	if status, body := httpGet(t, "http://"+ts.addr+"/healthz", nil); status != 200 || body != "ok\n" {
+		t.Fatalf("got %d %q", status, body)
+	}
+}
+
+func TestSlowlorisIsCutOff(t *testing.T) {
+	ts := start(t, server.Config{HandshakeTimeout: 200 * time.Millisecond})
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("GET /ws HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = bufio.NewReader(nc).ReadString('\n')
+	for err == nil {
+		_, err = bufio.NewReader(nc).ReadString('\n')
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("server kept an unfinished request open for %v", time.Since(start))
+	}
+}

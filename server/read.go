@@ -1,0 +1,138 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+)
+
+// readLoop is the connection's reader goroutine. It holds no buffer while
+// the client is idle: headers are read into a small array and each message
+// into a slice of exactly its size.
+func (c *conn) readLoop(r io.Reader, opened time.Time) {
+	var err error
+	defer func() { c.cleanup(opened, err) }()
+
+	var hbuf [ws.MaxHeaderSize - 2]byte
+	var ctrl [ws.MaxControlFramePayloadSize]byte
+	var msg []byte // the message being assembled from fragments
+	limit := int64(c.srv.cfg.MaxMessageBytes)
+	for {
+		if !c.closing.Load() {
+			if err = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
+				return
+			}
+		}
+		var h ws.Header
+		if h, err = ws.ReadHeaderBuffer(r, hbuf[:]); err != nil {
+			return
+		}
+		state := ws.StateServerSide
+		if msg != nil {
+			state = state.Set(ws.StateFragmented)
+		}
+		if err = ws.CheckHeader(h, state); err != nil {
+			c.fail(r, protocol.CloseProtocolError, err.Error())
+			return
+		}
+
+		if h.OpCode.IsControl() {
+			p := ctrl[:h.Length]
+			if _, err = io.ReadFull(r, p); err != nil {
+				return
+			}
+			ws.Cipher(p, h.Mask, 0)
+			if done := c.control(r, h.OpCode, p); done {
+				return
+			}
+			continue
+		}
+		if h.OpCode == ws.OpBinary {
+			c.fail(r, protocol.CloseUnsupportedData, "binary messages are not supported; send text")
+			return
+		}
+		if int64(len(msg))+h.Length > limit {
+			c.fail(r, protocol.CloseMessageTooBig, fmt.Sprintf("message larger than %d bytes", limit))
+			return
+		}
+		n := len(msg)
+		msg = slices.Grow(msg, int(h.Length))[:n+int(h.Length)]
+		if _, err = io.ReadFull(r, msg[n:]); err != nil {
+			return
+		}
+		ws.Cipher(msg[n:], h.Mask, 0)
+		if !h.Fin {
+			if msg == nil {
+				msg = []byte{} // an empty first fragment still opens a message
+			}
+			continue
+		}
+		if !utf8.Valid(msg) {
+			c.fail(r, protocol.CloseInvalidPayload, "text message is not valid UTF-8")
+			return
+		}
+		if !c.closing.Load() {
+			c.publish(msg)
+		}
+		msg = nil
+	}
+}
+
+// control handles a ping, pong or close frame. It reports whether the
+// connection is finished.
+func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
+	switch op {
+	case ws.OpPing:
+		c.Deliver(protocol.PongFrame(p))
+	case ws.OpClose:
+		if c.closing.Load() {
+			return true // the client answered our close frame
+		}
+		code, reason := ws.ParseCloseFrameData(p)
+		if len(p) > 0 {
+			if err := ws.CheckCloseFrameData(code, reason); err != nil {
+				c.fail(r, protocol.CloseProtocolError, err.Error())
+				return true
+			}
+		} else {
+			code = protocol.CloseNormal
+		}
+		// Echo the code; the socket closes once the echo is written.
+		c.peerClosed.Store(true)
+		c.closeWith(protocol.CloseFrame(code, ""), false)
+	}
+	return false
+}
+
+// fail closes the connection with code and reason after the frames already
+// queued, then discards input until the client hangs up or closeGrace passes.
+func (c *conn) fail(r io.Reader, code ws.StatusCode, reason string) {
+	c.closeWith(protocol.CloseFrame(code, reason), false)
+	_ = c.nc.SetReadDeadline(time.Now().Add(closeGrace))
+	_, _ = io.Copy(io.Discard, r)
+}
+
+func (c *conn) publish(text []byte) {
+	n := c.srv.hub.Publish(&hub.Message{Room: c.room, From: c.name, Text: text}, c)
+	c.srv.stats.messagesIn.Add(1)
+	c.srv.stats.deliveries.Add(uint64(n))
+}
+
+func (c *conn) cleanup(opened time.Time, err error) {
+	c.srv.hub.Leave(c.room, c)
+	c.abort()
+	c.srv.unregister(c)
+	reason := closeReason(c, err)
+	if c.evicted.Load() {
+		c.srv.log.Warn("slow consumer evicted", "id", c.id, "room", c.room, "name", c.name)
+	}
+	c.srv.log.Debug("connection closed", "id", c.id, "room", c.room, "name", c.name,
+		"duration", time.Since(opened).Round(time.Millisecond), "reason", reason)
+}

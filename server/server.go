@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+)
+
+var (
+	closeGoingAway    = protocol.CloseFrame(protocol.CloseGoingAway, "server shutting down")
+	closeSlowConsumer = protocol.CloseFrame(protocol.CloseTryAgainLater, "slow consumer: outbound queue full; reconnect")
+)
+
+// Server is a chatd server. Create it with New, serve Handler (or call
+// Serve), and end it with Shutdown. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	hub     *hub.Hub
+	writers []*writer
+	nextID  atomic.Uint64
+	stats   counters
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	bg       sync.WaitGroup // writers, the pinger and drain goroutines
+	readers  sync.WaitGroup // one per registered connection
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	reserved int  // registered connections plus upgrades in progress
+	closed   bool // Shutdown has begun
+}
+
+type counters struct {
+	accepted      atomic.Uint64
+	refused       atomic.Uint64
+	messagesIn    atomic.Uint64
+	deliveries    atomic.Uint64
+	slowEvictions atomic.Uint64
+}
+
+// Stats is a snapshot of a server's counters.
+type Stats struct {
+	Conns         int    // open WebSocket connections
+	Rooms         int    // rooms with at least one member
+	Accepted      uint64 // WebSocket connections accepted since start
+	Refused       uint64 // upgrades refused for capacity or shutdown
+	MessagesIn    uint64 // messages received from clients
+	Deliveries    uint64 // messages offered to recipients' queues
+	SlowEvictions uint64 // connections closed because their queue overflowed
+}
+
+// New starts a server's writer and keepalive goroutines; Shutdown stops them.
+func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		hub:   hub.New(encode),
+		stop:  make(chan struct{}),
+		conns: make(map[*conn]struct{}),
+	}
+	s.writers = make([]*writer, cfg.Writers)
+	perWriter := cfg.WriteRate / float64(cfg.Writers)
+	for i := range s.writers {
+		s.writers[i] = newWriter(s.stop, perWriter)
+		s.bg.Go(s.writers[i].run)
+	}
+	s.bg.Go(s.keepalive)
+	return s
+}
+
+func encode(f hub.Format, m *hub.Message) []byte {
+	return protocol.TextFrame(m.Text)
+}
+
+// Handler returns the server's HTTP routes: GET /ws (the WebSocket
+// endpoint), GET /healthz and GET /.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", s.handleWS)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("chatd is running. Connect a WebSocket client to ws://" + r.Host + "/ws, e.g. websocat ws://" + r.Host + "/ws\n"))
+	})
+	return mux
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully within
+// shutdownTimeout: the listener closes, WebSocket clients get 1001, and
+// Serve returns once they are gone. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.cfg.HandshakeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	herr := hs.Shutdown(sctx)
+	werr := s.Shutdown(sctx)
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, herr, werr)
+}
+
+// Shutdown refuses new connections, closes every WebSocket connection with
+// 1001 after the frames already queued for it, and waits for them to end.
+// When ctx ends first it force-closes the rest and returns ctx's error.
+// It then stops the server's goroutines. Calling it again is harmless.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	conns := s.snapshotLocked(nil)
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(closeGoingAway, false)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		s.readers.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		conns = s.snapshotLocked(conns[:0])
+		s.mu.Unlock()
+		for _, c := range conns {
+			c.abort()
+		}
+		<-done
+	}
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.bg.Wait()
+	return err
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return Stats{
+		Conns:         n,
+		Rooms:         s.hub.Rooms(),
+		Accepted:      s.stats.accepted.Load(),
+		Refused:       s.stats.refused.Load(),
+		MessagesIn:    s.stats.messagesIn.Load(),
+		Deliveries:    s.stats.deliveries.Load(),
+		SlowEvictions: s.stats.slowEvictions.Load(),
+	}
+}
+
+func (s *Server) snapshotLocked(dst []*conn) []*conn {
+	for c := range s.conns {
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// keepalive pings every connection each PingInterval; the ping frame is
+// shared. A client that answers nothing is closed by its reader's idle
+// deadline.
+func (s *Server) keepalive() {
+	t := time.NewTicker(s.cfg.PingInterval)
+	defer t.Stop()
+	var conns []*conn
+	for {
+		select {
+		case <-t.C:
+		case <-s.stop:
+			return
+		}
+		s.mu.Lock()
+		conns = s.snapshotLocked(conns[:0])
+		s.mu.Unlock()
+		for i, c := range conns {
+			c.Deliver(protocol.PingFrame)
+			conns[i] = nil
+		}
+	}
+}
