@@ -36,7 +36,7 @@ type testServer struct {
 func start(t *testing.T, cfg server.Config) *testServer {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = discardLogger()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -201,3 +201,5 @@ func httpGet(t *testing.T, url string, header http.Header) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

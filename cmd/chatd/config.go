@@ -19,8 +19,6 @@ type config struct {
 	server          server.Config
 }
 
-var newServer = server.New
-
 // parseConfig reads flags, then fills every flag not given on the command
 // line from its environment variable: -foo-bar is CHATD_FOO_BAR.
 func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {

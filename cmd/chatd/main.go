@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/chatd/chatd/server"
 )
 
 func main() {
@@ -46,7 +48,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	srv := newServer(cfg.server)
+	srv := server.New(cfg.server)
 	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", "ws://"+ln.Addr().String()+"/ws")
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)
