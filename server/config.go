@@ -35,7 +35,7 @@ type Config struct {
 	// WriteRate is the number of socket writes per second, across all
 	// writers, above which writers wait between sweeps so that more frames
 	// share each write: under heavy fan-out this trades a few milliseconds of
-	// latency for far fewer system calls. Zero means 40000; negative means no
+	// latency for far fewer system calls. Zero means 30000; negative means no
 	// limit.
 	WriteRate float64
 	// Logger receives connection and error logs. Nil means slog.Default().
@@ -45,7 +45,7 @@ type Config struct {
 const (
 	defaultMaxMessageBytes = 64 << 10
 	defaultQueueBytes      = 1 << 20
-	defaultWriteRate       = 40000
+	defaultWriteRate       = 30000
 	// frameOverhead is what one queued frame costs beyond its bytes: the
 	// slice header in the queue. Counting it bounds the queue's length too.
 	frameOverhead = 32

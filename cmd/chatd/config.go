@@ -16,6 +16,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	logFormat       string
 	logLevel        string
+	pprofAddr       string
 	server          server.Config
 }
 
@@ -34,8 +35,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.DurationVar(&c.server.WriteTimeout, "write-timeout", 10*time.Second, "close a client whose socket accepts no data for this long")
 	fs.DurationVar(&c.server.HandshakeTimeout, "handshake-timeout", 10*time.Second, "limit for reading request headers and completing the WebSocket handshake")
 	fs.IntVar(&c.server.Writers, "writers", 0, "writer goroutines (0: one per CPU)")
-	fs.Float64Var(&c.server.WriteRate, "write-rate", 40000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
+	fs.Float64Var(&c.server.WriteRate, "write-rate", 30000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {

@@ -44,6 +44,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	cfg.server.Logger = logger
 
+	if cfg.pprofAddr != "" {
+		stopPprof, err := servePprof(cfg.pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)

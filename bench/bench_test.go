@@ -1,0 +1,542 @@
+package bench_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"go.uber.org/goleak"
+
+	"github.com/chatd/chatd/bench"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// hub is a tiny broadcast WebSocket server: every text message from one
+// client goes to every other client, and to the sender too when echo is set.
+// With merge, each client's writer joins the messages queued for it with
+// '\n' (like the gorilla chat example), sends the result in fragments of 100
+// bytes and slips a ping in between.
+type hub struct {
+	echo, merge bool
+	// kickAfter > 0: after that many broadcasts, close one client with 4000.
+	kickAfter int64
+	// joinDelay > 0: every third client is subscribed only that long after
+	// its handshake.
+	joinDelay time.Duration
+	joined    atomic.Int64
+
+	mu     sync.Mutex
+	conns  map[*hubConn]struct{}
+	wg     sync.WaitGroup
+	n      atomic.Int64
+	merged atomic.Int64 // frames that carried more than one message
+	pongs  atomic.Int64
+	srv    *httptest.Server
+}
+
+type hubConn struct {
+	conn net.Conn
+	out  chan []byte
+	wmu  sync.Mutex
+	bw   *bufio.Writer
+}
+
+func newHub(t *testing.T, echo, merge bool) *hub {
+	h := &hub{echo: echo, merge: merge, conns: map[*hubConn]struct{}{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *hub) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/ws" }
+
+func (h *hub) close() {
+	h.srv.Close()
+	h.mu.Lock()
+	for c := range h.conns {
+		c.conn.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return
+	}
+	c := &hubConn{conn: conn, out: make(chan []byte, 1<<14), bw: bufio.NewWriter(conn)}
+	if h.joinDelay > 0 && h.joined.Add(1)%3 == 0 {
+		time.Sleep(h.joinDelay)
+	}
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	h.wg.Add(1)
+	done := make(chan struct{})
+	go func() {
+		defer h.wg.Done()
+		h.writer(c)
+		close(done)
+	}()
+	h.reader(c, rw.Reader)
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	close(c.out)
+	<-done
+	conn.Close()
+}
+
+func (h *hub) reader(c *hubConn, br *bufio.Reader) {
+	for {
+		hd, err := ws.ReadHeader(br)
+		if err != nil {
+			return
+		}
+		p := make([]byte, hd.Length)
+		_, err = io.ReadFull(br, p)
+		if err != nil {
+			return
+		}
+		if hd.Masked {
+			ws.Cipher(p, hd.Mask, 0)
+		}
+		switch hd.OpCode {
+		case ws.OpClose:
+			c.writeFrame(ws.OpClose, true, p[:min(len(p), 2)])
+			return
+		case ws.OpPing:
+			c.writeFrame(ws.OpPong, true, p)
+		case ws.OpPong:
+			h.pongs.Add(1)
+		case ws.OpText:
+			h.broadcast(c, p)
+		}
+	}
+}
+
+func (h *hub) broadcast(from *hubConn, p []byte) {
+	n := h.n.Add(1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var victim *hubConn
+	for c := range h.conns {
+		if c != from || h.echo {
+			c.out <- p
+		}
+		if c != from {
+			victim = c
+		}
+	}
+	if n == h.kickAfter && victim != nil {
+		victim.writeFrame(ws.OpClose, true, ws.NewCloseFrameBody(4000, "kicked"))
+		victim.conn.Close()
+	}
+}
+
+func (c *hubConn) writeFrame(op ws.OpCode, fin bool, p []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ws.WriteHeader(c.bw, ws.Header{Fin: fin, OpCode: op, Length: int64(len(p))})
+	c.bw.Write(p)
+	c.bw.Flush()
+}
+
+func (h *hub) writer(c *hubConn) {
+	for p := range c.out {
+		if !h.merge {
+			c.writeFrame(ws.OpText, true, p)
+			continue
+		}
+		// Let a few messages queue up, then send them all as one message.
+		time.Sleep(5 * time.Millisecond)
+		msg := append([]byte(nil), p...)
+		for more := true; more; {
+			select {
+			case q, ok := <-c.out:
+				if !ok {
+					more = false
+					break
+				}
+				msg = append(append(msg, '\n'), q...)
+				h.merged.Add(1)
+			default:
+				more = false
+			}
+		}
+		op := ws.OpText
+		for len(msg) > 100 {
+			c.writeFrame(op, false, msg[:100])
+			msg = msg[100:]
+			op = ws.OpContinuation
+			c.writeFrame(ws.OpPing, true, []byte("hi"))
+		}
+		c.writeFrame(op, true, msg)
+	}
+}
+
+func run(t *testing.T, cfg bench.Config) bench.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var progress bytes.Buffer
+	res, err := bench.Run(ctx, cfg, &progress)
+	if err != nil {
+		t.Fatalf(
+			"Run: %v",
+			err,
+		)
+	}
+	b, _ := json.Marshal(res)
+	t.Logf("result: %s", b)
+	return res
+}
+
+func checkClean(t *testing.T, res bench.Result) {
+	t.Helper()
+	if res.Errors != 0 || len(res.ErrorDetail) != 0 {
+		t.Errorf(
+			"errors = %d %v, want none",
+			res.Errors, res.ErrorDetail,
+		)
+	}
+	if res.Open != res.Conns {
+		t.Errorf(
+			"open = %d, want %d",
+			res.Open, res.Conns,
+		)
+	}
+}
+
+func checkDelivered(t *testing.T, res bench.Result) {
+	t.Helper()
+	if res.Sent == 0 {
+		t.Fatalf(
+			"sent nothing",
+		)
+	}
+	if res.Expected != res.Sent*int64(res.Conns-1) {
+		t.Errorf(
+			"expected = %d, want sent*(conns-1) = %d",
+			res.Expected, res.Sent*int64(res.Conns-1),
+		)
+	}
+	if res.Delivered != res.Expected || res.Lost != 0 {
+		t.Errorf(
+			"delivered %d of %d, lost %d",
+			res.Delivered, res.Expected, res.Lost,
+		)
+	}
+	if res.Duplicates != 0 || res.OutOfOrder != 0 || res.Other != 0 {
+		t.Errorf(
+			"duplicates %d, out of order %d, other %d, want 0",
+			res.Duplicates, res.OutOfOrder, res.Other,
+		)
+	}
+	if res.LatencySamples != int(res.Delivered) {
+		t.Errorf(
+			"latency samples = %d, want %d",
+			res.LatencySamples, res.Delivered,
+		)
+	}
+	if !(res.LatencyP50 > 0 && res.LatencyP50 <= res.LatencyP99 &&
+		res.LatencyP99 <= res.LatencyMax && res.LatencyMax < 1000) {
+		t.Errorf(
+			"latency p50 %v p99 %v max %v ms is not sane",
+			res.LatencyP50, res.LatencyP99, res.LatencyMax,
+		)
+	}
+}
+
+func TestFanoutRate(t *testing.T) {
+	h := newHub(t, false, false)
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Conns:    20,
+		Senders:  2,
+		Rate:     200,
+		Duration: time.Second,
+		Drain:    2 * time.Second,
+	})
+	checkClean(t, res)
+	checkDelivered(t, res)
+	if res.Sent < 180 || res.Sent > 202 {
+		t.Errorf(
+			"sent = %d in 1s at rate 200",
+			res.Sent,
+		)
+	}
+	if res.Echoes != 0 {
+		t.Errorf(
+			"echoes = %d from a server that does not echo",
+			res.Echoes,
+		)
+	}
+	if res.DeliveriesPerSec < 0.9*200*19 {
+		t.Errorf(
+			"deliveries/s = %v, want about %v",
+			res.DeliveriesPerSec, 200*19,
+		)
+	}
+}
+
+func TestFanoutWindowWithWarmup(t *testing.T) {
+	h := newHub(t, false, false)
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Conns:    10,
+		Senders:  3,
+		Window:   6,
+		Warmup:   200 * time.Millisecond,
+		Duration: 500 * time.Millisecond,
+		Size:     300, // a 16-bit frame length
+	})
+	checkClean(t, res)
+	checkDelivered(t, res)
+	if res.Rate != 0 || res.Window != 6 {
+		t.Errorf(
+			"rate %v window %d, want 0 and 6",
+			res.Rate, res.Window,
+		)
+	}
+	// Warmup messages are left out of sent but were sent all the same.
+	if got := h.n.Load(); got <= res.Sent {
+		t.Errorf(
+			"server saw %d messages, measured %d: warmup not left out",
+			got, res.Sent,
+		)
+	}
+}
+
+func TestEchoAndMergedLines(t *testing.T) {
+	h := newHub(t, true, true)
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Conns:    20,
+		Senders:  2,
+		Rate:     400,
+		Duration: time.Second,
+		Drain:    2 * time.Second,
+	})
+	checkClean(t, res)
+	checkDelivered(t, res)
+	if res.Echoes != res.Sent {
+		t.Errorf(
+			"echoes = %d, want one per message sent (%d)",
+			res.Echoes, res.Sent,
+		)
+	}
+	if h.merged.Load() == 0 {
+		t.Errorf(
+			"the server merged no messages: test does not test merging",
+		)
+	}
+	if h.pongs.Load() == 0 {
+		t.Errorf(
+			"no pong answered the server's pings",
+		)
+	}
+}
+
+func TestWaitsUntilAllReceive(t *testing.T) {
+	h := newHub(t, false, false)
+	h.joinDelay = 300 * time.Millisecond
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Conns:    12,
+		Senders:  2,
+		Rate:     200,
+		Duration: 300 * time.Millisecond,
+	})
+	checkClean(t, res)
+	checkDelivered(t, res)
+	if res.ReadyS < 0.2 {
+		t.Errorf(
+			"ready after %vs, before the late clients joined",
+			res.ReadyS,
+		)
+	}
+}
+
+func TestTwoRunsOnOneServer(t *testing.T) {
+	h := newHub(t, false, false)
+	var wg sync.WaitGroup
+	var res [2]bench.Result
+	var errs [2]error
+	for i := range res {
+		wg.Go(func() {
+			res[i], errs[i] = bench.Run(context.Background(), bench.Config{
+				URL:      h.url(),
+				Conns:    10,
+				Senders:  2,
+				Rate:     200,
+				Duration: 500 * time.Millisecond,
+			}, nil)
+		})
+	}
+	wg.Wait()
+	for i, r := range res {
+		if errs[i] != nil {
+			t.Fatalf(
+				"Run %d: %v",
+				i, errs[i],
+			)
+		}
+		checkClean(t, r)
+		// Each run's receivers also get the other run's messages and
+		// probes: those are "other", not deliveries or duplicates.
+		if r.Other == 0 {
+			t.Errorf(
+				"other = 0: the other run's traffic went unnoticed",
+			)
+		}
+		if r.Delivered != r.Expected || r.Duplicates != 0 || r.OutOfOrder != 0 || r.Echoes != 0 {
+			t.Errorf(
+				"delivered %d of %d, duplicates %d, out of order %d, echoes %d",
+				r.Delivered, r.Expected, r.Duplicates, r.OutOfOrder, r.Echoes,
+			)
+		}
+	}
+}
+
+func TestIdle(t *testing.T) {
+	h := newHub(t, false, false)
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Scenario: bench.ScenarioIdle,
+		Conns:    200,
+		Duration: 300 * time.Millisecond,
+		Settle:   100 * time.Millisecond,
+		PID:      os.Getpid(), // the server is this process
+	})
+	checkClean(t, res)
+	if res.ServerCPU == nil || res.ServerRSS == nil || res.RSSPerConn == nil {
+		t.Errorf(
+			"server cpu %v rss %v rss/conn %v: want all read from /proc",
+			res.ServerCPU, res.ServerRSS, res.RSSPerConn,
+		)
+	}
+	if res.Sent != 0 || res.Delivered != 0 {
+		t.Errorf(
+			"idle sent %d delivered %d",
+			res.Sent, res.Delivered,
+		)
+	}
+	h.mu.Lock()
+	left := len(h.conns)
+	h.mu.Unlock()
+	if left != 0 {
+		t.Errorf(
+			"%d connections still open on the server after Run",
+			left,
+		)
+	}
+}
+
+func TestServerClosesOne(t *testing.T) {
+	h := newHub(t, false, false)
+	h.kickAfter = 20
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Conns:    10,
+		Senders:  1,
+		Rate:     200,
+		Duration: 500 * time.Millisecond,
+		// The window's accounting of a dead receiver may be off by a
+		// message sent while it died: the drain can wait it out.
+		Drain: 300 * time.Millisecond,
+	})
+	if res.Disconnects != 1 || res.Errors != 1 {
+		t.Errorf(
+			"disconnects %d errors %d, want 1 and 1",
+			res.Disconnects, res.Errors,
+		)
+	}
+	if res.ErrorDetail["disconnect: closed by server: 4000 kicked"] != 1 {
+		t.Errorf(
+			"error detail %v lacks the close code and reason",
+			res.ErrorDetail,
+		)
+	}
+	if res.Lost <= 0 || res.Delivered+res.Lost != res.Expected {
+		t.Errorf(
+			"lost %d delivered %d expected %d: want the kicked client's share lost",
+			res.Lost, res.Delivered, res.Expected,
+		)
+	}
+}
+
+func TestConnectFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	res, err := bench.Run(context.Background(), bench.Config{
+		URL:            "ws://" + addr + "/ws",
+		Conns:          5,
+		ConnectTimeout: time.Second,
+	}, nil)
+	if err == nil {
+		t.Fatalf(
+			"Run against a closed port: no error",
+		)
+	}
+	if res.ConnectErrors != 5 || res.Errors != 5 {
+		t.Errorf(
+			"connect errors %d errors %d, want 5",
+			res.ConnectErrors, res.Errors,
+		)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	cpu1, cpu2 := 50.0, 25.0
+	lines := []bench.Result{
+		{Name: "f", Server: "gorilla", Scenario: "fanout", DeliveriesPerSec: 100, LatencyP50: 2, ServerCPU: &cpu1},
+		{Name: "f", Server: "chatd", Scenario: "fanout", DeliveriesPerSec: 300, LatencyP50: 1, ServerCPU: &cpu2},
+		{Name: "f", Server: "gorilla", Scenario: "fanout", DeliveriesPerSec: 200, LatencyP50: 4, ServerCPU: &cpu1},
+		{Name: "f", Server: "gorilla", Scenario: "fanout", DeliveriesPerSec: 900, LatencyP50: 3, ServerCPU: &cpu1},
+	}
+	var in bytes.Buffer
+	for _, r := range lines {
+		b, _ := json.Marshal(r)
+		in.Write(append(b, '\n'))
+	}
+	var out bytes.Buffer
+	err := bench.Summarize(&out, &in, "gorilla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	t.Log("\n" + got)
+	for _, want := range []string{
+		"| f | gorilla | 3 | 200 | 3.000 |",
+		"| f | chatd | 1 | 300 | 1.000 |",
+		"| f | chatd/gorilla |  | 1.50x | 0.33x |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf(
+				"summary lacks %q",
+				want,
+			)
+		}
+	}
+}

@@ -1,0 +1,452 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// readBufferSize is the size of each connection's bufio.Reader.
+const readBufferSize = 4096
+
+// client is one WebSocket connection of the run. Its reader goroutine owns the
+// fields below "owned by the reader"; the others are shared.
+type client struct {
+	r    *run
+	conn net.Conn
+	br   *bufio.Reader
+	done chan struct{} // closed when the reader goroutine has returned
+
+	wmu      sync.Mutex   // serialises writes of the sender and the reader
+	closing  atomic.Bool  // we started the close handshake
+	dead     atomic.Bool  // the server ended the connection unexpectedly
+	senderID atomic.Int32 // index among the senders, or -1
+	ready    atomic.Bool  // a probe was received: the server broadcasts to us
+
+	// Owned by the reader.
+	msg     []byte  // the message being read, reused
+	lastSeq []int64 // per sender: highest seq received
+	recv    []int64 // per sender: messages received
+	st      recvStats
+	samples []int64 // latency samples, ns
+	seen    int64   // measured deliveries offered to samples
+	rng     uint64
+}
+
+// recvStats are the counters of one receiver, merged at the end.
+type recvStats struct {
+	delivered, duplicates, outOfOrder, echoes, other int64
+	maxLatency                                       int64
+}
+
+// closeError is an unexpected close frame from the server.
+type closeError struct {
+	code   ws.StatusCode
+	reason string
+}
+
+func (e closeError) Error() string {
+	if e.code == 0 {
+		return "closed by server (no status)"
+	}
+	if e.reason == "" {
+		return fmt.Sprintf("closed by server: %d", e.code)
+	}
+	return fmt.Sprintf("closed by server: %d %s", e.code, e.reason)
+}
+
+var errProtocol = errors.New("protocol error")
+
+// netDialer returns the NetDial function for ws.Dialer: for loopback targets
+// it binds connection i to source address 127.0.0.(1 + i%sources).
+func netDialer(rawURL string, sources int) (func(i int) func(context.Context, string, string) (net.Conn, error), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	host := u.Hostname()
+	rewrite := ""
+	if host == "localhost" {
+		// Pin to IPv4 loopback so that the 127.0.0.x sources fit.
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		rewrite = net.JoinHostPort("127.0.0.1", port)
+	}
+	ip := net.ParseIP(host)
+	loop4 := rewrite != "" || (ip != nil && ip.To4() != nil && ip.IsLoopback())
+	return func(i int) func(context.Context, string, string) (net.Conn, error) {
+		var d net.Dialer
+		if loop4 && sources > 0 {
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%sources))}
+		}
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if rewrite != "" {
+				addr = rewrite
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+	}, nil
+}
+
+// dial opens connection i and starts its reader goroutine.
+func (r *run) dial(ctx context.Context, i int) (*client, error) {
+	d := ws.Dialer{
+		Timeout:        r.cfg.ConnectTimeout,
+		NetDial:        r.netDial(i),
+		ReadBufferSize: readBufferSize,
+	}
+	conn, br, _, err := d.Dial(ctx, r.cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(conn, readBufferSize)
+	}
+	c := &client{
+		r:       r,
+		conn:    conn,
+		br:      br,
+		done:    make(chan struct{}),
+		lastSeq: make([]int64, r.nSenders),
+		recv:    make([]int64, r.nSenders),
+		rng:     uint64(i)*0x9e3779b97f4a7c15 | 1,
+	}
+	c.senderID.Store(-1)
+	r.live.Add(1)
+	r.readers.Add(1)
+	go c.readLoop()
+	return c, nil
+}
+
+func (c *client) readLoop() {
+	defer c.r.readers.Done()
+	defer close(c.done)
+	err := c.readFrames()
+	if !c.closing.Load() {
+		c.dead.Store(true)
+		c.r.live.Add(-1)
+		c.writeOff()
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("connection closed by server without close frame")
+		}
+		c.r.errs.add("disconnect: ", err)
+		c.r.disconnects.Add(1)
+	}
+	c.conn.Close()
+}
+
+// writeOff tells the window that this receiver will get nothing more: the
+// deliveries that were expected from it and have not arrived are taken off
+// each sender's outstanding count.
+func (c *client) writeOff() {
+	for s := range c.r.senders {
+		ss := &c.r.senders[s]
+		ss.expected.Add(-(ss.sent.Load() - c.recv[s]))
+	}
+}
+
+// readFrames reads until the connection ends. It answers pings and close
+// frames, joins fragmented messages and hands each data message to handle.
+func (c *client) readFrames() error {
+	hdr := make([]byte, 2, ws.MaxHeaderSize-2)
+	var ctrl [ws.MaxControlFramePayloadSize]byte
+	inMsg := false
+	limit := int64(c.r.cfg.MaxMessage)
+	for {
+		h, err := ws.ReadHeaderBuffer(c.br, hdr)
+		if err != nil {
+			return err
+		}
+		if h.Rsv != 0 {
+			return fmt.Errorf("%w: reserved bits set", errProtocol)
+		}
+		if h.OpCode.IsControl() {
+			if h.Length > ws.MaxControlFramePayloadSize || !h.Fin {
+				return fmt.Errorf("%w: bad control frame", errProtocol)
+			}
+			p := ctrl[:h.Length]
+			_, err := io.ReadFull(c.br, p)
+			if err != nil {
+				return err
+			}
+			if h.Masked {
+				ws.Cipher(p, h.Mask, 0)
+			}
+			switch h.OpCode {
+			case ws.OpPing:
+				c.writeControl(ws.OpPong, p)
+			case ws.OpClose:
+				code, reason := ws.ParseCloseFrameData(p)
+				if c.closing.Load() {
+					return nil // the answer to our close
+				}
+				c.dead.Store(true) // no more data frames from the sender
+				c.writeControl(ws.OpClose, p[:min(len(p), 2)])
+				return closeError{code: code, reason: reason}
+			}
+			continue
+		}
+		switch {
+		case h.OpCode == ws.OpContinuation && !inMsg,
+			h.OpCode != ws.OpContinuation && inMsg,
+			h.OpCode.IsReserved():
+			return fmt.Errorf("%w: unexpected opcode %d", errProtocol, h.OpCode)
+		}
+		n := len(c.msg)
+		if h.Length > limit-int64(n) {
+			return fmt.Errorf("message larger than %d bytes", limit)
+		}
+		need := n + int(h.Length)
+		if need > cap(c.msg) {
+			m := make([]byte, n, max(need, 2*cap(c.msg)))
+			copy(m, c.msg)
+			c.msg = m
+		}
+		c.msg = c.msg[:need]
+		p := c.msg[n:]
+		_, err = io.ReadFull(c.br, p)
+		if err != nil {
+			return err
+		}
+		if h.Masked {
+			ws.Cipher(p, h.Mask, 0)
+		}
+		if !h.Fin {
+			inMsg = true
+			continue
+		}
+		inMsg = false
+		c.handle(c.msg, time.Now().UnixNano())
+		c.msg = c.msg[:0]
+	}
+}
+
+// handle accounts for one received message, which holds one or more lines.
+func (c *client) handle(msg []byte, now int64) {
+	r := c.r
+	mStart, mEnd := r.mStart.Load(), r.mEnd.Load()
+	self := int64(c.senderID.Load())
+	for len(msg) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, msg = msg[:i], msg[i+1:]
+		} else {
+			line, msg = msg, nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		sid, seq, ts, ok := parseMsg(line, r.tag)
+		if !ok || sid >= int64(len(c.lastSeq)) {
+			if bytes.HasPrefix(line, r.probe) {
+				if !c.ready.Load() {
+					c.ready.Store(true)
+				}
+				continue
+			}
+			c.st.other++
+			continue
+		}
+		if sid == self {
+			c.st.echoes++
+			continue
+		}
+		measured := ts >= mStart && ts < mEnd
+		last := c.lastSeq[sid]
+		switch {
+		case seq == last:
+			if measured {
+				c.st.duplicates++
+			}
+			continue
+		case seq < last:
+			if measured {
+				c.st.outOfOrder++
+			}
+		default:
+			c.lastSeq[sid] = seq
+		}
+		c.recv[sid]++
+		r.senders[sid].delivered.Add(1)
+		if measured {
+			c.st.delivered++
+			c.sample(max(now-ts, 0))
+		}
+	}
+}
+
+// sample keeps latency lat (ns): every one up to the receiver's share of
+// MaxSamples, then a uniform random sample of them (reservoir sampling).
+func (c *client) sample(lat int64) {
+	if lat > c.st.maxLatency {
+		c.st.maxLatency = lat
+	}
+	c.seen++
+	limit := c.r.sampleCap
+	if len(c.samples) < limit {
+		c.samples = append(c.samples, lat)
+		return
+	}
+	// xorshift64*
+	c.rng ^= c.rng >> 12
+	c.rng ^= c.rng << 25
+	c.rng ^= c.rng >> 27
+	j := (c.rng * 2685821657736338717) % uint64(c.seen)
+	if j < uint64(limit) {
+		c.samples[j] = lat
+	}
+}
+
+// parseMsg parses "<sender> <seq> <unixnano> <tag>" followed by anything but
+// a digit; ok is false unless the line has that form and the run's tag.
+func parseMsg(b []byte, tag int64) (sid, seq, ts int64, ok bool) {
+	i := 0
+	if sid, i, ok = parseUint(b, i); !ok || i >= len(b) || b[i] != ' ' {
+		return 0, 0, 0, false
+	}
+	if seq, i, ok = parseUint(b, i+1); !ok || i >= len(b) || b[i] != ' ' {
+		return 0, 0, 0, false
+	}
+	if ts, i, ok = parseUint(b, i+1); !ok || i >= len(b) || b[i] != ' ' {
+		return 0, 0, 0, false
+	}
+	t, _, ok := parseUint(b, i+1)
+	if !ok || t != tag {
+		return 0, 0, 0, false
+	}
+	return sid, seq, ts, true
+}
+
+func parseUint(b []byte, i int) (v int64, next int, ok bool) {
+	start := i
+	var u uint64 // 19 digits fit
+	for i < len(b) && b[i]-'0' <= 9 && i-start < 19 {
+		u = u*10 + uint64(b[i]-'0')
+		i++
+	}
+	if (i < len(b) && b[i]-'0' <= 9) || u > math.MaxInt64 {
+		return 0, i, false // too big
+	}
+	return int64(u), i, i > start
+}
+
+// appendMsg appends the payload of message seq of sender sid sent at ts in
+// the run tagged tag, padded with 'x' to size bytes.
+func appendMsg(b []byte, sid int, seq, ts, tag int64, size int) []byte {
+	start := len(b)
+	b = strconv.AppendInt(b, int64(sid), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, tag, 10)
+	for len(b)-start < size {
+		b = append(b, 'x')
+	}
+	return b
+}
+
+// putHeader writes a masked client frame header for a payload of n bytes
+// into the end of dst and returns where it starts.
+func putHeader(dst []byte, op ws.OpCode, n int, mask [4]byte) int {
+	var hs int
+	switch {
+	case n < 126:
+		hs = 6
+	case n <= math.MaxUint16:
+		hs = 8
+	default:
+		hs = 14
+	}
+	h := dst[len(dst)-hs:]
+	h[0] = 0x80 | byte(op)
+	switch hs {
+	case 6:
+		h[1] = 0x80 | byte(n)
+	case 8:
+		h[1] = 0x80 | 126
+		binary.BigEndian.PutUint16(h[2:], uint16(n))
+	default:
+		h[1] = 0x80 | 127
+		binary.BigEndian.PutUint64(h[2:], uint64(n))
+	}
+	copy(h[hs-4:], mask[:])
+	return len(dst) - hs
+}
+
+// writeControl sends a frame with payload p of at most 125 bytes: a control
+// frame, or a short text.
+func (c *client) writeControl(op ws.OpCode, p []byte) {
+	var buf [6 + ws.MaxControlFramePayloadSize]byte
+	mask := ws.NewMask()
+	start := putHeader(buf[:6], op, len(p), mask)
+	n := copy(buf[6:], p)
+	ws.Cipher(buf[6:6+n], mask, 0)
+	c.wmu.Lock()
+	c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	c.conn.Write(buf[start : 6+n])
+	c.conn.SetWriteDeadline(time.Time{})
+	c.wmu.Unlock()
+}
+
+// startClose sends a close frame (normal closure) unless the connection is
+// already over.
+func (c *client) startClose() {
+	if c.dead.Load() || c.closing.Swap(true) {
+		return
+	}
+	var p [2]byte
+	binary.BigEndian.PutUint16(p[:], uint16(ws.StatusNormalClosure))
+	c.writeControl(ws.OpClose, p[:])
+}
+
+// sender builds and writes the text frames of one sender.
+type sender struct {
+	c    *client
+	id   int
+	size int
+	seq  int64
+	buf  []byte
+}
+
+func newSender(c *client, id, size int) *sender {
+	return &sender{c: c, id: id, size: size, buf: make([]byte, 0, 14+size+64)}
+}
+
+// send writes the next message, stamped with time now.
+func (s *sender) send(now int64) error {
+	s.seq++
+	b := appendMsg(s.buf[:14], s.id, s.seq, now, s.c.r.tag, s.size)
+	s.buf = b[:0]
+	p := b[14:]
+	mask := ws.NewMask()
+	start := putHeader(b[:14], ws.OpText, len(p), mask)
+	ws.Cipher(p, mask, 0)
+	c := s.c
+	c.wmu.Lock()
+	if c.closing.Load() || c.dead.Load() {
+		c.wmu.Unlock()
+		return errConnOver
+	}
+	_, err := c.conn.Write(b[start:])
+	c.wmu.Unlock()
+	return err
+}
+
+var errConnOver = errors.New("connection over")

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Scenario names accepted in Config.Scenario.
+const (
+	ScenarioFanout = "fanout"
+	ScenarioIdle   = "idle"
+)
+
+// Config describes one load-test run. Zero fields take the defaults listed
+// with each field.
+type Config struct {
+	// URL is the WebSocket endpoint, e.g. ws://127.0.0.1:8082/ws.
+	URL string
+	// Scenario is ScenarioFanout (default) or ScenarioIdle.
+	Scenario string
+	// Conns is how many connections to open (default 100). All of them
+	// receive.
+	Conns int
+	// Senders is how many of the connections also send (fanout; default 1).
+	Senders int
+	// Rate is the total send rate in messages per second, spread evenly over
+	// the senders. 0 sends as fast as Window allows.
+	Rate float64
+	// Window bounds the messages in flight when Rate is 0: senders pause
+	// while more than Window messages (Window*(Conns-1) deliveries) are
+	// outstanding, and each sender while more than Window/Senders of its own
+	// are (default 64).
+	Window int
+	// Size is the payload size in bytes (default 64): "<sender> <seq>
+	// <unixnano> <run tag>" padded with 'x', never shorter than that.
+	Size int
+	// Duration is how long to send (fanout) or hold the connections (idle)
+	// once all are open (default 10s).
+	Duration time.Duration
+	// Warmup is sent before Duration and left out of every figure.
+	Warmup time.Duration
+	// Drain is how long to wait after sending for the deliveries still in
+	// flight (default 5s).
+	Drain time.Duration
+	// Settle is how long idle waits after all connections are open before it
+	// reads the server's memory (default 3s, at most Duration).
+	Settle time.Duration
+	// Sources is how many loopback source addresses 127.0.0.1..127.0.0.N the
+	// client sockets are spread over, for loopback targets (default 8), so
+	// that more than one address's worth of ephemeral ports can be used.
+	Sources int
+	// PID is the server's process id; when set, its CPU use and memory are
+	// read from /proc.
+	PID int
+	// DialConcurrency is how many connections are being opened at a time
+	// (default 64).
+	DialConcurrency int
+	// ConnectTimeout bounds the TCP connect plus handshake of one
+	// connection (default 10s).
+	ConnectTimeout time.Duration
+	// MaxSamples caps the latency samples kept in memory (default 2M); past
+	// it each receiver keeps a uniform random sample of its deliveries.
+	MaxSamples int
+	// MaxMessage is the largest message accepted from the server, in bytes
+	// (default 16 MiB); a bigger one ends the connection with an error.
+	MaxMessage int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defD := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if c.Scenario == "" {
+		c.Scenario = ScenarioFanout
+	}
+	def(&c.Conns, 100)
+	def(&c.Senders, 1)
+	def(&c.Window, 64)
+	def(&c.Size, 64)
+	def(&c.Sources, 8)
+	def(&c.DialConcurrency, 64)
+	def(&c.MaxSamples, 2<<20)
+	def(&c.MaxMessage, 16<<20)
+	defD(&c.Duration, 10*time.Second)
+	defD(&c.Drain, 5*time.Second)
+	defD(&c.Settle, 3*time.Second)
+	defD(&c.ConnectTimeout, 10*time.Second)
+
+	u, err := url.Parse(c.URL)
+	switch {
+	case c.URL == "":
+		return c, errors.New("no URL")
+	case err != nil:
+		return c, fmt.Errorf("bad URL: %w", err)
+	case u.Scheme != "ws":
+		return c, fmt.Errorf("bad URL %q: only ws:// is supported", c.URL)
+	}
+	switch {
+	case c.Scenario != ScenarioFanout && c.Scenario != ScenarioIdle:
+		return c, fmt.Errorf("unknown scenario %q", c.Scenario)
+	case c.Conns < 0 || c.Senders < 0 || c.Window < 0 || c.Size < 0 ||
+		c.Sources < 0 || c.DialConcurrency < 0 || c.MaxSamples < 0 ||
+		c.MaxMessage < 0 || c.PID < 0:
+		return c, errors.New("negative count")
+	case c.Rate < 0:
+		return c, errors.New("negative rate")
+	case c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Settle < 0 ||
+		c.ConnectTimeout < 0:
+		return c, errors.New("negative duration")
+	case c.Sources > 254:
+		return c, errors.New("at most 254 source addresses")
+	case c.Size > 1<<20:
+		return c, errors.New("size above 1 MiB")
+	case c.Scenario == ScenarioFanout && c.Conns < 2:
+		return c, errors.New("fanout needs at least 2 connections")
+	case c.Scenario == ScenarioFanout && c.Senders > c.Conns:
+		return c, fmt.Errorf("%d senders but only %d connections", c.Senders, c.Conns)
+	}
+	if c.Settle > c.Duration {
+		c.Settle = c.Duration
+	}
+	return c, nil
+}

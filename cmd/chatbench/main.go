@@ -1,0 +1,174 @@
+// Command chatbench load-tests plain-text WebSocket broadcast servers such as
+// chatd: it opens many connections, sends timestamped messages and measures
+// what every other connection receives (see package bench).
+//
+//	chatbench -url ws://127.0.0.1:8082/ws -conns 1000 -senders 10 -rate 200 -duration 10s
+//	chatbench -url ws://127.0.0.1:8082/ws -scenario idle -conns 10000 -pid 1234
+//	chatbench summarize results.jsonl
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chatd/chatd/bench"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "summarize" {
+		return summarize(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: chatbench [flags]
+       chatbench summarize [-baseline NAME] FILE...
+
+chatbench opens -conns WebSocket connections to a broadcast server and either
+sends timestamped text messages from the first -senders of them while all
+receive (fanout), or holds them (idle). It reports deliveries, loss, latency
+and, with -pid, the server's CPU and memory. Progress goes to stderr once a
+second. Every run stops by itself: connect, -warmup + -duration, -drain, close.
+
+"summarize" reads the JSON lines of -json runs (with -name and -server set)
+and prints a markdown table of the medians per case and server, with the
+ratio of each server to the baseline.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var (
+		cfg      bench.Config
+		jsonOut  bool
+		quiet    bool
+		name     string
+		cpuprof  string
+		server   string
+		scenario = fs.String("scenario", "fanout", "`fanout` (send and measure deliveries) or idle (hold connections, weigh server memory)")
+	)
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8082/ws", "WebSocket `URL` of the server (ws:// only)")
+	fs.IntVar(&cfg.Conns, "conns", 100, "connections to open; all of them receive")
+	fs.IntVar(&cfg.Senders, "senders", 1, "how many of the connections also send (fanout)")
+	fs.Float64Var(&cfg.Rate, "rate", 100, "total messages per second over all senders, evenly spread; 0 = as fast as -window allows")
+	fs.IntVar(&cfg.Window, "window", 64, "with -rate 0: most messages in flight (each awaited by conns-1 receivers); each sender may have window/senders")
+	fs.IntVar(&cfg.Size, "size", 64, "message payload `bytes`: \"<sender> <seq> <unixnano> <run tag>\" padded with x")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured sending time (fanout) or holding time (idle), after all connections are open")
+	fs.DurationVar(&cfg.Warmup, "warmup", 0, "sending time before -duration, left out of the figures")
+	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "most time to wait after sending for deliveries in flight")
+	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "idle: time after all connections are open before the server's RSS is read")
+	fs.IntVar(&cfg.Sources, "sources", 8, "spread client sockets over source addresses 127.0.0.1..127.0.0.`N` (loopback targets only)")
+	fs.IntVar(&cfg.PID, "pid", 0, "server process id: report its CPU (from /proc/PID/stat) and RSS (/proc/PID/status)")
+	fs.IntVar(&cfg.DialConcurrency, "dial-concurrency", 64, "connections being opened at a time")
+	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout of one connect plus handshake")
+	fs.BoolVar(&jsonOut, "json", false, "print the result as one JSON object on stdout instead of a table")
+	fs.BoolVar(&quiet, "q", false, "no progress lines on stderr")
+	fs.StringVar(&name, "name", "", "label of this case, recorded in the result (for summarize)")
+	fs.StringVar(&server, "server", "", "label of the server under test, recorded in the result (for summarize)")
+	fs.StringVar(&cpuprof, "cpuprofile", "", "write this tool's CPU profile to `file`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "chatbench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg.Scenario = *scenario
+	if cfg.Rate == 0 && cfg.Window == 0 {
+		fmt.Fprintln(stderr, "chatbench: -rate 0 needs -window > 0")
+		return 2
+	}
+
+	if cpuprof != "" {
+		f, err := os.Create(cpuprof)
+		if err != nil {
+			fmt.Fprintf(stderr, "chatbench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "chatbench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var progress io.Writer = stderr
+	if quiet {
+		progress = nil
+	}
+	res, err := bench.Run(ctx, cfg, progress)
+	res.Name, res.Server = name, server
+	if res.Scenario != "" { // a run took place, even if cut short
+		if jsonOut {
+			b, _ := json.Marshal(res)
+			fmt.Fprintf(stdout, "%s\n", b)
+		} else {
+			bench.FormatText(stdout, res)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func summarize(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chatbench summarize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	baseline := fs.String("baseline", "gorilla", "server label that the others are compared to")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: chatbench summarize [-baseline NAME] FILE...  (- for stdin)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	var readers []io.Reader
+	for _, f := range fs.Args() {
+		if f == "-" {
+			readers = append(readers, os.Stdin)
+			continue
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "chatbench: %v\n", err)
+			return 1
+		}
+		defer fh.Close()
+		// A newline between files, in case one does not end with one.
+		readers = append(readers, fh, strings.NewReader("\n"))
+	}
+	if err := bench.Summarize(stdout, io.MultiReader(readers...), *baseline); err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 1
+	}
+	return 0
+}
