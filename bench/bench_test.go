@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -276,6 +278,12 @@ func TestFanoutRate(t *testing.T) {
 	})
 	checkClean(t, res)
 	checkDelivered(t, res)
+	if res.Proto != "plain" || !strings.HasSuffix(res.URL, "/ws?room=bench") {
+		t.Errorf(
+			"proto %q url %q, want plain and room=bench added",
+			res.Proto, res.URL,
+		)
+	}
 	if res.Sent < 180 || res.Sent > 202 {
 		t.Errorf(
 			"sent = %d in 1s at rate 200",
@@ -514,6 +522,9 @@ func TestSummarize(t *testing.T) {
 		{Name: "f", Server: "chatd", Scenario: "fanout", DeliveriesPerSec: 300, LatencyP50: 1, ServerCPU: &cpu2},
 		{Name: "f", Server: "gorilla", Scenario: "fanout", DeliveriesPerSec: 200, LatencyP50: 4, ServerCPU: &cpu1},
 		{Name: "f", Server: "gorilla", Scenario: "fanout", DeliveriesPerSec: 900, LatencyP50: 3, ServerCPU: &cpu1},
+		{Name: "f", Server: "chatd", Scenario: "fanout", Proto: "json", DeliveriesPerSec: 150},
+		{Name: "f-json", Server: "chatd", Scenario: "fanout", Proto: "json", DeliveriesPerSec: 120},
+		{Server: "chatd", Scenario: "fanout", Proto: "json", Conns: 5, Senders: 1, Rate: 10, DeliveriesPerSec: 40},
 	}
 	var in bytes.Buffer
 	for _, r := range lines {
@@ -531,11 +542,331 @@ func TestSummarize(t *testing.T) {
 		"| f | gorilla | 3 | 200 | 3.000 |",
 		"| f | chatd | 1 | 300 | 1.000 |",
 		"| f | chatd/gorilla |  | 1.50x | 0.33x |",
+		"| f json | chatd | 1 | 150 |",
+		"| f-json | chatd | 1 | 120 |",
+		"| fanout c5 s1 r10 json | chatd | 1 | 40 |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf(
 				"summary lacks %q",
 				want,
+			)
+		}
+	}
+}
+
+// jsonHub is a tiny server of the chatd.v1 subset that chatbench speaks: it
+// selects the subprotocol, joins each client to the room of its URL query
+// (default "lobby"), sends it a welcome and the room's other members a
+// presence event, answers each send request with an ack (or, for every
+// rejectEvery-th message, with a rate_limited error and nothing else) and
+// sends a message event to the room's other members.
+type jsonHub struct {
+	rejectEvery int64
+
+	mu      sync.Mutex
+	rooms   map[string]map[*hubConn]bool
+	joins   map[string]int // clients that joined each room
+	seq     uint64
+	wg      sync.WaitGroup
+	sends   atomic.Int64 // send requests that are not probes
+	bad     atomic.Int64 // requests not of the expected form
+	nextID  atomic.Int64
+	srv     *httptest.Server
+	allConn map[*hubConn]bool
+}
+
+func newJSONHub(t *testing.T) *jsonHub {
+	h := &jsonHub{
+		rooms:   map[string]map[*hubConn]bool{},
+		joins:   map[string]int{},
+		allConn: map[*hubConn]bool{},
+	}
+	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *jsonHub) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/ws" }
+
+func (h *jsonHub) close() {
+	h.srv.Close()
+	h.mu.Lock()
+	for c := range h.allConn {
+		c.conn.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (h *jsonHub) serve(w http.ResponseWriter, r *http.Request) {
+	up := ws.HTTPUpgrader{Protocol: func(p string) bool { return p == "chatd.v1" }}
+	conn, rw, hs, err := up.Upgrade(r, w)
+	if err != nil {
+		return
+	}
+	if hs.Protocol != "chatd.v1" {
+		conn.Close()
+		return
+	}
+	room := r.URL.Query().Get("room")
+	if room == "" {
+		room = "lobby"
+	}
+	name := fmt.Sprintf("guest-%d", h.nextID.Add(1))
+	c := &hubConn{conn: conn, out: make(chan []byte, 1<<14), bw: bufio.NewWriter(conn)}
+	h.wg.Add(1)
+	done := make(chan struct{})
+	go func() {
+		defer h.wg.Done()
+		for p := range c.out {
+			c.writeFrame(ws.OpText, true, p)
+		}
+		close(done)
+	}()
+	c.out <- mustJSON(map[string]any{
+		"type": "welcome", "protocol": "chatd.v1", "name": name, "session": "s" + name,
+		"limits": map[string]any{"max_message_bytes": 4096, "max_rooms": 16, "send_rate": 0, "send_burst": 0},
+	})
+	h.mu.Lock()
+	h.allConn[c] = true
+	if h.rooms[room] == nil {
+		h.rooms[room] = map[*hubConn]bool{}
+	}
+	presence := mustJSON(map[string]any{"type": "presence", "room": room, "user": name, "event": "join"})
+	for o := range h.rooms[room] {
+		o.out <- presence
+	}
+	h.rooms[room][c] = true
+	h.joins[room]++
+	h.mu.Unlock()
+
+	h.reader(c, rw.Reader, room, name)
+
+	h.mu.Lock()
+	delete(h.rooms[room], c)
+	delete(h.allConn, c)
+	h.mu.Unlock()
+	close(c.out)
+	<-done
+	conn.Close()
+}
+
+func (h *jsonHub) reader(c *hubConn, br *bufio.Reader, room, name string) {
+	for {
+		hd, err := ws.ReadHeader(br)
+		if err != nil {
+			return
+		}
+		p := make([]byte, hd.Length)
+		if _, err := io.ReadFull(br, p); err != nil {
+			return
+		}
+		if hd.Masked {
+			ws.Cipher(p, hd.Mask, 0)
+		}
+		switch hd.OpCode {
+		case ws.OpClose:
+			c.writeFrame(ws.OpClose, true, p[:min(len(p), 2)])
+			return
+		case ws.OpText:
+			h.request(c, p, room, name)
+		}
+	}
+}
+
+func (h *jsonHub) request(c *hubConn, p []byte, room, name string) {
+	var req struct {
+		Type string  `json:"type"`
+		Room string  `json:"room"`
+		Text *string `json:"text"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(p))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() ||
+		req.Type != "send" || req.Room != room || req.Text == nil {
+		h.bad.Add(1)
+		c.out <- mustJSON(map[string]any{"type": "error", "code": "bad_request", "message": fmt.Sprintf("bad request %q", p)})
+		return
+	}
+	if !strings.HasPrefix(*req.Text, "chatbench probe ") {
+		n := h.sends.Add(1)
+		if h.rejectEvery > 0 && n%h.rejectEvery == 0 {
+			c.out <- mustJSON(map[string]any{"type": "error", "code": "rate_limited", "message": "slow down"})
+			return
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	ts := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	c.out <- mustJSON(struct {
+		Type    string `json:"type"`
+		Request string `json:"request"`
+		Room    string `json:"room"`
+		Seq     uint64 `json:"seq"`
+		TS      string `json:"ts"`
+	}{"ack", "send", room, h.seq, ts})
+	msg := mustJSON(struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		Seq  uint64 `json:"seq"`
+		From string `json:"from"`
+		TS   string `json:"ts"`
+		Text string `json:"text"`
+	}{"message", room, h.seq, name, ts, *req.Text})
+	for o := range h.rooms[room] {
+		if o != c {
+			o.out <- msg
+		}
+	}
+}
+
+func TestJSONFanout(t *testing.T) {
+	h := newJSONHub(t)
+	res := run(t, bench.Config{
+		URL:      h.url(),
+		Proto:    bench.ProtoJSON,
+		Conns:    10,
+		Senders:  2,
+		Rate:     0,
+		Window:   8,
+		Warmup:   200 * time.Millisecond,
+		Duration: 500 * time.Millisecond,
+		Size:     200,
+	})
+	checkClean(t, res)
+	checkDelivered(t, res)
+	if res.Proto != "json" || res.Room != "bench" || !strings.HasSuffix(res.URL, "/ws?room=bench") {
+		t.Errorf(
+			"proto %q room %q url %q, want json, bench and the room in the URL",
+			res.Proto, res.Room, res.URL,
+		)
+	}
+	if res.Acks != res.Sent || res.ServerErrors != 0 || res.Echoes != 0 {
+		t.Errorf(
+			"acks %d of %d sent, server errors %d, echoes %d",
+			res.Acks, res.Sent, res.ServerErrors, res.Echoes,
+		)
+	}
+	if got := h.sends.Load(); got <= res.Sent {
+		t.Errorf(
+			"server saw %d messages, measured %d: warmup not left out",
+			got, res.Sent,
+		)
+	}
+	if n := h.bad.Load(); n != 0 {
+		t.Errorf(
+			"%d requests were not of the form {type: send, room, text}",
+			n,
+		)
+	}
+	h.mu.Lock()
+	joins := maps.Clone(h.joins)
+	h.mu.Unlock()
+	if !maps.Equal(joins, map[string]int{"bench": 10}) {
+		t.Errorf(
+			"joins %v, want all 10 in bench",
+			joins,
+		)
+	}
+}
+
+func TestJSONServerErrors(t *testing.T) {
+	h := newJSONHub(t)
+	h.rejectEvery = 10
+	res := run(t, bench.Config{
+		URL:      h.url() + "?room=Other",
+		Proto:    bench.ProtoJSON,
+		Conns:    6,
+		Senders:  2,
+		Rate:     200,
+		Duration: 500 * time.Millisecond,
+		Drain:    300 * time.Millisecond,
+	})
+	if res.Room != "Other" || strings.Count(res.URL, "room=") != 1 {
+		t.Errorf(
+			"room %q url %q, want the URL's room",
+			res.Room, res.URL,
+		)
+	}
+	rejected := int64(res.ServerErrors)
+	if rejected == 0 || res.Acks+rejected != res.Sent {
+		t.Errorf(
+			"acks %d + server errors %d, want > 0 and sent = %d",
+			res.Acks, rejected, res.Sent,
+		)
+	}
+	if res.Errors != res.ServerErrors || res.ErrorDetail["server error: rate_limited"] != res.ServerErrors {
+		t.Errorf(
+			"errors %d, detail %v, want all %d server errors, by code",
+			res.Errors, res.ErrorDetail, res.ServerErrors,
+		)
+	}
+	if !strings.Contains(res.ServerError, `"code":"rate_limited"`) {
+		t.Errorf(
+			"server error %q, want the first error event",
+			res.ServerError,
+		)
+	}
+	if res.Lost != rejected*int64(res.Conns-1) || res.Delivered+res.Lost != res.Expected || res.Other != 0 {
+		t.Errorf(
+			"lost %d, delivered %d of %d, other %d: want the rejected messages lost, no more",
+			res.Lost, res.Delivered, res.Expected, res.Other,
+		)
+	}
+	h.mu.Lock()
+	joins := maps.Clone(h.joins)
+	h.mu.Unlock()
+	if !maps.Equal(joins, map[string]int{"Other": 6}) {
+		t.Errorf(
+			"joins %v, want all 6 in Other",
+			joins,
+		)
+	}
+}
+
+func TestJSONNeedsSubprotocol(t *testing.T) {
+	h := newHub(t, false, false) // plain: selects no subprotocol
+	res, err := bench.Run(context.Background(), bench.Config{
+		URL:   h.url(),
+		Proto: bench.ProtoJSON,
+		Conns: 3,
+	}, nil)
+	if err == nil || res.ConnectErrors != 3 {
+		t.Fatalf(
+			"err %v, connect errors %d: want all 3 to fail",
+			err, res.ConnectErrors,
+		)
+	}
+	for k := range res.ErrorDetail {
+		if !strings.Contains(k, "chatd.v1") {
+			t.Errorf(
+				"error %q does not name the subprotocol",
+				k,
+			)
+		}
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, cfg := range []bench.Config{
+		{URL: "ws://127.0.0.1:1/ws?room=a", Room: "b"},
+		{URL: "ws://127.0.0.1:1/ws?room="},
+		{URL: "ws://127.0.0.1:1/ws", Proto: "xml"},
+	} {
+		if _, err := bench.Run(context.Background(), cfg, nil); err == nil {
+			t.Errorf(
+				"Run(%+v): no error",
+				cfg,
 			)
 		}
 	}

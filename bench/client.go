@@ -35,6 +35,7 @@ type client struct {
 	dead     atomic.Bool  // the server ended the connection unexpectedly
 	senderID atomic.Int32 // index among the senders, or -1
 	ready    atomic.Bool  // a probe was received: the server broadcasts to us
+	probes   atomic.Int64 // probes sent (JSON: the first answers are theirs)
 
 	// Owned by the reader.
 	msg     []byte  // the message being read, reused
@@ -44,11 +45,17 @@ type client struct {
 	samples []int64 // latency samples, ns
 	seen    int64   // measured deliveries offered to samples
 	rng     uint64
+	// JSON mode.
+	responses  int64             // acks and errors received
+	firstErr   string            // the first error event, cut short
+	firstErrAt int64             // when it came
+	errCodes   map[string]*int64 // error events by code
 }
 
 // recvStats are the counters of one receiver, merged at the end.
 type recvStats struct {
 	delivered, duplicates, outOfOrder, echoes, other int64
+	acks, serverErrors                               int64
 	maxLatency                                       int64
 }
 
@@ -68,7 +75,10 @@ func (e closeError) Error() string {
 	return fmt.Sprintf("closed by server: %d %s", e.code, e.reason)
 }
 
-var errProtocol = errors.New("protocol error")
+var (
+	errProtocol      = errors.New("protocol error")
+	errNoSubprotocol = errors.New("the server did not select the subprotocol " + Subprotocol)
+)
 
 // netDialer returns the NetDial function for ws.Dialer: for loopback targets
 // it binds connection i to source address 127.0.0.(1 + i%sources).
@@ -110,9 +120,16 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 		NetDial:        r.netDial(i),
 		ReadBufferSize: readBufferSize,
 	}
-	conn, br, _, err := d.Dial(ctx, r.cfg.URL)
+	if r.json {
+		d.Protocols = []string{Subprotocol}
+	}
+	conn, br, hs, err := d.Dial(ctx, r.cfg.URL)
 	if err != nil {
 		return nil, err
+	}
+	if r.json && hs.Protocol != Subprotocol {
+		conn.Close()
+		return nil, errNoSubprotocol
 	}
 	if br == nil {
 		br = bufio.NewReaderSize(conn, readBufferSize)
@@ -236,7 +253,8 @@ func (c *client) readFrames() error {
 	}
 }
 
-// handle accounts for one received message, which holds one or more lines.
+// handle accounts for one received message, which holds one or more lines
+// (in JSON mode, events).
 func (c *client) handle(msg []byte, now int64) {
 	r := c.r
 	mStart, mEnd := r.mStart.Load(), r.mEnd.Load()
@@ -250,6 +268,12 @@ func (c *client) handle(msg []byte, now int64) {
 		}
 		if len(line) == 0 {
 			continue
+		}
+		if r.json {
+			var isMsg bool
+			if line, isMsg = c.event(line, now); !isMsg {
+				continue
+			}
 		}
 		sid, seq, ts, ok := parseMsg(line, r.tag)
 		if !ok || sid >= int64(len(c.lastSeq)) {
@@ -416,6 +440,36 @@ func (c *client) startClose() {
 	c.writeControl(ws.OpClose, p[:])
 }
 
+// writeText sends text frame p of any size, with a deadline: for the
+// probes.
+func (c *client) writeText(p []byte) error {
+	b := make([]byte, 14, 14+len(p))
+	b = append(b, p...)
+	mask := ws.NewMask()
+	start := putHeader(b[:14], ws.OpText, len(p), mask)
+	ws.Cipher(b[14:], mask, 0)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closing.Load() || c.dead.Load() {
+		return errConnOver
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	_, err := c.conn.Write(b[start:])
+	c.conn.SetWriteDeadline(time.Time{})
+	return err
+}
+
+// sendProbe sends probe k, in a send request in JSON mode.
+func (c *client) sendProbe(k int) {
+	r := c.r
+	p := append([]byte(nil), r.sendPrefix...)
+	p = append(p, r.probe...)
+	p = strconv.AppendInt(p, int64(k), 10)
+	p = append(p, r.sendSuffix...)
+	c.probes.Add(1) // before the answer can come
+	c.writeText(p)
+}
+
 // sender builds and writes the text frames of one sender.
 type sender struct {
 	c    *client
@@ -426,13 +480,18 @@ type sender struct {
 }
 
 func newSender(c *client, id, size int) *sender {
-	return &sender{c: c, id: id, size: size, buf: make([]byte, 0, 14+size+64)}
+	r := c.r
+	n := 14 + len(r.sendPrefix) + size + 64 + len(r.sendSuffix)
+	return &sender{c: c, id: id, size: size, buf: make([]byte, 0, n)}
 }
 
 // send writes the next message, stamped with time now.
 func (s *sender) send(now int64) error {
 	s.seq++
-	b := appendMsg(s.buf[:14], s.id, s.seq, now, s.c.r.tag, s.size)
+	r := s.c.r
+	b := append(s.buf[:14], r.sendPrefix...)
+	b = appendMsg(b, s.id, s.seq, now, r.tag, s.size)
+	b = append(b, r.sendSuffix...)
 	s.buf = b[:0]
 	p := b[14:]
 	mask := ws.NewMask()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,18 @@ const (
 	ScenarioIdle   = "idle"
 )
 
+// Protocols accepted in Config.Proto.
+const (
+	// ProtoPlain: every text frame is one message, broadcast as it is.
+	ProtoPlain = "plain"
+	// ProtoJSON: chatd's JSON protocol, WebSocket subprotocol chatd.v1.
+	ProtoJSON = "json"
+)
+
+// DefaultRoom is the room joined when neither Config.Room nor the URL names
+// one.
+const DefaultRoom = "bench"
+
 // Config describes one load-test run. Zero fields take the defaults listed
 // with each field.
 type Config struct {
@@ -20,6 +33,16 @@ type Config struct {
 	URL string
 	// Scenario is ScenarioFanout (default) or ScenarioIdle.
 	Scenario string
+	// Proto is the protocol spoken: ProtoPlain (default) or ProtoJSON. In
+	// JSON mode the connections ask for the subprotocol chatd.v1 (and fail
+	// if the server does not select it), send {"type":"send"} requests and
+	// take the text of the "message" events they receive as the message.
+	Proto string
+	// Room is the chat room to join and, in JSON mode, to send to. The room
+	// is joined with the URL's query parameter room, which is added as
+	// room=Room unless the URL has one. Default: the URL's room, else
+	// DefaultRoom; naming a room other than the URL's is an error.
+	Room string
 	// Conns is how many connections to open (default 100). All of them
 	// receive.
 	Conns int
@@ -34,7 +57,8 @@ type Config struct {
 	// are (default 64).
 	Window int
 	// Size is the payload size in bytes (default 64): "<sender> <seq>
-	// <unixnano> <run tag>" padded with 'x', never shorter than that.
+	// <unixnano> <run tag>" padded with 'x', never shorter than that. In
+	// JSON mode it is the size of the text, without the JSON around it.
 	Size int
 	// Duration is how long to send (fanout) or hold the connections (idle)
 	// once all are open (default 10s).
@@ -128,5 +152,42 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Settle > c.Duration {
 		c.Settle = c.Duration
 	}
+	switch c.Proto {
+	case "":
+		c.Proto = ProtoPlain
+	case ProtoPlain, ProtoJSON:
+	default:
+		return c, fmt.Errorf("unknown protocol %q (plain or json)", c.Proto)
+	}
+	return c.withRoom(u)
+}
+
+// withRoom settles c.Room and makes sure that c.URL names it in its query.
+func (c Config) withRoom(u *url.URL) (Config, error) {
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return c, fmt.Errorf("bad URL query: %w", err)
+	}
+	if !q.Has("room") {
+		if c.Room == "" {
+			c.Room = DefaultRoom
+		}
+		add := "room=" + url.QueryEscape(c.Room)
+		if u.RawQuery == "" {
+			u.RawQuery = add
+		} else {
+			u.RawQuery += "&" + add
+		}
+		c.URL = u.String()
+		return c, nil
+	}
+	room := q.Get("room")
+	switch {
+	case room == "":
+		return c, errors.New("the URL has an empty room")
+	case c.Room != "" && !strings.EqualFold(c.Room, room):
+		return c, fmt.Errorf("room %q but the URL has room %q", c.Room, room)
+	}
+	c.Room = room
 	return c, nil
 }

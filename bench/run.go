@@ -1,12 +1,14 @@
 // Package bench owns chatbench's load generator for plain-text WebSocket
 // broadcast servers (every text frame a client sends goes to every other
-// client): opening many client connections cheaply, sending timestamped
-// messages at a fixed rate or as fast as a window of outstanding deliveries
-// allows, checking and timing what each receiver gets (loss, duplicates,
-// order, echoes of its own messages, several messages merged into one frame
-// with '\n'), holding idle connections to weigh the server's memory per
-// connection, reading the server's CPU and memory from /proc, and summarising
-// JSON results into a table. It owns no server code.
+// client), and for chatd's JSON protocol (subprotocol chatd.v1: send
+// requests, acks and message events): opening many client connections
+// cheaply, sending timestamped messages at a fixed rate or as fast as a
+// window of outstanding deliveries allows, checking and timing what each
+// receiver gets (loss, duplicates, order, echoes of its own messages,
+// several messages merged into one frame with '\n'), holding idle
+// connections to weigh the server's memory per connection, reading the
+// server's CPU and memory from /proc, and summarising JSON results into a
+// table. It owns no server code.
 package bench
 
 import (
@@ -24,8 +26,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/gobwas/ws"
 )
 
 // Result is the outcome of one run. Times are in seconds or milliseconds as
@@ -34,7 +34,9 @@ type Result struct {
 	Name     string  `json:"name,omitempty"`   // label of the case, set by the caller
 	Server   string  `json:"server,omitempty"` // label of the server, set by the caller
 	Scenario string  `json:"scenario"`
-	URL      string  `json:"url"`
+	Proto    string  `json:"proto"` // plain or json
+	URL      string  `json:"url"`   // with the room added
+	Room     string  `json:"room"`
 	Conns    int     `json:"conns"`      // requested
 	Open     int     `json:"conns_open"` // opened
 	Senders  int     `json:"senders"`
@@ -62,8 +64,11 @@ type Result struct {
 	Duplicates       int64   `json:"duplicates"`
 	OutOfOrder       int64   `json:"out_of_order"`
 	Echoes           int64   `json:"echoes"` // own messages received back
-	Other            int64   `json:"other"`  // lines that are not this run's
+	Other            int64   `json:"other"`  // lines (JSON: events) that are not this run's
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	// Acks is how many of the messages sent in the measured interval the
+	// server acknowledged (JSON).
+	Acks int64 `json:"acks"`
 
 	LatencyP50     float64 `json:"latency_p50_ms"`
 	LatencyP90     float64 `json:"latency_p90_ms"`
@@ -71,12 +76,16 @@ type Result struct {
 	LatencyMax     float64 `json:"latency_max_ms"`
 	LatencySamples int     `json:"latency_samples"`
 
-	Errors        int            `json:"errors"` // connect_errors + not_ready + disconnects + write_errors
-	ConnectErrors int            `json:"connect_errors"`
-	NotReady      int            `json:"not_ready"`   // open but never got a probe
-	Disconnects   int            `json:"disconnects"` // ended by the server before we closed
-	WriteErrors   int            `json:"write_errors"`
-	ErrorDetail   map[string]int `json:"error_detail,omitempty"`
+	Errors        int `json:"errors"` // connect_errors + not_ready + disconnects + write_errors + server_errors
+	ConnectErrors int `json:"connect_errors"`
+	NotReady      int `json:"not_ready"`   // open but never got a probe
+	Disconnects   int `json:"disconnects"` // ended by the server before we closed
+	WriteErrors   int `json:"write_errors"`
+	// ServerErrors counts the error events received (JSON), all phases;
+	// ServerError is the first of them.
+	ServerErrors int            `json:"server_errors"`
+	ServerError  string         `json:"server_error,omitempty"`
+	ErrorDetail  map[string]int `json:"error_detail,omitempty"`
 
 	ServerCPU     *float64 `json:"server_cpu_pct"`     // percent of one core
 	ServerRSS     *int64   `json:"server_rss_bytes"`   // VmRSS at the end
@@ -89,11 +98,14 @@ type Result struct {
 // senderState holds the shared counters of one sender, padded so that two
 // senders do not share a cache line.
 type senderState struct {
-	sent      atomic.Int64 // messages written (all phases)
-	expected  atomic.Int64 // deliveries the window waits for
-	_         [48]byte
-	delivered atomic.Int64 // deliveries received (all phases)
-	_         [56]byte
+	sent     atomic.Int64 // messages written (all phases)
+	expected atomic.Int64 // deliveries the window waits for
+	// firstMeasured is the seq of the sender's first message of the
+	// measured interval, 0 until it is sent.
+	firstMeasured atomic.Int64
+	_             [40]byte
+	delivered     atomic.Int64 // deliveries received (all phases)
+	_             [56]byte
 }
 
 // run is the shared state of one Run.
@@ -109,6 +121,10 @@ type run struct {
 	// probe starts the lines that check that the server broadcasts to every
 	// connection before sending starts.
 	probe []byte
+	// json: JSON mode, where each text goes between sendPrefix and
+	// sendSuffix; both are empty in plain mode.
+	json                   bool
+	sendPrefix, sendSuffix []byte
 
 	// Messages stamped in [mStart, mEnd) are measured.
 	mStart, mEnd atomic.Int64
@@ -196,6 +212,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	}
 	r := &run{cfg: cfg, netDial: nd, tag: rand.Int64N(1 << 31)}
 	r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
+	if cfg.Proto == ProtoJSON {
+		r.json = true
+		r.sendPrefix = sendPrefix(cfg.Room)
+		r.sendSuffix = sendSuffix
+	}
 	if cfg.Scenario == ScenarioFanout {
 		r.nSenders = cfg.Senders
 	}
@@ -206,7 +227,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	res := Result{
 		Scenario: cfg.Scenario,
+		Proto:    cfg.Proto,
 		URL:      cfg.URL,
+		Room:     cfg.Room,
 		Conns:    cfg.Conns,
 		Size:     cfg.Size,
 	}
@@ -302,7 +325,7 @@ func (r *run) waitReady(ctx context.Context, clients []*client) int {
 	deadline := time.Now().Add(r.cfg.ConnectTimeout)
 	for k := 0; ; k++ {
 		for _, c := range clients[:2] {
-			c.writeControl(ws.OpText, fmt.Appendf(r.probe[:len(r.probe):len(r.probe)], "%d", k))
+			c.sendProbe(k)
 		}
 		resend := time.Now().Add(500 * time.Millisecond)
 		for {
@@ -443,6 +466,9 @@ func (r *run) sendLoop(ctx context.Context, stop <-chan struct{}, s *sender, nSe
 			return false
 		}
 		st.expected.Add(max(r.live.Load()-1, 0))
+		if ns >= mS && measured == 0 {
+			st.firstMeasured.Store(s.seq + 1) // before its ack can come
+		}
 		err := s.send(ns)
 		if err != nil {
 			st.expected.Add(-max(r.live.Load()-1, 0))
@@ -589,8 +615,19 @@ func (r *run) results(clients []*client, res *Result) {
 		st.outOfOrder += c.st.outOfOrder
 		st.echoes += c.st.echoes
 		st.other += c.st.other
+		st.acks += c.st.acks
+		st.serverErrors += c.st.serverErrors
 		st.maxLatency = max(st.maxLatency, c.st.maxLatency)
 		n += len(c.samples)
+	}
+	var firstErrAt int64
+	for _, c := range clients {
+		if c.firstErr != "" && (res.ServerError == "" || c.firstErrAt < firstErrAt) {
+			res.ServerError, firstErrAt = c.firstErr, c.firstErrAt
+		}
+		for code, n := range c.errCodes {
+			r.errs.addN("server error: "+orDash(code), int(*n))
+		}
 	}
 	samples := make([]int64, 0, n)
 	for _, c := range clients {
@@ -618,6 +655,8 @@ func (r *run) results(clients []*client, res *Result) {
 	res.OutOfOrder = st.outOfOrder
 	res.Echoes = st.echoes
 	res.Other = st.other
+	res.Acks = st.acks
+	res.ServerErrors = int(st.serverErrors)
 	res.Lost = res.Expected - res.Delivered
 	if res.Duration > 0 {
 		res.DeliveriesPerSec = float64(res.Delivered) / res.Duration
@@ -631,7 +670,7 @@ func (r *run) results(clients []*client, res *Result) {
 
 	res.Disconnects = int(r.disconnects.Load())
 	res.WriteErrors = int(r.writeErrs.Load())
-	res.Errors = res.ConnectErrors + res.NotReady + res.Disconnects + res.WriteErrors
+	res.Errors = res.ConnectErrors + res.NotReady + res.Disconnects + res.WriteErrors + res.ServerErrors
 	res.ErrorDetail = r.errs.snapshot()
 }
 
@@ -697,6 +736,11 @@ func FormatText(w io.Writer, res Result) {
 		fmt.Fprintf(&b, "%-20s "+format+"\n", append([]any{k}, a...)...)
 	}
 	row("scenario", "%s", res.Scenario)
+	if res.Proto == ProtoJSON {
+		row("protocol", "json (%s), room %s", Subprotocol, res.Room)
+	} else {
+		row("protocol", "plain, room %s", orDash(res.Room))
+	}
 	row("url", "%s", res.URL)
 	row("conns", "%d open of %d (connected in %.2fs)", res.Open, res.Conns, res.ConnectS)
 	if res.Scenario == ScenarioFanout {
@@ -718,6 +762,9 @@ func FormatText(w io.Writer, res Result) {
 		row("duplicates", "%d", res.Duplicates)
 		row("out of order", "%d", res.OutOfOrder)
 		row("echoes", "%d", res.Echoes)
+		if res.Proto == ProtoJSON {
+			row("acks", "%d of %d sent", res.Acks, res.Sent)
+		}
 		row("latency ms", "p50 %.3f  p90 %.3f  p99 %.3f  max %.3f (%d samples)",
 			res.LatencyP50, res.LatencyP90, res.LatencyP99, res.LatencyMax, res.LatencySamples)
 	} else {
@@ -726,8 +773,11 @@ func FormatText(w io.Writer, res Result) {
 	if res.Other > 0 {
 		row("other lines", "%d", res.Other)
 	}
-	row("errors", "%d (connect %d, not ready %d, disconnects %d, write %d)",
-		res.Errors, res.ConnectErrors, res.NotReady, res.Disconnects, res.WriteErrors)
+	row("errors", "%d (connect %d, not ready %d, disconnects %d, write %d, server %d)",
+		res.Errors, res.ConnectErrors, res.NotReady, res.Disconnects, res.WriteErrors, res.ServerErrors)
+	if res.ServerError != "" {
+		row("first server error", "%s", res.ServerError)
+	}
 	for _, k := range sortedKeys(res.ErrorDetail) {
 		row("", "%6d %s", res.ErrorDetail[k], k)
 	}

@@ -12,18 +12,23 @@ import (
 )
 
 // caseName is the label of res's case: res.Name, or one made of its
-// parameters.
+// parameters; " json" is added for the JSON protocol unless the name says
+// json already.
 func caseName(res Result) string {
-	if res.Name != "" {
-		return res.Name
+	name := res.Name
+	switch {
+	case name != "":
+	case res.Scenario == ScenarioIdle:
+		name = fmt.Sprintf("idle c%d", res.Conns)
+	case res.Rate == 0:
+		name = fmt.Sprintf("fanout c%d s%d window%d", res.Conns, res.Senders, res.Window)
+	default:
+		name = fmt.Sprintf("fanout c%d s%d r%g", res.Conns, res.Senders, res.Rate)
 	}
-	if res.Scenario == ScenarioIdle {
-		return fmt.Sprintf("idle c%d", res.Conns)
+	if res.Proto == ProtoJSON && !strings.Contains(name, ProtoJSON) {
+		name += " " + ProtoJSON
 	}
-	if res.Rate == 0 {
-		return fmt.Sprintf("fanout c%d s%d window%d", res.Conns, res.Senders, res.Window)
-	}
-	return fmt.Sprintf("fanout c%d s%d r%g", res.Conns, res.Senders, res.Rate)
+	return name
 }
 
 // column is one figure of the summary table.

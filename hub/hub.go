@@ -1,43 +1,63 @@
 package hub
 
 import (
+	"errors"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 )
 
-// Format selects one encoding of a message; the hub asks Encoder for each
-// format at most once per message.
+// Format selects one encoding of an event; the hub asks its Encoder for each
+// format at most once per event.
 type Format uint8
 
 // MaxFormats bounds the number of distinct formats in one process.
 const MaxFormats = 4
 
-// Subscriber is a member of one or more rooms.
+// Subscriber is one connection, a member of any number of rooms.
 type Subscriber interface {
-	// Deliver offers an encoded frame to the subscriber. The hub calls it with
-	// a room lock held, so it must not block, perform I/O or call into the
-	// hub. The frame is shared by every recipient and must not be modified.
-	Deliver(frame []byte)
-	// Format is the encoding the subscriber receives. It must not change
-	// while the subscriber is a member of any room.
+	// Deliver offers an encoded frame. The hub calls it with a room lock
+	// held, so it must not block, perform I/O or call into the hub. The frame
+	// is shared by every recipient and must not be modified. A droppable
+	// frame (typing) may be discarded by a subscriber that is behind.
+	Deliver(frame []byte, droppable bool)
+	// Format is the encoding the subscriber receives.
 	Format() Format
+	// User identifies the user behind the connection; connections with the
+	// same User count as one member of a room.
+	User() string
+	// Name is the user's display name.
+	Name() string
 }
 
-// Message is one chat message published to a room.
-type Message struct {
-	Room string
-	From string
-	Text []byte
+// Encoder returns the frame carrying e in format f, or nil when subscribers
+// of that format do not receive events of e's kind.
+type Encoder func(f Format, e *Event) []byte
+
+// Config configures a Hub. The zero value of each field means its default.
+type Config struct {
+	// Encode encodes events; it is required.
+	Encode Encoder
+	// Now is the clock that stamps messages. Nil means time.Now.
+	Now func() time.Time
+	// DedupWindow is how long a room remembers a message's ClientMsgID.
+	// Zero means two minutes.
+	DedupWindow time.Duration
+	// DedupEntries bounds the ids a room remembers. Zero means 4096.
+	DedupEntries int
 }
 
-// Encoder returns the frame carrying m in format f.
-type Encoder func(f Format, m *Message) []byte
+// ErrNotMember is returned for a publication from a subscriber that is not
+// a member of the room.
+var ErrNotMember = errors.New("not a member of the room")
 
 const shardCount = 64
 
-// Hub is the set of rooms of one process. The zero value is not usable; call New.
+// Hub is the set of rooms of one process. Create it with New.
 type Hub struct {
-	encode Encoder
+	cfg    Config
 	seed   maphash.Seed
 	shards [shardCount]shard
 }
@@ -47,9 +67,18 @@ type shard struct {
 	rooms map[string]*room
 }
 
-// New returns an empty hub that encodes messages with encode.
-func New(encode Encoder) *Hub {
-	h := &Hub{encode: encode, seed: maphash.MakeSeed()}
+// New returns an empty hub.
+func New(cfg Config) *Hub {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DedupWindow <= 0 {
+		cfg.DedupWindow = 2 * time.Minute
+	}
+	if cfg.DedupEntries <= 0 {
+		cfg.DedupEntries = 4096
+	}
+	h := &Hub{cfg: cfg, seed: maphash.MakeSeed()}
 	for i := range h.shards {
 		h.shards[i].rooms = make(map[string]*room)
 	}
@@ -60,22 +89,32 @@ func (h *Hub) shard(room string) *shard {
 	return &h.shards[maphash.String(h.seed, room)%shardCount]
 }
 
-// Join adds s to room, creating the room if needed. Joining a room twice is
-// a no-op. It returns the number of members after the join.
+func (h *Hub) lookup(name string) *room {
+	sh := h.shard(name)
+	sh.mu.RLock()
+	r := sh.rooms[name]
+	sh.mu.RUnlock()
+	return r
+}
+
+// Join adds s to room, creating the room if needed; joining twice is a
+// no-op. When s's user was not yet present, the other members receive a
+// presence join. It returns the number of users present after the join.
 func (h *Hub) Join(room string, s Subscriber) int {
 	sh := h.shard(room)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	r := sh.rooms[room]
 	if r == nil {
-		r = newRoom()
+		r = newRoom(room)
 		sh.rooms[room] = r
 	}
-	return r.add(s)
+	return r.add(h, s)
 }
 
-// Leave removes s from room and frees the room when it becomes empty.
-// Leaving a room s is not in is a no-op.
+// Leave removes s from room, and frees the room when it becomes empty. When
+// s was its user's last connection in the room, the remaining members
+// receive a presence leave. Leaving a room s is not in is a no-op.
 func (h *Hub) Leave(room string, s Subscriber) {
 	sh := h.shard(room)
 	sh.mu.Lock()
@@ -84,39 +123,58 @@ func (h *Hub) Leave(room string, s Subscriber) {
 	if r == nil {
 		return
 	}
-	if r.remove(s) == 0 {
+	if r.remove(h, s) == 0 {
 		delete(sh.rooms, room)
 	}
 }
 
-// Publish delivers m to every member of m.Room except from (which may be
-// nil), encoding it once per format in use. It returns the number of
-// members the message was offered to.
-func (h *Hub) Publish(m *Message, from Subscriber) int {
-	sh := h.shard(m.Room)
-	sh.mu.RLock()
-	r := sh.rooms[m.Room]
-	sh.mu.RUnlock()
+// Publish delivers e to every member of e.Room except from, encoding it
+// once per format in use. For messages it assigns the room's next sequence
+// number and the time, unless e repeats a recent ClientMsgID of the same
+// user; then nothing is delivered and the original's sequence and time are
+// returned with Duplicate set. from must be a member of the room (nil
+// publishes on behalf of the server).
+func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
+	r := h.lookup(e.Room)
 	if r == nil {
-		return 0
+		return Published{}, ErrNotMember
 	}
-	return r.publish(h.encode, m, from)
+	return r.publish(h, e, from)
 }
 
-// Members returns the number of members of room.
-func (h *Hub) Members(room string) int {
-	sh := h.shard(room)
-	sh.mu.RLock()
-	r := sh.rooms[room]
-	sh.mu.RUnlock()
+// Members returns the names of the users present in room, sorted.
+func (h *Hub) Members(room string) []string {
+	r := h.lookup(room)
 	if r == nil {
-		return 0
+		return nil
 	}
-	return r.size()
+	return r.names()
 }
 
-// Rooms returns the number of rooms that have at least one member.
-func (h *Hub) Rooms() int {
+// RoomInfo describes one room.
+type RoomInfo struct {
+	Name  string
+	Users int // distinct users present
+	Conns int // connections that are members
+}
+
+// Rooms lists every room with at least one member, sorted by name.
+func (h *Hub) Rooms() []RoomInfo {
+	var out []RoomInfo
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for _, r := range sh.rooms {
+			out = append(out, r.info())
+		}
+		sh.mu.RUnlock()
+	}
+	slices.SortFunc(out, func(a, b RoomInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// RoomCount returns the number of rooms with at least one member.
+func (h *Hub) RoomCount() int {
 	n := 0
 	for i := range h.shards {
 		sh := &h.shards[i]

@@ -1,61 +1,102 @@
 package hub_test
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/hub"
 )
 
 // sink is a Subscriber that records what it is offered.
 type sink struct {
+	user   string
 	format hub.Format
 	mu     sync.Mutex
 	got    []string
+	drops  []bool
 }
 
-func (s *sink) Deliver(frame []byte) {
+func newSink(user string) *sink { return &sink{user: user} }
+
+func (s *sink) Deliver(frame []byte, droppable bool) {
 	s.mu.Lock()
 	s.got = append(s.got, string(frame))
+	s.drops = append(s.drops, droppable)
 	s.mu.Unlock()
 }
 
 func (s *sink) Format() hub.Format { return s.format }
+func (s *sink) User() string       { return s.user }
+func (s *sink) Name() string       { return s.user }
 
 func (s *sink) messages() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.got...)
+	return slices.Clone(s.got)
 }
 
-// countingEncoder encodes as "<format>:<text>" and counts its calls.
-func countingEncoder(calls *atomic.Int64) hub.Encoder {
-	return func(f hub.Format, m *hub.Message) []byte {
+// encoder renders events as short strings, counts its calls, and gives
+// format 1 no typing events.
+func encoder(calls *atomic.Int64) hub.Encoder {
+	return func(f hub.Format, e *hub.Event) []byte {
 		calls.Add(1)
-		return fmt.Appendf(nil, "%d:%s", f, m.Text)
+		switch e.Kind {
+		case hub.KindMessage:
+			return fmt.Appendf(nil, "%d:msg %s #%d %s", f, e.Room, e.Seq, e.Text)
+		case hub.KindPresence:
+			return fmt.Appendf(nil, "%d:presence %s %s %v", f, e.Room, e.From, e.Joined)
+		case hub.KindTyping:
+			if f == 1 {
+				return nil
+			}
+			return fmt.Appendf(nil, "%d:typing %s", f, e.From)
+		}
+		return nil
 	}
+}
+
+func newHub(calls *atomic.Int64) *hub.Hub {
+	if calls == nil {
+		calls = new(atomic.Int64)
+	}
+	return hub.New(hub.Config{Encode: encoder(calls)})
+}
+
+func publish(t *testing.T, h *hub.Hub, from hub.Subscriber, room, text string) hub.Published {
+	t.Helper()
+	p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte(text)}, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 	var calls atomic.Int64
-	h := hub.New(countingEncoder(&calls))
-	a, b, c := &sink{}, &sink{}, &sink{}
-	other := &sink{}
+	h := newHub(&calls)
+	a, b, c, other := newSink("a"), newSink("b"), newSink("c"), newSink("o")
 	for _, s := range []*sink{a, b, c} {
 		h.Join("r", s)
 	}
 	h.Join("elsewhere", other)
+	for _, s := range []*sink{a, b, c} {
+		s.got = nil
+	}
+	calls.Store(0)
 
-	if n := h.Publish(&hub.Message{Room: "r", Text: []byte("hi")}, a); n != 2 {
-		t.Fatalf("offered to %d members, want 2", n)
+	if p := publish(t, h, a, "r", "hi"); p.Delivered != 2 || p.Seq != 1 {
+		t.Fatalf("published %+v, want seq 1 offered to 2", p)
 	}
 	if got := a.messages(); len(got) != 0 {
 		t.Fatalf("sender got %q", got)
 	}
 	for _, s := range []*sink{b, c} {
-		if got := s.messages(); len(got) != 1 || got[0] != "0:hi" {
+		if got := s.messages(); !slices.Equal(got, []string{"0:msg r #1 hi"}) {
 			t.Fatalf("member got %q", got)
 		}
 	}
@@ -67,85 +108,180 @@ func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 	}
 }
 
+func TestSequenceIsPerRoomAndIncreasing(t *testing.T) {
+	h := newHub(nil)
+	a, b := newSink("a"), newSink("b")
+	h.Join("x", a)
+	h.Join("y", a)
+	h.Join("x", b)
+	for i := 1; i <= 3; i++ {
+		if p := publish(t, h, a, "x", "m"); p.Seq != uint64(i) {
+			t.Fatalf("x seq %d, want %d", p.Seq, i)
+		}
+	}
+	if p := publish(t, h, a, "y", "m"); p.Seq != 1 {
+		t.Fatalf("y seq %d, want 1", p.Seq)
+	}
+}
+
 func TestEncodesOncePerFormat(t *testing.T) {
 	var calls atomic.Int64
-	h := hub.New(countingEncoder(&calls))
-	subs := []*sink{{format: 0}, {format: 1}, {format: 0}, {format: 1}, {format: 1}}
+	h := newHub(&calls)
+	subs := []*sink{{user: "a"}, {user: "b", format: 1}, {user: "c"}, {user: "d", format: 1}}
 	for _, s := range subs {
 		h.Join("r", s)
 	}
-	h.Publish(&hub.Message{Room: "r", Text: []byte("x")}, nil)
+	calls.Store(0)
+	publish(t, h, nil, "r", "x")
 	if calls.Load() != 2 {
 		t.Fatalf("encoded %d times, want 2 (one per format)", calls.Load())
 	}
 	for _, s := range subs {
-		if got, want := s.messages()[0], fmt.Sprintf("%d:x", s.format); got != want {
+		msgs := s.messages()
+		if got, want := msgs[len(msgs)-1], fmt.Sprintf("%d:msg r #1 x", s.format); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
 }
 
+func TestPresenceCountsUsersNotConnections(t *testing.T) {
+	h := newHub(nil)
+	watcher := newSink("w")
+	h.Join("r", watcher)
+	phone, laptop := newSink("alice"), newSink("alice")
+	if n := h.Join("r", phone); n != 2 {
+		t.Fatalf("users after alice's first connection: %d, want 2", n)
+	}
+	if n := h.Join("r", laptop); n != 2 {
+		t.Fatalf("users after alice's second connection: %d, want 2", n)
+	}
+	if got := h.Members("r"); !slices.Equal(got, []string{"alice", "w"}) {
+		t.Fatalf("members %q", got)
+	}
+	h.Leave("r", phone)
+	h.Leave("r", laptop)
+	want := []string{"0:presence r alice true", "0:presence r alice false"}
+	if got := watcher.messages(); !slices.Equal(got, want) {
+		t.Fatalf("watcher saw %q, want %q", got, want)
+	}
+	if got := laptop.messages(); len(got) != 0 {
+		t.Fatalf("alice's second connection was told of her own presence: %q", got)
+	}
+}
+
+func TestDuplicateClientMsgIDIsNotDeliveredTwice(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), Now: func() time.Time { return now }, DedupWindow: time.Minute})
+	a, b := newSink("a"), newSink("b")
+	h.Join("r", a)
+	h.Join("r", b)
+	send := func(id string) hub.Published {
+		p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r", Text: []byte("t"), ClientMsgID: id}, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := send("m1")
+	again := send("m1")
+	if !again.Duplicate || again.Seq != first.Seq || !again.Time.Equal(first.Time) || again.Delivered != 0 {
+		t.Fatalf("retry: %+v, want the first's seq %d as duplicate", again, first.Seq)
+	}
+	if n := len(b.messages()); n != 1 {
+		t.Fatalf("b got %d frames, want the message once", n)
+	}
+	now = now.Add(2 * time.Minute)
+	if late := send("m1"); late.Duplicate {
+		t.Fatal("an id outside the window still counted as a duplicate")
+	}
+}
+
+func TestTypingIsDroppableAndMayBeSkippedByFormat(t *testing.T) {
+	h := newHub(nil)
+	a, b, c := newSink("a"), newSink("b"), &sink{user: "c", format: 1}
+	h.Join("r", a)
+	h.Join("r", b)
+	h.Join("r", c)
+	p, err := h.Publish(&hub.Event{Kind: hub.KindTyping, Room: "r", From: "a"}, a)
+	if err != nil || p.Delivered != 1 {
+		t.Fatalf("typing: %+v %v, want offered to b only", p, err)
+	}
+	if !b.drops[len(b.drops)-1] {
+		t.Fatal("typing frame not marked droppable")
+	}
+}
+
+func TestPublishRequiresMembership(t *testing.T) {
+	h := newHub(nil)
+	a, b := newSink("a"), newSink("b")
+	h.Join("r", a)
+	if _, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r"}, b); !errors.Is(err, hub.ErrNotMember) {
+		t.Fatalf("non-member publish: %v", err)
+	}
+	if _, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "nowhere"}, a); !errors.Is(err, hub.ErrNotMember) {
+		t.Fatalf("publish to a missing room: %v", err)
+	}
+}
+
 func TestEmptyRoomsAreFreed(t *testing.T) {
-	h := hub.New(countingEncoder(new(atomic.Int64)))
-	a, b := &sink{}, &sink{}
+	h := newHub(nil)
+	a, b := newSink("a"), newSink("b")
 	h.Join("r", a)
 	h.Join("r", a) // twice is once
 	h.Join("r", b)
-	if h.Members("r") != 2 || h.Rooms() != 1 {
-		t.Fatalf("members %d rooms %d", h.Members("r"), h.Rooms())
+	h.Join("s", b)
+	if got := h.Rooms(); !slices.Equal(got, []hub.RoomInfo{{Name: "r", Users: 2, Conns: 2}, {Name: "s", Users: 1, Conns: 1}}) {
+		t.Fatalf("rooms %+v", got)
 	}
 	h.Leave("r", a)
 	h.Leave("r", a)
 	h.Leave("nowhere", a)
-	if h.Members("r") != 1 {
-		t.Fatalf("members %d after leave", h.Members("r"))
-	}
 	h.Leave("r", b)
-	if h.Rooms() != 0 {
-		t.Fatalf("rooms %d after the last member left", h.Rooms())
-	}
-	if n := h.Publish(&hub.Message{Room: "r"}, nil); n != 0 {
-		t.Fatalf("published to %d members of a freed room", n)
+	h.Leave("s", b)
+	if h.RoomCount() != 0 {
+		t.Fatalf("rooms %d after the last member left", h.RoomCount())
 	}
 }
 
 func TestConcurrentUse(t *testing.T) {
-	h := hub.New(countingEncoder(new(atomic.Int64)))
+	h := newHub(nil)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			s := &sink{}
+			s := newSink(fmt.Sprint(i % 4))
 			room := fmt.Sprintf("r%d", i%3)
 			for range 200 {
 				h.Join(room, s)
-				h.Publish(&hub.Message{Room: room, Text: []byte("x")}, s)
+				_, _ = h.Publish(&hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte("x")}, s)
 				h.Leave(room, s)
 			}
 		})
 	}
 	wg.Wait()
-	if h.Rooms() != 0 {
-		t.Fatalf("%d rooms left", h.Rooms())
+	if h.RoomCount() != 0 {
+		t.Fatalf("%d rooms left", h.RoomCount())
 	}
 }
 
 // discard is the cheapest possible subscriber, so that the benchmark
 // measures the hub's own fan-out cost.
-type discard struct{ n int }
+type discard struct{ user string }
 
-func (d *discard) Deliver([]byte)     { d.n++ }
-func (d *discard) Format() hub.Format { return 0 }
+func (d *discard) Deliver([]byte, bool) {}
+func (d *discard) Format() hub.Format   { return 0 }
+func (d *discard) User() string         { return d.user }
+func (d *discard) Name() string         { return d.user }
 
 // BenchmarkPublish1000Members publishes one message to a room of 1,000.
 func BenchmarkPublish1000Members(b *testing.B) {
-	h := hub.New(func(_ hub.Format, m *hub.Message) []byte { return m.Text })
-	for range 1000 {
-		h.Join("big", &discard{})
+	h := hub.New(hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return e.Text }})
+	for i := range 1000 {
+		h.Join("big", &discard{user: fmt.Sprint(i)})
 	}
-	m := &hub.Message{Room: "big", Text: []byte("hello, everyone")}
+	e := &hub.Event{Kind: hub.KindMessage, Room: "big", Text: []byte("hello, everyone")}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.Publish(m, nil)
+		_, _ = h.Publish(e, nil)
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "deliveries/s")
 }

@@ -1,30 +1,53 @@
 package hub
 
-import "sync"
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
 
-// room is one room's member set. Members live in a slice so that fan-out is
-// a linear scan; pos makes removal O(1) by swapping with the last member.
+// room is one room's members, presence and sequence.
 type room struct {
+	name string
+
 	mu      sync.Mutex
-	members []Subscriber
+	members []Subscriber // a slice, so that fan-out is a linear scan
 	pos     map[Subscriber]int
+	users   map[string]*presence
+	seq     uint64
+	dedup   dedup
 }
 
-func newRoom() *room {
-	return &room{pos: make(map[Subscriber]int)}
+// presence counts one user's connections in the room.
+type presence struct {
+	name  string
+	conns int
 }
 
-func (r *room) add(s Subscriber) int {
+func newRoom(name string) *room {
+	return &room{name: name, pos: make(map[Subscriber]int), users: make(map[string]*presence)}
+}
+
+func (r *room) add(h *Hub, s Subscriber) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.pos[s]; !ok {
-		r.pos[s] = len(r.members)
-		r.members = append(r.members, s)
+	if _, ok := r.pos[s]; ok {
+		return len(r.users)
 	}
-	return len(r.members)
+	r.pos[s] = len(r.members)
+	r.members = append(r.members, s)
+	p := r.users[s.User()]
+	if p == nil {
+		p = &presence{name: s.Name()}
+		r.users[s.User()] = p
+		r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, From: p.name, Joined: true}, s)
+	}
+	p.conns++
+	return len(r.users)
 }
 
-func (r *room) remove(s Subscriber) int {
+func (r *room) remove(h *Hub, s Subscriber) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i, ok := r.pos[s]
@@ -38,32 +61,135 @@ func (r *room) remove(s Subscriber) int {
 	r.members[last] = nil
 	r.members = r.members[:last]
 	delete(r.pos, s)
-	return last
-}
-
-func (r *room) size() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	if p := r.users[s.User()]; p != nil {
+		p.conns--
+		if p.conns == 0 {
+			delete(r.users, s.User())
+			r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, From: p.name}, nil)
+		}
+	}
 	return len(r.members)
 }
 
-// publish holds the room lock for the whole fan-out: that lock is what gives
-// every member the room's messages in one order.
-func (r *room) publish(encode Encoder, m *Message, from Subscriber) int {
-	var frames [MaxFormats][]byte
+func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if from != nil {
+		if _, ok := r.pos[from]; !ok {
+			return Published{}, ErrNotMember
+		}
+	}
+	if e.Kind != KindMessage {
+		return Published{Delivered: r.fanoutLocked(h, e, from)}, nil
+	}
+	now := h.cfg.Now()
+	var key string
+	if e.ClientMsgID != "" && from != nil {
+		key = from.User() + "\x00" + e.ClientMsgID
+		if d, ok := r.dedup.find(key, now, h.cfg.DedupWindow); ok {
+			return Published{Seq: d.seq, Time: d.time, Duplicate: true}, nil
+		}
+	}
+	r.seq++
+	e.Seq, e.Time = r.seq, now
+	if key != "" {
+		r.dedup.add(key, e.Seq, now, h.cfg.DedupEntries)
+	}
+	return Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}, nil
+}
+
+// fanoutLocked offers e to every member but skip, encoding it once per
+// format. It returns the number of members offered a frame.
+func (r *room) fanoutLocked(h *Hub, e *Event, skip Subscriber) int {
+	var frames [MaxFormats][]byte
+	var encoded [MaxFormats]bool
+	droppable := e.Kind == KindTyping
 	n := 0
 	for _, s := range r.members {
-		if s == from {
+		if s == skip {
 			continue
 		}
 		f := s.Format()
-		if frames[f] == nil {
-			frames[f] = encode(f, m)
+		if !encoded[f] {
+			frames[f], encoded[f] = h.cfg.Encode(f, e), true
 		}
-		s.Deliver(frames[f])
+		if frames[f] == nil {
+			continue
+		}
+		s.Deliver(frames[f], droppable)
 		n++
 	}
 	return n
+}
+
+func (r *room) names() []string {
+	r.mu.Lock()
+	out := make([]string, 0, len(r.users))
+	for _, p := range r.users {
+		out = append(out, p.name)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}
+
+func (r *room) info() RoomInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return RoomInfo{Name: r.name, Users: len(r.users), Conns: len(r.members)}
+}
+
+// dedup remembers recent client message ids, oldest first, so that expiry
+// is a trim from the front.
+type dedup struct {
+	ids   map[string]dedupEntry
+	order []dedupKey
+}
+
+type dedupEntry struct {
+	seq  uint64
+	time time.Time
+}
+
+type dedupKey struct {
+	key  string
+	time time.Time
+}
+
+func (d *dedup) find(key string, now time.Time, window time.Duration) (dedupEntry, bool) {
+	d.expire(now, window, len(d.order))
+	e, ok := d.ids[key]
+	return e, ok
+}
+
+func (d *dedup) add(key string, seq uint64, now time.Time, max int) {
+	if d.ids == nil {
+		d.ids = make(map[string]dedupEntry)
+	}
+	d.ids[key] = dedupEntry{seq: seq, time: now}
+	d.order = append(d.order, dedupKey{key: key, time: now})
+	if len(d.order) > max {
+		d.expire(now, 0, len(d.order)-max)
+	}
+}
+
+// expire drops ids older than window, and at least the n oldest when window
+// is zero.
+func (d *dedup) expire(now time.Time, window time.Duration, n int) {
+	i := 0
+	for ; i < len(d.order); i++ {
+		k := d.order[i]
+		if window > 0 && now.Sub(k.time) < window {
+			break
+		}
+		if window == 0 && i >= n {
+			break
+		}
+		if e, ok := d.ids[k.key]; ok && e.time.Equal(k.time) {
+			delete(d.ids, k.key)
+		}
+	}
+	if i > 0 {
+		d.order = slices.Delete(d.order, 0, i)
+	}
 }

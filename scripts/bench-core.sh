@@ -11,9 +11,13 @@
 #   fanout-r20     FANOUT_CONNS conns, FANOUT_SENDERS senders, RATE_LOW msg/s
 #   fanout-r200    the same at RATE_HIGH msg/s
 #   fanout-window  the same as fast as a window of WINDOW messages allows
-# Each result is one JSON line in OUT; at the end a markdown table of the
-# medians per case and server, with the ratio to gorilla, is printed (and
-# saved as OUT with .md).
+#   fanout-window-json  chatd only (unless FANOUT_JSON=0): fanout-window in
+#                  chatd's JSON protocol (chatbench -proto json)
+# All connections join the room "bench" (chatbench adds ?room=bench; the
+# gorilla example ignores it). Each result is one JSON line in OUT; at the end
+# a markdown table of the medians per case and server, with the ratio to
+# gorilla, is printed (and saved as OUT with .md), followed by chatd's
+# fanout-window deliveries/s in JSON over plain.
 #
 # Environment (defaults in brackets):
 #   SERVERS ["gorilla chatd"]  ROUNDS [3]  OUT [/tmp/bench-core-DATE.jsonl]
@@ -21,7 +25,9 @@
 #   WINDOW [64]  SIZE [64]  DURATION [10s]  DRAIN [5s]
 #   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
 #   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
-#   CHATD_ARGS [] extra flags for chatd
+#   FANOUT_JSON [1]  CHATD_ARGS [-send-rate 0] extra flags for chatd (the
+#   default lifts its per-connection send rate limit, which would throttle
+#   a benchmark sender; set CHATD_ARGS= for none)
 #   GORILLA_VERSION [v1.5.3]
 # Every run is bounded: chatbench stops by itself and servers are stopped.
 set -euo pipefail
@@ -43,7 +49,8 @@ IDLE_DURATION=${IDLE_DURATION:-10s}
 PAUSE=${PAUSE:-2}
 GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18080}
 CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18082}
-CHATD_ARGS=${CHATD_ARGS:-}
+CHATD_ARGS=${CHATD_ARGS--send-rate 0} # set but empty stays empty
+FANOUT_JSON=${FANOUT_JSON:-1}
 GORILLA_VERSION=${GORILLA_VERSION:-v1.5.3}
 OUT=${OUT:-${TMPDIR:-/tmp}/bench-core-$(date +%Y%m%d-%H%M%S).jsonl}
 
@@ -60,6 +67,7 @@ for s in $SERVERS; do
 	esac
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
+[[ $FANOUT_JSON == [01] ]] || die "FANOUT_JSON must be 0 or 1"
 
 tmp=$(mktemp -d)
 server_pid=
@@ -182,17 +190,41 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		bench idle "$server" -scenario idle -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" &&
 			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
 			bench "fanout-r$RATE_HIGH" "$server" "${fanout[@]}" -rate "$RATE_HIGH" &&
-			bench fanout-window "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" ||
+			bench fanout-window "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" &&
+			{
+				[[ $server != chatd || $FANOUT_JSON != 1 ]] ||
+					bench fanout-window-json "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" -proto json
+			} ||
 			true
 		stop_server
 	done
 done
 
+# json_ratio TABLE: chatd's fanout-window-json over fanout-window
+# deliveries/s in the markdown table, if it has both.
+json_ratio() {
+	awk -F'|' '
+		function trim(s) { gsub(/^ +| +$/, "", s); return s }
+		NR == 1 { for (i = 2; i <= NF; i++) if (trim($i) == "deliveries/s") col = i; next }
+		col && trim($3) == "chatd" && trim($2) == "fanout-window" { plain = trim($col) }
+		col && trim($3) == "chatd" && trim($2) == "fanout-window-json" { json = trim($col) }
+		END {
+			if (plain > 0 && json != "")
+				printf "chatd fanout-window deliveries/s, json/plain: %.2fx (%s / %s)\n", json / plain, json, plain
+		}' "$1"
+}
+
 summary=${OUT%.jsonl}.md
+"$tmp/chatbench" summarize -baseline gorilla "$OUT" >"$tmp/table.md"
 {
 	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders, $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
 	echo
-	"$tmp/chatbench" summarize -baseline gorilla "$OUT"
+	cat "$tmp/table.md"
+	ratio=$(json_ratio "$tmp/table.md")
+	if [[ -n $ratio ]]; then
+		echo
+		echo "$ratio"
+	fi
 } | tee "$summary"
 log "results: $OUT, table: $summary"
 if ((failures > 0)); then

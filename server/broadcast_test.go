@@ -31,7 +31,7 @@ func TestBroadcastReachesEveryOtherClientButNotTheSender(t *testing.T) {
 }
 
 func TestMessagesFromOneSenderArriveInOrder(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := start(t, server.Config{SendRate: -1})
 	const senders, perSender = 3, 300
 	receivers := dialMany(t, ts, 2, "room=order")
 	sending := dialMany(t, ts, senders, "room=order")
@@ -92,7 +92,7 @@ func TestRoomNamesAreCaseInsensitive(t *testing.T) {
 
 func TestTextArrivesUnchanged(t *testing.T) {
 	ts := start(t, server.Config{})
-	cs := dialMany(t, ts, 2, "name=alice")
+	cs := dialMany(t, ts, 2, "")
 	for _, text := range []string{
 		"",
 		"plain",

@@ -38,6 +38,14 @@ type Config struct {
 	// latency for far fewer system calls. Zero means 30000; negative means no
 	// limit.
 	WriteRate float64
+	// MaxRooms is how many rooms one connection may be in. Zero means 100.
+	MaxRooms int
+	// SendRate is the sustained number of messages per second one connection
+	// may send, with bursts of SendBurst. JSON clients over it get a
+	// rate_limited error; plain clients are slowed down. Zero means 20 per
+	// second with bursts of 40; negative means no limit.
+	SendRate  float64
+	SendBurst int
 	// Logger receives connection and error logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -81,6 +89,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteRate == 0 {
 		c.WriteRate = defaultWriteRate
+	}
+	if c.MaxRooms <= 0 {
+		c.MaxRooms = 100
+	}
+	if c.SendRate == 0 {
+		c.SendRate = 20
+	}
+	if c.SendBurst <= 0 {
+		c.SendBurst = max(int(2*c.SendRate), 1)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -9,25 +9,30 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/hub"
+	"golang.org/x/time/rate"
 )
 
-// formatPlain is the raw-text encoding: a message is the sender's text.
-const formatPlain hub.Format = 0
-
-// conn is one WebSocket connection. Its reader goroutine owns decoding; its
-// outbound queue is guarded by mu and may be filled from any goroutine.
+// conn is one WebSocket connection. Its reader goroutine owns decoding and
+// the fields marked reader-owned; its outbound queue is guarded by mu and
+// may be filled from any goroutine.
 //
 // The write side of the socket has exactly one owner at a time: whoever set
 // scheduled (a writer sweeping it, or the conn's drain goroutine). Nobody
 // else writes to nc.
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	raw  syscall.RawConn // nil when nc cannot be written without blocking
-	w    *writer
-	id   uint64
-	room string
-	name string
+	srv    *Server
+	nc     net.Conn
+	raw    syscall.RawConn // nil when nc cannot be written without blocking
+	w      *writer
+	id     uint64
+	format hub.Format
+	sess   *session // the user behind the connection
+
+	// Reader-owned.
+	rooms     map[string]struct{} // rooms joined
+	limiter   *rate.Limiter       // nil: no send rate limit
+	strikes   int                 // consecutive refused requests
+	lastTyped map[string]time.Time
 
 	// closing is set once a close frame is queued; the reader then stops
 	// extending its idle deadline and ignores further messages.
@@ -46,21 +51,28 @@ type conn struct {
 }
 
 // Deliver implements hub.Subscriber. It never blocks: it appends to the
-// queue, and on overflow replaces the queue by a 1013 close frame.
-func (c *conn) Deliver(frame []byte) {
+// queue, and on overflow replaces the queue by a 1013 close frame. A
+// droppable frame is discarded instead when the queue is half full, so that
+// typing indicators never push a lagging client over the edge.
+func (c *conn) Deliver(frame []byte, droppable bool) {
 	c.mu.Lock()
 	if c.final {
 		c.mu.Unlock()
 		return
 	}
-	if c.queued+len(frame)+frameOverhead > c.srv.cfg.QueueBytes {
+	size := len(frame) + frameOverhead
+	if droppable && c.queued+size > c.srv.cfg.QueueBytes/2 {
+		c.mu.Unlock()
+		return
+	}
+	if c.queued+size > c.srv.cfg.QueueBytes {
 		c.evicted.Store(true)
 		c.srv.stats.slowEvictions.Add(1)
 		c.finalizeLocked(closeSlowConsumer, true)
 		return // finalizeLocked unlocked c.mu
 	}
 	c.queue = append(c.queue, frame)
-	c.queued += len(frame) + frameOverhead
+	c.queued += size
 	start := !c.scheduled
 	c.scheduled = true
 	c.mu.Unlock()
@@ -69,8 +81,17 @@ func (c *conn) Deliver(frame []byte) {
 	}
 }
 
+// send queues a frame for this connection alone, such as a reply.
+func (c *conn) send(frame []byte) { c.Deliver(frame, false) }
+
 // Format implements hub.Subscriber.
-func (c *conn) Format() hub.Format { return formatPlain }
+func (c *conn) Format() hub.Format { return c.format }
+
+// User implements hub.Subscriber.
+func (c *conn) User() string { return c.sess.key }
+
+// Name implements hub.Subscriber.
+func (c *conn) Name() string { return c.sess.name }
 
 // closeWith queues a close frame as the last frame for this connection. With
 // drop, frames still queued are discarded first; otherwise they go out
@@ -210,12 +231,12 @@ func (c *conn) abort() {
 // queued goes out in one non-blocking write; what the kernel did not take
 // moves to the drain goroutine. It reports whether more frames arrived
 // meanwhile and the connection needs another sweep.
-func (c *conn) writeQueued(buf []byte) (_ []byte, again bool) {
+func (c *conn) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, again bool) {
 	buf, final, ok := c.take(buf[:0])
 	if !ok {
 		return buf, false
 	}
-	n, err := writeNow(c.raw, buf)
+	n, err := nw.write(c.raw, buf)
 	switch {
 	case err != nil:
 		c.abort()

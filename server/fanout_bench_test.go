@@ -75,7 +75,7 @@ func startBench(b *testing.B) *testServer {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: server.New(server.Config{Logger: discardLogger()}), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	ts := &testServer{Server: server.New(server.Config{Logger: discardLogger(), SendRate: -1}), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- ts.Serve(ctx, ln, 5*time.Second) }()
 	b.Cleanup(func() {
 		cancel()

@@ -142,7 +142,8 @@ func (c *client) tryRead(d time.Duration) (string, error) {
 	return string(p), nil
 }
 
-// expectSilence checks that nothing arrives for d.
+// expectSilence checks that nothing arrives for d. The client library
+// closes the connection when a read times out, so call it last.
 func (c *client) expectSilence(d time.Duration) {
 	c.t.Helper()
 	if s, err := c.tryRead(d); err == nil {

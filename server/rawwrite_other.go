@@ -11,4 +11,6 @@ import (
 // the blocking drain path.
 func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
-func writeNow(syscall.RawConn, []byte) (int, error) { return 0, nil }
+type nonblockingWriter struct{}
+
+func (*nonblockingWriter) write(syscall.RawConn, []byte) (int, error) { return 0, nil }

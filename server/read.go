@@ -9,7 +9,6 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -79,7 +78,7 @@ func (c *conn) readLoop(r io.Reader, opened time.Time) {
 			return
 		}
 		if !c.closing.Load() {
-			c.publish(msg)
+			c.handleText(msg)
 		}
 		msg = nil
 	}
@@ -90,7 +89,7 @@ func (c *conn) readLoop(r io.Reader, opened time.Time) {
 func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 	switch op {
 	case ws.OpPing:
-		c.Deliver(protocol.PongFrame(p))
+		c.send(protocol.PongFrame(p))
 	case ws.OpClose:
 		if c.closing.Load() {
 			return true // the client answered our close frame
@@ -119,20 +118,17 @@ func (c *conn) fail(r io.Reader, code ws.StatusCode, reason string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-func (c *conn) publish(text []byte) {
-	n := c.srv.hub.Publish(&hub.Message{Room: c.room, From: c.name, Text: text}, c)
-	c.srv.stats.messagesIn.Add(1)
-	c.srv.stats.deliveries.Add(uint64(n))
-}
-
 func (c *conn) cleanup(opened time.Time, err error) {
-	c.srv.hub.Leave(c.room, c)
+	for room := range c.rooms {
+		c.leave(room)
+	}
 	c.abort()
+	c.srv.sessions.release(c.sess, c)
 	c.srv.unregister(c)
 	reason := closeReason(c, err)
 	if c.evicted.Load() {
-		c.srv.log.Warn("slow consumer evicted", "id", c.id, "room", c.room, "name", c.name)
+		c.srv.log.Warn("slow consumer evicted", "id", c.id, "name", c.sess.name)
 	}
-	c.srv.log.Debug("connection closed", "id", c.id, "room", c.room, "name", c.name,
+	c.srv.log.Debug("connection closed", "id", c.id, "name", c.sess.name,
 		"duration", time.Since(opened).Round(time.Millisecond), "reason", reason)
 }

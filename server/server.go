@@ -22,12 +22,14 @@ var (
 // Server is a chatd server. Create it with New, serve Handler (or call
 // Serve), and end it with Shutdown. Its methods are safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	hub     *hub.Hub
-	writers []*writer
-	nextID  atomic.Uint64
-	stats   counters
+	cfg      Config
+	log      *slog.Logger
+	hub      *hub.Hub
+	writers  []*writer
+	nextID   atomic.Uint64
+	nextDM   atomic.Uint64
+	stats    counters
+	sessions sessions
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -65,7 +67,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:   cfg,
 		log:   cfg.Logger,
-		hub:   hub.New(encode),
+		hub:   hub.New(hub.Config{Encode: encode}),
 		stop:  make(chan struct{}),
 		conns: make(map[*conn]struct{}),
 	}
@@ -77,10 +79,6 @@ func New(cfg Config) *Server {
 	}
 	s.bg.Go(s.keepalive)
 	return s
-}
-
-func encode(f hub.Format, m *hub.Message) []byte {
-	return protocol.TextFrame(m.Text)
 }
 
 // Handler returns the server's HTTP routes: GET /ws (the WebSocket
@@ -173,7 +171,7 @@ func (s *Server) Stats() Stats {
 	s.mu.Unlock()
 	return Stats{
 		Conns:         n,
-		Rooms:         s.hub.Rooms(),
+		Rooms:         s.hub.RoomCount(),
 		Accepted:      s.stats.accepted.Load(),
 		Refused:       s.stats.refused.Load(),
 		MessagesIn:    s.stats.messagesIn.Load(),
@@ -206,7 +204,7 @@ func (s *Server) keepalive() {
 		conns = s.snapshotLocked(conns[:0])
 		s.mu.Unlock()
 		for i, c := range conns {
-			c.Deliver(protocol.PingFrame)
+			c.send(protocol.PingFrame)
 			conns[i] = nil
 		}
 	}

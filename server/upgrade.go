@@ -10,32 +10,54 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/time/rate"
 
 	"github.com/chatd/chatd/protocol"
 )
 
-// handleWS upgrades GET /ws. Query parameters: room (default
-// protocol.DefaultRoom) and name (default a generated guest name). Problems
-// that can be answered before the upgrade get an HTTP status with a
-// plain-text reason.
+// handleWS upgrades GET /ws. A client that offers the subprotocol
+// protocol.SubprotocolV1 speaks JSON; one that offers none speaks plain
+// text. Query parameters: room (plain clients: default
+// protocol.DefaultRoom; JSON clients: joined at connect if given), name
+// (default a generated guest name) and session (the token that lets another
+// connection use a name already held). Problems that can be answered before
+// the upgrade get an HTTP status with a plain-text reason.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if !isWebSocketRequest(r) {
 		w.Header().Set("Upgrade", "websocket")
 		http.Error(w, "this endpoint speaks WebSocket only; connect with a WebSocket client, e.g. websocat ws://"+r.Host+"/ws", http.StatusUpgradeRequired)
 		return
 	}
+	format := formatPlain
+	if offered := r.Header.Values("Sec-WebSocket-Protocol"); len(offered) > 0 {
+		if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", protocol.SubprotocolV1) {
+			http.Error(w, fmt.Sprintf("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested", strings.Join(offered, ", "), protocol.SubprotocolV1), http.StatusBadRequest)
+			return
+		}
+		format = formatJSON
+	}
 	q := r.URL.Query()
-	room, err := protocol.NormalizeRoom(q.Get("room"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+	var room string
+	if q.Get("room") != "" || format == formatPlain {
+		var err error
+		if room, err = protocol.NormalizeRoom(q.Get("room")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 	}
 	id := s.nextID.Add(1)
-	name := q.Get("name")
+	name, token := q.Get("name"), q.Get("session")
 	if name == "" {
-		name = fmt.Sprintf("guest-%d", id)
+		name = fmt.Sprintf("%s%d", guestPrefix, id)
 	} else if err := protocol.ValidateName(name); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	} else if strings.HasPrefix(strings.ToLower(name), guestPrefix) {
+		http.Error(w, fmt.Sprintf("name %q: names starting with %q are given to guests by the server", name, guestPrefix), http.StatusBadRequest)
+		return
+	}
+	if !s.sessions.available(name, token) {
+		http.Error(w, fmt.Sprintf("name %q: %v", name, errNameTaken), http.StatusConflict)
 		return
 	}
 	if err := s.reserve(); err != nil {
@@ -46,6 +68,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	up := ws.HTTPUpgrader{Timeout: s.cfg.HandshakeTimeout}
+	if format == formatJSON {
+		up.Protocol = func(p string) bool { return p == protocol.SubprotocolV1 }
+	}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		// The upgrader has answered the client with a status and reason.
@@ -66,26 +91,46 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &conn{
-		srv:  s,
-		nc:   nc,
-		raw:  rawConnOf(nc),
-		w:    s.writers[id%uint64(len(s.writers))],
-		id:   id,
-		room: room,
-		name: name,
+		srv:    s,
+		nc:     nc,
+		raw:    rawConnOf(nc),
+		w:      s.writers[id%uint64(len(s.writers))],
+		id:     id,
+		format: format,
+		rooms:  make(map[string]struct{}, 1),
+	}
+	if s.cfg.SendRate > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
+	}
+	if c.sess, err = s.sessions.claim(name, token, c); err != nil {
+		// Another connection took the name since the check above.
+		s.release()
+		_, _ = nc.Write(protocol.CloseFrame(protocol.ClosePolicyViolation, err.Error()))
+		_ = nc.Close()
+		return
+	}
+	if format == formatJSON {
+		c.send(protocol.JSONFrame(protocol.Welcome{
+			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
+			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst},
+		}))
 	}
 	// Join before registering: a connection counted in Stats is one that
 	// receives the room's messages.
-	s.hub.Join(room, c)
+	if room != "" {
+		c.join(room)
+	}
 	if !s.register(c) {
-		s.hub.Leave(room, c)
-		_, _ = nc.Write(closeGoingAway)
-		_ = nc.Close()
+		if room != "" {
+			c.leave(room)
+		}
+		s.sessions.release(c.sess, c)
+		c.abort()
 		s.stats.refused.Add(1)
 		return
 	}
 	s.stats.accepted.Add(1)
-	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", room, "name", name)
+	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", room, "name", c.sess.name, "json", format == formatJSON)
 	// The reader runs on a fresh goroutine so that net/http's connection
 	// goroutine, with its larger stack, ends here.
 	go c.readLoop(rd, time.Now())

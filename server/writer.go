@@ -28,6 +28,7 @@ type writer struct {
 	// Owned by the writer goroutine.
 	batch []*conn
 	buf   []byte
+	nw    nonblockingWriter
 }
 
 func newWriter(stop <-chan struct{}, writesPerSec float64) *writer {
@@ -81,7 +82,7 @@ func (w *writer) sweep() bool {
 	w.mu.Unlock()
 	for i, c := range w.batch {
 		var again bool
-		w.buf, again = c.writeQueued(w.buf)
+		w.buf, again = c.writeQueued(&w.nw, w.buf)
 		if again {
 			w.ready(c)
 		}

@@ -1,8 +1,10 @@
 // Command chatbench load-tests plain-text WebSocket broadcast servers such as
-// chatd: it opens many connections, sends timestamped messages and measures
-// what every other connection receives (see package bench).
+// chatd, or chatd's JSON protocol (-proto json): it opens many connections,
+// sends timestamped messages and measures what every other connection
+// receives (see package bench).
 //
 //	chatbench -url ws://127.0.0.1:8082/ws -conns 1000 -senders 10 -rate 200 -duration 10s
+//	chatbench -url ws://127.0.0.1:8082/ws -proto json -room bench -rate 0 -window 64
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario idle -conns 10000 -pid 1234
 //	chatbench summarize results.jsonl
 package main
@@ -41,8 +43,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 chatbench opens -conns WebSocket connections to a broadcast server and either
 sends timestamped text messages from the first -senders of them while all
 receive (fanout), or holds them (idle). It reports deliveries, loss, latency
-and, with -pid, the server's CPU and memory. Progress goes to stderr once a
-second. Every run stops by itself: connect, -warmup + -duration, -drain, close.
+and, with -pid, the server's CPU and memory. The connections join -room with
+the URL query room=NAME. With -proto json they speak chatd's JSON protocol
+(subprotocol chatd.v1): messages go out as send requests, the acks are
+counted and the text of each message event is taken as the message.
+Progress goes to stderr once a second. Every run stops by itself: connect,
+-warmup + -duration, -drain, close.
 
 "summarize" reads the JSON lines of -json runs (with -name and -server set)
 and prints a markdown table of the medians per case and server, with the
@@ -62,6 +68,8 @@ Flags:
 		scenario = fs.String("scenario", "fanout", "`fanout` (send and measure deliveries) or idle (hold connections, weigh server memory)")
 	)
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8082/ws", "WebSocket `URL` of the server (ws:// only)")
+	fs.StringVar(&cfg.Proto, "proto", bench.ProtoPlain, "protocol: `plain` (text frames broadcast as they are) or json (chatd.v1: send requests, message events)")
+	fs.StringVar(&cfg.Room, "room", "", "room `NAME` to join and send to, added to the URL as room=NAME unless the URL has a room (default: the URL's room, else "+bench.DefaultRoom+")")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections to open; all of them receive")
 	fs.IntVar(&cfg.Senders, "senders", 1, "how many of the connections also send (fanout)")
 	fs.Float64Var(&cfg.Rate, "rate", 100, "total messages per second over all senders, evenly spread; 0 = as fast as -window allows")

@@ -17,6 +17,7 @@ type config struct {
 	logFormat       string
 	logLevel        string
 	pprofAddr       string
+	sendRate        float64
 	server          server.Config
 }
 
@@ -36,6 +37,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.DurationVar(&c.server.HandshakeTimeout, "handshake-timeout", 10*time.Second, "limit for reading request headers and completing the WebSocket handshake")
 	fs.IntVar(&c.server.Writers, "writers", 0, "writer goroutines (0: one per CPU)")
 	fs.Float64Var(&c.server.WriteRate, "write-rate", 30000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
+	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
+	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
+	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -68,6 +72,12 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 			}
 		}
 	})
+	// In server.Config zero means the default rate; on the command line
+	// zero reads more naturally as "no limit".
+	c.server.SendRate = c.sendRate
+	if c.sendRate == 0 {
+		c.server.SendRate = -1
+	}
 	return c, envErr
 }
 

@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Subprotocol is the WebSocket subprotocol of chatd's JSON protocol, asked
+// for in JSON mode.
+const Subprotocol = "chatd.v1"
+
+// JSON mode speaks the subset of chatd.v1 that a benchmark needs:
+//
+//	-> {"type":"send","room":"bench","text":"<payload>"}
+//	<- {"type":"ack","request":"send","room":"bench","seq":7,"ts":"..."}   to the sender
+//	<- {"type":"message","room":"bench","seq":7,"from":"guest-3","ts":"...","text":"<payload>"}   to the others
+//
+// plus "welcome" on connect, "presence" and "typing", which are ignored, and
+// "error", which is counted. The events are read without a JSON decoder:
+// the payloads hold no quote or backslash, and the field names looked for
+// cannot occur inside a JSON string (its quotes would be escaped).
+
+var (
+	keyType = []byte(`"type":"`)
+	keyText = []byte(`"text":"`)
+	keyCode = []byte(`"code":"`)
+)
+
+// maxServerErrorText is how much of the first error event is kept.
+const maxServerErrorText = 300
+
+// sendPrefix returns what comes before the text in a send request to room;
+// sendSuffix comes after it.
+func sendPrefix(room string) []byte {
+	r, _ := json.Marshal(room) // a string always encodes
+	return fmt.Appendf(nil, `{"type":"send","room":%s,"text":"`, r)
+}
+
+var sendSuffix = []byte(`"}`)
+
+// stringField returns the value of the string field whose `"name":"` is key
+// in the JSON object b, up to the next quote: the raw value when it holds no
+// escaped quote.
+func stringField(b, key []byte) ([]byte, bool) {
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return nil, false
+	}
+	v := b[i+len(key):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 {
+		return nil, false
+	}
+	return v[:j], true
+}
+
+// event accounts for one JSON event and returns the text of a "message"
+// event, to be handled as a plain-mode line.
+func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
+	typ, ok := stringField(ev, keyType)
+	if !ok {
+		c.st.other++
+		return nil, false
+	}
+	switch string(typ) {
+	case "message":
+		text, ok = stringField(ev, keyText)
+		if !ok {
+			c.st.other++
+		}
+		return text, ok
+	case "ack":
+		c.response(true)
+	case "error":
+		c.response(false)
+		c.serverError(ev, now)
+	case "welcome", "presence", "typing", "dm":
+	default:
+		c.st.other++
+	}
+	return nil, false
+}
+
+// response accounts for the answer (ack or error) to a request of this
+// connection. chatd answers each request once, in order: the first answers
+// are those of the probes, then come those of the sender's messages in the
+// order of their seq.
+func (c *client) response(ack bool) {
+	c.responses++
+	seq := c.responses - c.probes.Load()
+	sid := c.senderID.Load()
+	if !ack || seq <= 0 || sid < 0 {
+		return
+	}
+	first := c.r.senders[sid].firstMeasured.Load()
+	if first > 0 && seq >= first {
+		c.st.acks++
+	}
+}
+
+// serverError counts an error event by its code and keeps the first one.
+func (c *client) serverError(ev []byte, now int64) {
+	c.st.serverErrors++
+	if c.firstErr == "" {
+		c.firstErr = string(ev[:min(len(ev), maxServerErrorText)])
+		c.firstErrAt = now
+	}
+	code, _ := stringField(ev, keyCode)
+	n := c.errCodes[string(code)]
+	if n == nil {
+		if c.errCodes == nil {
+			c.errCodes = make(map[string]*int64)
+		}
+		n = new(int64)
+		c.errCodes[string(code)] = n
+	}
+	*n++
+}

@@ -1,0 +1,45 @@
+package hub
+
+import "time"
+
+// Kind tells what an Event is.
+type Kind uint8
+
+const (
+	// KindMessage is a chat message; the hub gives it the room's next
+	// sequence number and a timestamp.
+	KindMessage Kind = iota
+	// KindPresence reports a user becoming present in a room or leaving it.
+	KindPresence
+	// KindTyping reports that a user is typing. It may be dropped for a
+	// member that is falling behind.
+	KindTyping
+)
+
+// Event is something that happens in a room.
+type Event struct {
+	Kind Kind
+	Room string
+	// From is the display name of the author, the typist, or the user whose
+	// presence changed.
+	From string
+	// Text is a message's text.
+	Text []byte
+	// ClientMsgID is the sender's id for a message; a message repeated with
+	// the same id by the same user within the dedup window is not delivered
+	// again.
+	ClientMsgID string
+	// Joined is true for a presence join and false for a leave.
+	Joined bool
+	// Seq and Time are set by the hub on messages.
+	Seq  uint64
+	Time time.Time
+}
+
+// Published is the outcome of publishing a message.
+type Published struct {
+	Seq       uint64
+	Time      time.Time
+	Duplicate bool // the message repeated a recent ClientMsgID and was not delivered again
+	Delivered int  // members it was offered to
+}

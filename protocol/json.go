@@ -1,0 +1,246 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SubprotocolV1 is the WebSocket subprotocol of chatd's JSON protocol. A
+// client that offers it in Sec-WebSocket-Protocol speaks JSON; a client that
+// offers nothing speaks plain text.
+const SubprotocolV1 = "chatd.v1"
+
+// Request types a JSON client may send.
+const (
+	TypeJoin   = "join"
+	TypeLeave  = "leave"
+	TypeSend   = "send"
+	TypeRooms  = "rooms"
+	TypeWho    = "who"
+	TypeTyping = "typing"
+	TypeDM     = "dm"
+)
+
+// Event types the server sends to JSON clients.
+const (
+	TypeWelcome  = "welcome"
+	TypeAck      = "ack"
+	TypeError    = "error"
+	TypeMessage  = "message"
+	TypePresence = "presence"
+	// TypeTyping and TypeDM are also event types.
+)
+
+// MaxIDLen bounds request ids and client message ids.
+const MaxIDLen = 64
+
+// Request is one JSON request. Which fields are required depends on Type;
+// DecodeRequest checks them.
+type Request struct {
+	Type        string  `json:"type"`
+	ID          string  `json:"id,omitempty"`
+	Room        string  `json:"room,omitempty"`
+	To          string  `json:"to,omitempty"`
+	Text        *string `json:"text,omitempty"`
+	ClientMsgID string  `json:"client_msg_id,omitempty"`
+}
+
+// Error codes, stable and machine-readable. docs/protocol.md explains each.
+const (
+	CodeBadRequest  = "bad_request"  // malformed JSON, a missing or wrongly typed field
+	CodeUnknownType = "unknown_type" // a request type this server does not know
+	CodeInvalidRoom = "invalid_room" // a room name that breaks the naming rules
+	CodeUnknownRoom = "unknown_room" // who for a room nobody is in
+	CodeNotMember   = "not_member"   // send, typing or leave for a room not joined
+	CodeRoomLimit   = "room_limit"   // joining one room more than the limit allows
+	CodeRateLimited = "rate_limited" // sending faster than the rate limit allows
+	CodeUnknownUser = "unknown_user" // dm to a user who is not connected
+	CodeUnreachable = "unreachable"  // dm to a user with no JSON connection
+)
+
+// Error is a protocol error answered to one request; the connection stays open.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// DecodeRequest parses and validates one JSON request. The returned
+// request's ID is set whenever the input carried a readable id, even when
+// validation fails, so that the error can be matched to the request.
+// Unknown fields are ignored, so that newer clients can talk to older
+// servers.
+func DecodeRequest(b []byte) (Request, *Error) {
+	var r Request
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&r); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return r, Errorf(CodeBadRequest, "field %q must be a %s", te.Field, jsonKind(te.Type.Kind().String()))
+		}
+		return r, Errorf(CodeBadRequest, "a request is one JSON object: %v", err)
+	}
+	if dec.More() {
+		return r, Errorf(CodeBadRequest, "a request is one JSON object, followed by nothing")
+	}
+	if len(r.ID) > MaxIDLen {
+		r.ID = ""
+		return r, Errorf(CodeBadRequest, "id is longer than %d bytes", MaxIDLen)
+	}
+	if len(r.ClientMsgID) > MaxIDLen {
+		return r, Errorf(CodeBadRequest, "client_msg_id is longer than %d bytes", MaxIDLen)
+	}
+	need := func(field string, ok bool) *Error {
+		if ok {
+			return nil
+		}
+		return Errorf(CodeBadRequest, "%s needs the field %q", r.Type, field)
+	}
+	var e *Error
+	switch r.Type {
+	case TypeJoin, TypeLeave, TypeWho, TypeTyping:
+		e = need("room", r.Room != "")
+	case TypeSend:
+		if e = need("room", r.Room != ""); e == nil {
+			e = need("text", r.Text != nil)
+		}
+	case TypeDM:
+		if e = need("to", r.To != ""); e == nil {
+			e = need("text", r.Text != nil)
+		}
+	case TypeRooms:
+	case "":
+		e = Errorf(CodeBadRequest, "a request needs the field \"type\"")
+	default:
+		e = Errorf(CodeUnknownType, "unknown request type %q", r.Type)
+	}
+	if e != nil {
+		return r, e
+	}
+	if r.Room != "" {
+		room, err := NormalizeRoom(r.Room)
+		if err != nil {
+			return r, Errorf(CodeInvalidRoom, "%v", err)
+		}
+		r.Room = room
+	}
+	return r, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string", "ptr":
+		return "string"
+	}
+	return goKind
+}
+
+// Events the server sends. Each is encoded once and shared by every
+// recipient; fields that do not apply are omitted.
+
+// Welcome is the first event on a JSON connection.
+type Welcome struct {
+	Type     string `json:"type"`
+	Protocol string `json:"protocol"`
+	Name     string `json:"name"`
+	Session  string `json:"session"`
+	Limits   Limits `json:"limits"`
+}
+
+// Limits tells a client what the server accepts.
+type Limits struct {
+	MaxMessageBytes int     `json:"max_message_bytes"`
+	MaxRooms        int     `json:"max_rooms"`
+	SendRate        float64 `json:"send_rate"`
+	SendBurst       int     `json:"send_burst"`
+}
+
+// Message is a chat message delivered in a room.
+type Message struct {
+	Type        string `json:"type"`
+	Room        string `json:"room"`
+	Seq         uint64 `json:"seq"`
+	From        string `json:"from"`
+	TS          string `json:"ts"`
+	Text        string `json:"text"`
+	ClientMsgID string `json:"client_msg_id,omitempty"`
+}
+
+// DM is a direct message between two users.
+type DM struct {
+	Type        string `json:"type"`
+	ID          uint64 `json:"id"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	TS          string `json:"ts"`
+	Text        string `json:"text"`
+	ClientMsgID string `json:"client_msg_id,omitempty"`
+}
+
+// Presence reports a user joining or leaving a room.
+type Presence struct {
+	Type  string `json:"type"`
+	Room  string `json:"room"`
+	User  string `json:"user"`
+	Event string `json:"event"` // "join" or "leave"
+}
+
+// Typing reports that a user is typing in a room.
+type Typing struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	From string `json:"from"`
+}
+
+// Ack answers a request that succeeded. Which result fields are set
+// depends on the request.
+type Ack struct {
+	Type      string     `json:"type"`
+	ID        string     `json:"id,omitempty"`
+	Request   string     `json:"request"`
+	Room      string     `json:"room,omitempty"`
+	Seq       uint64     `json:"seq,omitempty"`
+	TS        string     `json:"ts,omitempty"`
+	Duplicate bool       `json:"duplicate,omitempty"`
+	Members   []string   `json:"members,omitempty"`
+	Rooms     []RoomInfo `json:"rooms,omitempty"`
+}
+
+// RoomInfo is one entry of a rooms reply.
+type RoomInfo struct {
+	Room    string `json:"room"`
+	Members int    `json:"members"`
+}
+
+// ErrorEvent answers a request that failed.
+type ErrorEvent struct {
+	Type    string `json:"type"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// FormatTime is the timestamp format of every event: RFC 3339 in UTC with
+// milliseconds.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// JSONFrame encodes v as a text frame.
+func JSONFrame(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only unsupported types fail, and every event type is plain data.
+		panic(fmt.Sprintf("encode %T: %v", v, err))
+	}
+	return TextFrame(b)
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+)
+
+// The wire formats a connection may speak.
+const (
+	// formatPlain: a message is the sender's text, nothing else is sent.
+	formatPlain hub.Format = iota
+	// formatJSON: protocol.SubprotocolV1 events.
+	formatJSON
+)
+
+// encode is the hub's Encoder: it runs once per event and format, and its
+// result is shared by every recipient.
+func encode(f hub.Format, e *hub.Event) []byte {
+	if f == formatPlain {
+		if e.Kind != hub.KindMessage {
+			return nil
+		}
+		return protocol.TextFrame(e.Text)
+	}
+	switch e.Kind {
+	case hub.KindMessage:
+		return protocol.JSONFrame(protocol.Message{
+			Type: protocol.TypeMessage, Room: e.Room, Seq: e.Seq, From: e.From,
+			TS: protocol.FormatTime(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
+		})
+	case hub.KindPresence:
+		ev := "leave"
+		if e.Joined {
+			ev = "join"
+		}
+		return protocol.JSONFrame(protocol.Presence{Type: protocol.TypePresence, Room: e.Room, User: e.From, Event: ev})
+	case hub.KindTyping:
+		return protocol.JSONFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"strings"
+	"sync"
+)
+
+// session is one user: a name held while at least one connection uses it,
+// and the secret that lets another connection (a second device, or a
+// reconnect) use the same name.
+type session struct {
+	name  string // as the user wrote it
+	key   string // case-folded: names are unique regardless of case
+	token string
+
+	conns []*conn // guarded by sessions.mu
+}
+
+// sessions is the registry of users present on this server.
+type sessions struct {
+	mu     sync.Mutex
+	byUser map[string]*session
+}
+
+var errNameTaken = errors.New("name is in use; pass the session token from the welcome event to connect as the same user")
+
+// guestPrefix starts every generated name and no chosen one, so that a
+// generated name is always free.
+const guestPrefix = "guest-"
+
+// claim attaches c to the user name. A name nobody holds is granted with a
+// new token; a held name only with its token.
+func (r *sessions) claim(name, token string, c *conn) (*session, error) {
+	key := strings.ToLower(name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byUser == nil {
+		r.byUser = make(map[string]*session)
+	}
+	s := r.byUser[key]
+	switch {
+	case s == nil:
+		s = &session{name: name, key: key, token: rand.Text()}
+		r.byUser[key] = s
+	case subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1:
+		return nil, errNameTaken
+	}
+	s.conns = append(s.conns, c)
+	return s, nil
+}
+
+// available reports whether claim would grant name with token now.
+func (r *sessions) available(name, token string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.byUser[strings.ToLower(name)]
+	return s == nil || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
+}
+
+// release detaches c; the name is free once its last connection is gone.
+func (r *sessions) release(s *session, c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, x := range s.conns {
+		if x == c {
+			s.conns = append(s.conns[:i], s.conns[i+1:]...)
+			break
+		}
+	}
+	if len(s.conns) == 0 && r.byUser[s.key] == s {
+		delete(r.byUser, s.key)
+	}
+}
+
+// deliverDM offers frame to every JSON connection of the user named to and
+// to the sender's other JSON connections. It reports how many connections
+// of the recipient received it, and whether the recipient exists at all.
+func (r *sessions) deliverDM(from *conn, to string, frame []byte) (delivered int, found bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rcpt := r.byUser[strings.ToLower(to)]
+	if rcpt == nil {
+		return 0, false
+	}
+	for _, c := range rcpt.conns {
+		if c.format == formatJSON && c != from {
+			delivered++
+		}
+	}
+	if delivered == 0 && rcpt != from.sess {
+		return 0, true // unreachable: nobody, not even the sender's other devices, sees it
+	}
+	for _, c := range rcpt.conns {
+		if c.format == formatJSON && c != from {
+			c.send(frame)
+		}
+	}
+	if rcpt != from.sess {
+		for _, c := range from.sess.conns {
+			if c.format == formatJSON && c != from {
+				c.send(frame)
+			}
+		}
+	}
+	return delivered, true
+}
+
+// lookup returns the display name of a present user.
+func (r *sessions) lookup(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.byUser[strings.ToLower(name)]
+	if s == nil {
+		return "", false
+	}
+	return s.name, true
+}

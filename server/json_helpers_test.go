@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// jsonClient speaks the chatd.v1 JSON protocol.
+type jsonClient struct {
+	*client
+	welcome map[string]any
+}
+
+func dialJSON(t *testing.T, ts *testServer, query string) *jsonClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, ts.url(query), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+	if err != nil {
+		t.Fatalf("dial json %s: %v", query, err)
+	}
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+	if c.Subprotocol() != "chatd.v1" {
+		t.Fatalf("server chose subprotocol %q", c.Subprotocol())
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	jc := &jsonClient{client: &client{t: t, ws: c}}
+	jc.welcome = jc.expect("welcome")
+	return jc
+}
+
+// event reads the next event.
+func (c *jsonClient) event() map[string]any {
+	c.t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(c.read()), &ev); err != nil {
+		c.t.Fatalf("event is not JSON: %v", err)
+	}
+	return ev
+}
+
+// expect reads events until one of type typ arrives, skipping presence and
+// typing events, which come and go with other clients.
+func (c *jsonClient) expect(typ string) map[string]any {
+	c.t.Helper()
+	for {
+		ev := c.event()
+		if ev["type"] == typ {
+			return ev
+		}
+		if ev["type"] != "presence" && ev["type"] != "typing" {
+			c.t.Fatalf("want a %s event, got %v", typ, ev)
+		}
+	}
+}
+
+// request sends a raw request and returns the reply (ack or error).
+func (c *jsonClient) request(raw string) map[string]any {
+	c.t.Helper()
+	c.send(raw)
+	for {
+		ev := c.event()
+		if ev["type"] == "ack" || ev["type"] == "error" {
+			return ev
+		}
+	}
+}
+
+// do sends a request and fails the test unless it is acknowledged.
+func (c *jsonClient) do(raw string) map[string]any {
+	c.t.Helper()
+	r := c.request(raw)
+	if r["type"] != "ack" {
+		c.t.Fatalf("%s: %v", raw, r)
+	}
+	return r
+}

@@ -1,0 +1,303 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/server"
+)
+
+func TestWelcomeNamesTheClient(t *testing.T) {
+	ts := start(t, server.Config{})
+	guest := dialJSON(t, ts, "")
+	if name, _ := guest.welcome["name"].(string); !strings.HasPrefix(name, "guest-") {
+		t.Fatalf("guest name %q", name)
+	}
+	alice := dialJSON(t, ts, "name=Alice")
+	w := alice.welcome
+	if w["name"] != "Alice" || w["protocol"] != "chatd.v1" || w["session"] == "" {
+		t.Fatalf("welcome %v", w)
+	}
+	if lim, _ := w["limits"].(map[string]any); lim["max_message_bytes"] != float64(64<<10) {
+		t.Fatalf("limits %v", w["limits"])
+	}
+}
+
+// TestRequests covers every request type and every error code, each answered
+// with exactly one reply that carries the request's id.
+func TestRequests(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   server.Config
+		setup []string // requests that must succeed first
+		req   string
+		want  string // "ack" or an error code
+		noID  bool   // the request's id cannot be read back
+		check func(t *testing.T, reply map[string]any)
+	}{
+		{name: "join", req: `{"type":"join","id":"1","room":"Go"}`, want: "ack", check: func(t *testing.T, r map[string]any) {
+			if r["room"] != "go" || fmt.Sprint(r["members"]) != "[me]" {
+				t.Fatalf("reply %v", r)
+			}
+		}},
+		{name: "join twice", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"join","id":"1","room":"go"}`, want: "ack"},
+		{name: "leave", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"leave","id":"1","room":"go"}`, want: "ack"},
+		{name: "leave unjoined", req: `{"type":"leave","id":"1","room":"go"}`, want: "not_member"},
+		{name: "send", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go","text":"hi"}`, want: "ack", check: func(t *testing.T, r map[string]any) {
+			if r["seq"] != float64(1) || r["ts"] == nil {
+				t.Fatalf("reply %v", r)
+			}
+		}},
+		{name: "send empty text", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go","text":""}`, want: "ack"},
+		{name: "send unjoined", req: `{"type":"send","id":"1","room":"go","text":"hi"}`, want: "not_member"},
+		{name: "send without text", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go"}`, want: "bad_request"},
+		{name: "send text not a string", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go","text":42}`, want: "bad_request"},
+		{name: "rooms", setup: []string{`{"type":"join","room":"go"}`, `{"type":"join","room":"rust"}`}, req: `{"type":"rooms","id":"1"}`, want: "ack", check: func(t *testing.T, r map[string]any) {
+			if fmt.Sprint(r["rooms"]) != "[map[members:1 room:go] map[members:1 room:rust]]" {
+				t.Fatalf("rooms %v", r["rooms"])
+			}
+		}},
+		{name: "who", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"who","id":"1","room":"go"}`, want: "ack"},
+		{name: "who in an empty room", req: `{"type":"who","id":"1","room":"nobody-here"}`, want: "unknown_room"},
+		{name: "typing", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"typing","id":"1","room":"go"}`, want: "ack"},
+		{name: "typing unjoined", req: `{"type":"typing","id":"1","room":"go"}`, want: "not_member"},
+		{name: "dm to nobody", req: `{"type":"dm","id":"1","to":"ghost","text":"boo"}`, want: "unknown_user"},
+		{name: "dm to self", req: `{"type":"dm","id":"1","to":"ME","text":"note to self"}`, want: "ack"},
+		{name: "dm without to", req: `{"type":"dm","id":"1","text":"x"}`, want: "bad_request"},
+		{name: "malformed json", req: `{"type":"join","id":"1",`, want: "bad_request", noID: true},
+		{name: "not an object", req: `["join"]`, want: "bad_request", noID: true},
+		{name: "two objects", req: `{"type":"rooms","id":"1"}{"type":"rooms"}`, want: "bad_request"},
+		{name: "missing type", req: `{"id":"1","room":"go"}`, want: "bad_request"},
+		{name: "unknown type", req: `{"type":"shout","id":"1"}`, want: "unknown_type"},
+		{name: "missing room", req: `{"type":"join","id":"1"}`, want: "bad_request"},
+		{name: "room wrongly typed", req: `{"type":"join","id":"1","room":["go"]}`, want: "bad_request"},
+		{name: "invalid room", req: `{"type":"join","id":"1","room":"no spaces"}`, want: "invalid_room"},
+		{name: "id too long", req: `{"type":"rooms","id":"` + strings.Repeat("i", 65) + `"}`, want: "bad_request", noID: true},
+		{name: "room limit", cfg: server.Config{MaxRooms: 1}, setup: []string{`{"type":"join","room":"a"}`}, req: `{"type":"join","id":"1","room":"b"}`, want: "room_limit"},
+		{name: "rate limited", cfg: server.Config{SendRate: 0.001, SendBurst: 1}, setup: []string{`{"type":"join","room":"go"}`, `{"type":"send","room":"go","text":"1"}`}, req: `{"type":"send","id":"1","room":"go","text":"2"}`, want: "rate_limited"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := start(t, tc.cfg)
+			c := dialJSON(t, ts, "name=me")
+			for _, s := range tc.setup {
+				c.do(s)
+			}
+			reply := c.request(tc.req)
+			got, _ := reply["code"].(string)
+			if reply["type"] == "ack" {
+				got = "ack"
+			}
+			if got != tc.want {
+				t.Fatalf("reply %v, want %s", reply, tc.want)
+			}
+			if !tc.noID && reply["id"] != "1" {
+				t.Fatalf("reply %v does not carry the request id", reply)
+			}
+			if tc.check != nil {
+				tc.check(t, reply)
+			}
+			// Exactly one reply, and the connection still works.
+			if r := c.request(`{"type":"rooms","id":"after"}`); r["id"] != "after" {
+				t.Fatalf("next reply %v: the connection lost its place", r)
+			}
+		})
+	}
+}
+
+func TestPlainAndJSONClientsShareARoom(t *testing.T) {
+	ts := start(t, server.Config{})
+	j := dialJSON(t, ts, "room=mixed&name=json")
+	p := dial(t, ts, "room=mixed&name=plain")
+	waitFor(t, "plain client joined", func() bool { return ts.Stats().Conns == 2 })
+	if ev := j.expect("presence"); ev["user"] != "plain" || ev["event"] != "join" {
+		t.Fatalf("presence %v", ev)
+	}
+
+	p.send("from plain")
+	m := j.expect("message")
+	if m["room"] != "mixed" || m["from"] != "plain" || m["text"] != "from plain" || m["seq"] != float64(1) || m["ts"] == "" {
+		t.Fatalf("json client got %v", m)
+	}
+	ack := j.do(`{"type":"send","room":"mixed","text":"from json"}`)
+	if ack["seq"] != float64(2) {
+		t.Fatalf("ack %v, want seq 2", ack)
+	}
+	if got := p.read(); got != "from json" {
+		t.Fatalf("plain client got %q", got)
+	}
+	p.expectSilence(50 * time.Millisecond) // no acks, presence or JSON for plain clients
+}
+
+func TestOneConnectionInManyRooms(t *testing.T) {
+	ts := start(t, server.Config{})
+	j := dialJSON(t, ts, "name=hub")
+	j.do(`{"type":"join","room":"a"}`)
+	j.do(`{"type":"join","room":"b"}`)
+	pa := dial(t, ts, "room=a")
+	pb := dial(t, ts, "room=b")
+	waitFor(t, "plain clients joined", func() bool { return ts.Stats().Conns == 3 })
+	pa.send("in a")
+	pb.send("in b")
+	got := []string{j.expect("message")["room"].(string), j.expect("message")["room"].(string)}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("messages from rooms %v", got)
+	}
+	j.do(`{"type":"leave","room":"a"}`)
+	pa.send("after leaving")
+	pb.send("still in b")
+	if m := j.expect("message"); m["text"] != "still in b" {
+		t.Fatalf("got %v after leaving a", m)
+	}
+}
+
+func TestPresenceCountsAUserWithTwoConnectionsOnce(t *testing.T) {
+	ts := start(t, server.Config{})
+	watcher := dialJSON(t, ts, "room=r&name=watcher")
+	phone := dialJSON(t, ts, "room=r&name=alice")
+	token := phone.welcome["session"].(string)
+	if ev := watcher.expect("presence"); ev["user"] != "alice" || ev["event"] != "join" {
+		t.Fatalf("presence %v", ev)
+	}
+	laptop := dialJSON(t, ts, "room=r&name=ALICE&session="+token)
+	if laptop.welcome["name"] != "alice" {
+		t.Fatalf("second connection named %v, want the held name", laptop.welcome["name"])
+	}
+	who := watcher.do(`{"type":"who","room":"r"}`)
+	if fmt.Sprint(who["members"]) != "[alice watcher]" {
+		t.Fatalf("who %v", who["members"])
+	}
+	phone.ws.Close(websocket.StatusNormalClosure, "")
+	watcher.do(`{"type":"rooms"}`) // a barrier: no leave may have come before this ack
+	laptop.ws.Close(websocket.StatusNormalClosure, "")
+	if ev := watcher.expect("presence"); ev["user"] != "alice" || ev["event"] != "leave" {
+		t.Fatalf("presence %v", ev)
+	}
+}
+
+func TestHeldNamesNeedTheSessionToken(t *testing.T) {
+	ts := start(t, server.Config{})
+	dialJSON(t, ts, "name=bob")
+	for _, q := range []string{"name=bob", "name=BOB", "name=bob&session=wrong"} {
+		status, body := httpGet(t, "http://"+ts.addr+"/ws?"+q, http.Header{
+			"Connection": {"Upgrade"}, "Upgrade": {"websocket"},
+			"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
+		})
+		if status != http.StatusConflict || !strings.Contains(body, "in use") {
+			t.Fatalf("%s: %d %q, want 409", q, status, body)
+		}
+	}
+	status, _ := httpGet(t, "http://"+ts.addr+"/ws?name=guest-1", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}})
+	if status != http.StatusBadRequest {
+		t.Fatalf("a guest- name was accepted: %d", status)
+	}
+}
+
+func TestDirectMessagesReachEveryConnectionOfBothUsers(t *testing.T) {
+	ts := start(t, server.Config{})
+	bob1 := dialJSON(t, ts, "name=bob")
+	bob2 := dialJSON(t, ts, "name=bob&session="+bob1.welcome["session"].(string))
+	alice1 := dialJSON(t, ts, "name=alice")
+	alice2 := dialJSON(t, ts, "name=alice&session="+alice1.welcome["session"].(string))
+	bystander := dialJSON(t, ts, "name=carol")
+	dial(t, ts, "name=plainpete")
+	waitFor(t, "pete connected", func() bool { return ts.Stats().Conns == 6 })
+	if r := alice1.request(`{"type":"dm","id":"x","to":"plainpete","text":"hello?"}`); r["code"] != "unreachable" {
+		t.Fatalf("dm to a plain-only user: %v", r)
+	}
+
+	alice1.do(`{"type":"dm","to":"Bob","text":"psst","client_msg_id":"d1"}`)
+	for i, c := range []*jsonClient{bob1, bob2, alice2} {
+		dm := c.expect("dm")
+		if dm["from"] != "alice" || dm["to"] != "bob" || dm["text"] != "psst" || dm["client_msg_id"] != "d1" {
+			t.Fatalf("connection %d got %v", i, dm)
+		}
+	}
+	// expectSilence ends a connection, so these come last.
+	bystander.expectSilence(50 * time.Millisecond)
+	alice1.expectSilence(50 * time.Millisecond) // the sender has its ack
+}
+
+func TestResendWithTheSameClientMsgIDIsDeliveredOnce(t *testing.T) {
+	ts := start(t, server.Config{})
+	sender := dialJSON(t, ts, "room=r&name=s")
+	recv := dialJSON(t, ts, "room=r&name=r")
+	sender.expect("presence")
+
+	first := sender.do(`{"type":"send","room":"r","text":"once","client_msg_id":"abc"}`)
+	retry := sender.do(`{"type":"send","room":"r","text":"once","client_msg_id":"abc"}`)
+	if retry["duplicate"] != true || retry["seq"] != first["seq"] || retry["ts"] != first["ts"] {
+		t.Fatalf("retry ack %v, first %v", retry, first)
+	}
+	other := sender.do(`{"type":"send","room":"r","text":"twice","client_msg_id":"def"}`)
+	if other["seq"] != float64(2) {
+		t.Fatalf("next ack %v", other)
+	}
+	if m := recv.expect("message"); m["text"] != "once" || m["client_msg_id"] != "abc" {
+		t.Fatalf("got %v", m)
+	}
+	if m := recv.expect("message"); m["text"] != "twice" {
+		t.Fatalf("got %v, want the next message, not the retry", m)
+	}
+}
+
+func TestTypingIsForwardedAndCoalesced(t *testing.T) {
+	ts := start(t, server.Config{})
+	typist := dialJSON(t, ts, "room=r&name=typist")
+	other := dialJSON(t, ts, "room=r&name=other")
+	typist.expect("presence")
+	for range 5 {
+		typist.do(`{"type":"typing","room":"r"}`)
+	}
+	typist.do(`{"type":"send","room":"r","text":"done typing"}`)
+	if ev := other.event(); ev["type"] != "typing" || ev["from"] != "typist" || ev["room"] != "r" {
+		t.Fatalf("got %v, want one typing event", ev)
+	}
+	if ev := other.event(); ev["type"] != "message" {
+		t.Fatalf("got %v, want the message after a single typing event", ev)
+	}
+}
+
+func TestRepeatedAbuseClosesWith1008(t *testing.T) {
+	ts := start(t, server.Config{SendRate: 0.001, SendBurst: 1})
+	c := dialJSON(t, ts, "room=r")
+	for i := range 25 {
+		c.send(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+	}
+	c.expectClose(websocket.StatusPolicyViolation, "refused requests")
+}
+
+func TestPlainClientsAreSlowedNotRefused(t *testing.T) {
+	ts := start(t, server.Config{SendRate: 50, SendBurst: 1})
+	cs := dialMany(t, ts, 2, "room=slow")
+	begin := time.Now()
+	for i := range 10 {
+		cs[0].send(fmt.Sprint(i))
+	}
+	for i := range 10 {
+		if got := cs[1].read(); got != fmt.Sprint(i) {
+			t.Fatalf("got %q, want %d", got, i)
+		}
+	}
+	if d := time.Since(begin); d < 150*time.Millisecond {
+		t.Fatalf("10 messages at 50/s took only %v", d)
+	}
+}
+
+func TestUnknownSubprotocolIsRefused(t *testing.T) {
+	ts := start(t, server.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, ts.url(""), &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("dial with an unknown subprotocol: %v %v, want 400", err, resp)
+	}
+}

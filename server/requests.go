@@ -1,0 +1,175 @@
+package server
+
+import (
+	"time"
+
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+)
+
+// maxStrikes is how many refused requests in a row (rate-limited or
+// malformed) a client may send before it is closed with 1008.
+const maxStrikes = 20
+
+// typingInterval coalesces typing indicators: at most one per user, room
+// and interval is forwarded.
+const typingInterval = 2 * time.Second
+
+// handleText handles one complete text message from the client.
+func (c *conn) handleText(text []byte) {
+	if c.format == formatPlain {
+		c.handlePlain(text)
+		return
+	}
+	req, perr := protocol.DecodeRequest(text)
+	if perr == nil {
+		perr = c.handleRequest(&req)
+	}
+	if perr == nil {
+		c.strikes = 0
+		return
+	}
+	c.send(protocol.JSONFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message}))
+	c.strikes++
+	if c.strikes >= maxStrikes {
+		c.closeWith(protocol.CloseFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)
+	}
+}
+
+// handlePlain publishes a plain client's text to its room. A plain client
+// cannot be told "rate limited", so it is slowed down instead: the reader
+// waits for the limiter, and TCP pushes back on the client.
+func (c *conn) handlePlain(text []byte) {
+	if c.limiter != nil {
+		if d := c.limiter.Reserve().Delay(); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	for room := range c.rooms {
+		c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text})
+	}
+}
+
+func (c *conn) publish(e *hub.Event) (hub.Published, error) {
+	p, err := c.srv.hub.Publish(e, c)
+	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate {
+		c.srv.stats.messagesIn.Add(1)
+		c.srv.stats.deliveries.Add(uint64(p.Delivered))
+	}
+	return p, err
+}
+
+// handleRequest carries out one valid JSON request and queues its ack; a
+// refusal is returned for the caller to answer.
+func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
+	ack := protocol.Ack{Type: protocol.TypeAck, ID: r.ID, Request: r.Type, Room: r.Room}
+	switch r.Type {
+	case protocol.TypeJoin:
+		if _, ok := c.rooms[r.Room]; !ok {
+			if len(c.rooms) >= c.srv.cfg.MaxRooms {
+				return protocol.Errorf(protocol.CodeRoomLimit, "a connection may be in at most %d rooms", c.srv.cfg.MaxRooms)
+			}
+			c.join(r.Room)
+		}
+		ack.Members = c.srv.hub.Members(r.Room)
+
+	case protocol.TypeLeave:
+		if _, ok := c.rooms[r.Room]; !ok {
+			return notMember(r.Room)
+		}
+		c.leave(r.Room)
+
+	case protocol.TypeSend:
+		if _, ok := c.rooms[r.Room]; !ok {
+			return notMember(r.Room)
+		}
+		if e := c.allowSend(); e != nil {
+			return e
+		}
+		p, err := c.publish(&hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID})
+		if err != nil {
+			return notMember(r.Room)
+		}
+		ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.FormatTime(p.Time), p.Duplicate
+
+	case protocol.TypeRooms:
+		for _, info := range c.srv.hub.Rooms() {
+			ack.Rooms = append(ack.Rooms, protocol.RoomInfo{Room: info.Name, Members: info.Users})
+		}
+		if ack.Rooms == nil {
+			ack.Rooms = []protocol.RoomInfo{}
+		}
+
+	case protocol.TypeWho:
+		ack.Members = c.srv.hub.Members(r.Room)
+		if len(ack.Members) == 0 {
+			return protocol.Errorf(protocol.CodeUnknownRoom, "nobody is in room %q", r.Room)
+		}
+
+	case protocol.TypeTyping:
+		if _, ok := c.rooms[r.Room]; !ok {
+			return notMember(r.Room)
+		}
+		now := time.Now()
+		if now.Sub(c.lastTyped[r.Room]) >= typingInterval {
+			if c.lastTyped == nil {
+				c.lastTyped = make(map[string]time.Time)
+			}
+			c.lastTyped[r.Room] = now
+			_, _ = c.publish(&hub.Event{Kind: hub.KindTyping, Room: r.Room, From: c.sess.name})
+		}
+
+	case protocol.TypeDM:
+		if e := c.allowSend(); e != nil {
+			return e
+		}
+		if e := c.sendDM(r); e != nil {
+			return e
+		}
+		ack.TS = protocol.FormatTime(time.Now())
+	}
+	c.send(protocol.JSONFrame(ack))
+	return nil
+}
+
+func (c *conn) sendDM(r *protocol.Request) *protocol.Error {
+	to, ok := c.srv.sessions.lookup(r.To)
+	if !ok {
+		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
+	}
+	frame := protocol.JSONFrame(protocol.DM{
+		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
+		TS: protocol.FormatTime(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
+	})
+	n, found := c.srv.sessions.deliverDM(c, to, frame)
+	switch {
+	case !found:
+		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
+	case n == 0 && to != c.sess.name:
+		return protocol.Errorf(protocol.CodeUnreachable, "%s has no connection that receives direct messages (plain-text clients do not)", to)
+	}
+	return nil
+}
+
+// allowSend applies the per-connection send rate limit.
+func (c *conn) allowSend() *protocol.Error {
+	if c.limiter != nil && !c.limiter.Allow() {
+		return protocol.Errorf(protocol.CodeRateLimited, "sending faster than %g messages per second; slow down", float64(c.limiter.Limit()))
+	}
+	return nil
+}
+
+func (c *conn) join(room string) {
+	c.rooms[room] = struct{}{}
+	c.srv.hub.Join(room, c)
+}
+
+func (c *conn) leave(room string) {
+	delete(c.rooms, room)
+	delete(c.lastTyped, room)
+	c.srv.hub.Leave(room, c)
+}
+
+func notMember(room string) *protocol.Error {
+	return protocol.Errorf(protocol.CodeNotMember, "join room %q first", room)
+}
