@@ -285,3 +285,27 @@ func BenchmarkPublish1000Members(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+func TestDedupForgetsTheOldestIDsBeyondItsBound(t *testing.T) {
+	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), DedupEntries: 2})
+	a := newSink("a")
+	h.Join("r", a)
+	send := func(id string) bool {
+		p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r", ClientMsgID: id}, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Duplicate
+	}
+	for _, id := range []string{"x", "y", "z"} {
+		if send(id) {
+			t.Fatalf("%s counted as a duplicate on first send", id)
+		}
+	}
+	if !send("z") || !send("y") {
+		t.Fatal("recent ids forgotten")
+	}
+	if send("x") {
+		t.Fatal("the oldest id was kept beyond the bound")
+	}
+}

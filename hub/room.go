@@ -157,7 +157,11 @@ type dedupKey struct {
 }
 
 func (d *dedup) find(key string, now time.Time, window time.Duration) (dedupEntry, bool) {
-	d.expire(now, window, len(d.order))
+	i := 0
+	for i < len(d.order) && now.Sub(d.order[i].time) >= window {
+		i++
+	}
+	d.drop(i)
 	e, ok := d.ids[key]
 	return e, ok
 }
@@ -169,27 +173,17 @@ func (d *dedup) add(key string, seq uint64, now time.Time, max int) {
 	d.ids[key] = dedupEntry{seq: seq, time: now}
 	d.order = append(d.order, dedupKey{key: key, time: now})
 	if len(d.order) > max {
-		d.expire(now, 0, len(d.order)-max)
+		d.drop(len(d.order) - max)
 	}
 }
 
-// expire drops ids older than window, and at least the n oldest when window
-// is zero.
-func (d *dedup) expire(now time.Time, window time.Duration, n int) {
-	i := 0
-	for ; i < len(d.order); i++ {
-		k := d.order[i]
-		if window > 0 && now.Sub(k.time) < window {
-			break
-		}
-		if window == 0 && i >= n {
-			break
-		}
+// drop forgets the n oldest ids. An id recorded again later keeps its
+// newer entry.
+func (d *dedup) drop(n int) {
+	for _, k := range d.order[:n] {
 		if e, ok := d.ids[k.key]; ok && e.time.Equal(k.time) {
 			delete(d.ids, k.key)
 		}
 	}
-	if i > 0 {
-		d.order = slices.Delete(d.order, 0, i)
-	}
+	d.order = slices.Delete(d.order, 0, n)
 }
