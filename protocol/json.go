@@ -61,6 +61,12 @@ const (
 	CodeUnreachable = "unreachable"  // dm to a user with no JSON connection
 )
 
+// ErrorCodes lists every error code, for documentation and metrics.
+var ErrorCodes = []string{
+	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
+	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable,
+}
+
 // Error is a protocol error answered to one request; the connection stays open.
 type Error struct {
 	Code    string

@@ -144,20 +144,27 @@ func (c *conn) take(buf []byte) (_ []byte, final, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.queue) == 0 {
-		c.scheduled = false
+		c.idleLocked()
 		return buf, false, false
 	}
 	for _, f := range c.queue {
 		buf = append(buf, f...)
 	}
 	clear(c.queue)
-	if cap(c.queue) > 64 {
-		c.queue = nil // a burst must not pin a large array to an idle connection
-	} else {
-		c.queue = c.queue[:0]
-	}
+	c.queue = c.queue[:0]
 	c.queued = 0
 	return buf, c.final, true
+}
+
+// idleLocked gives up the write side. The queue's array is kept while the
+// connection is busy, so that a sustained stream does not regrow it on every
+// sweep, and released when it goes idle, so that a burst does not pin a large
+// array to an idle connection.
+func (c *conn) idleLocked() {
+	c.scheduled = false
+	if cap(c.queue) > 16 {
+		c.queue = nil
+	}
 }
 
 // pending reports whether frames arrived while the owner was writing; if
@@ -168,7 +175,7 @@ func (c *conn) pending() bool {
 	if len(c.queue) > 0 {
 		return true
 	}
-	c.scheduled = false
+	c.idleLocked()
 	return false
 }
 

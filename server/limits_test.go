@@ -177,7 +177,7 @@ func TestConnectionCapAnswers503(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("third dial: err %v, resp %v; want 503", err, resp)
 	}
-	if got := ts.Stats().Refused; got != 1 {
+	if got := ts.Stats().Refused[server.RefusedCapacity]; got != 1 {
 		t.Fatalf("refused = %d, want 1", got)
 	}
 }

@@ -30,6 +30,7 @@ func (c *conn) handleText(text []byte) {
 		return
 	}
 	c.send(protocol.JSONFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message}))
+	c.srv.stats.requestError(perr.Code)
 	c.strikes++
 	if c.strikes >= maxStrikes {
 		c.closeWith(protocol.CloseFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)

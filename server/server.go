@@ -31,6 +31,8 @@ type Server struct {
 	stats    counters
 	sessions sessions
 
+	mux      *http.ServeMux
+
 	stop     chan struct{}
 	stopOnce sync.Once
 	bg       sync.WaitGroup // writers, the pinger and drain goroutines
@@ -40,25 +42,6 @@ type Server struct {
 	conns    map[*conn]struct{}
 	reserved int  // registered connections plus upgrades in progress
 	closed   bool // Shutdown has begun
-}
-
-type counters struct {
-	accepted      atomic.Uint64
-	refused       atomic.Uint64
-	messagesIn    atomic.Uint64
-	deliveries    atomic.Uint64
-	slowEvictions atomic.Uint64
-}
-
-// Stats is a snapshot of a server's counters.
-type Stats struct {
-	Conns         int    // open WebSocket connections
-	Rooms         int    // rooms with at least one member
-	Accepted      uint64 // WebSocket connections accepted since start
-	Refused       uint64 // upgrades refused for capacity or shutdown
-	MessagesIn    uint64 // messages received from clients
-	Deliveries    uint64 // messages offered to recipients' queues
-	SlowEvictions uint64 // connections closed because their queue overflowed
 }
 
 // New starts a server's writer and keepalive goroutines; Shutdown stops them.
@@ -78,12 +61,19 @@ func New(cfg Config) *Server {
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
+	s.mux = s.routes()
 	return s
 }
 
 // Handler returns the server's HTTP routes: GET /ws (the WebSocket
-// endpoint), GET /healthz and GET /.
-func (s *Server) Handler() http.Handler {
+// endpoint), GET /healthz, GET /, and whatever was added with Handle.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Handle adds a route, such as /metrics, to the server's handler. Call it
+// before serving.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -162,22 +152,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.bg.Wait()
 	return err
-}
-
-// Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	n := len(s.conns)
-	s.mu.Unlock()
-	return Stats{
-		Conns:         n,
-		Rooms:         s.hub.RoomCount(),
-		Accepted:      s.stats.accepted.Load(),
-		Refused:       s.stats.refused.Load(),
-		MessagesIn:    s.stats.messagesIn.Load(),
-		Deliveries:    s.stats.deliveries.Load(),
-		SlowEvictions: s.stats.slowEvictions.Load(),
-	}
 }
 
 func (s *Server) snapshotLocked(dst []*conn) []*conn {

@@ -25,13 +25,13 @@ import (
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if !isWebSocketRequest(r) {
 		w.Header().Set("Upgrade", "websocket")
-		http.Error(w, "this endpoint speaks WebSocket only; connect with a WebSocket client, e.g. websocat ws://"+r.Host+"/ws", http.StatusUpgradeRequired)
+		s.refuse(w, http.StatusUpgradeRequired, RefusedInvalid, "this endpoint speaks WebSocket only; connect with a WebSocket client, e.g. websocat ws://"+r.Host+"/ws")
 		return
 	}
 	format := formatPlain
 	if offered := r.Header.Values("Sec-WebSocket-Protocol"); len(offered) > 0 {
 		if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", protocol.SubprotocolV1) {
-			http.Error(w, fmt.Sprintf("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested", strings.Join(offered, ", "), protocol.SubprotocolV1), http.StatusBadRequest)
+			s.refuse(w, http.StatusBadRequest, RefusedInvalid, fmt.Sprintf("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested", strings.Join(offered, ", "), protocol.SubprotocolV1))
 			return
 		}
 		format = formatJSON
@@ -41,7 +41,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if q.Get("room") != "" || format == formatPlain {
 		var err error
 		if room, err = protocol.NormalizeRoom(q.Get("room")); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			s.refuse(w, http.StatusBadRequest, RefusedInvalid, err.Error())
 			return
 		}
 	}
@@ -50,20 +50,23 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = fmt.Sprintf("%s%d", guestPrefix, id)
 	} else if err := protocol.ValidateName(name); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.refuse(w, http.StatusBadRequest, RefusedInvalid, err.Error())
 		return
 	} else if strings.HasPrefix(strings.ToLower(name), guestPrefix) {
-		http.Error(w, fmt.Sprintf("name %q: names starting with %q are given to guests by the server", name, guestPrefix), http.StatusBadRequest)
+		s.refuse(w, http.StatusBadRequest, RefusedInvalid, fmt.Sprintf("name %q: names starting with %q are given to guests by the server", name, guestPrefix))
 		return
 	}
 	if !s.sessions.available(name, token) {
-		http.Error(w, fmt.Sprintf("name %q: %v", name, errNameTaken), http.StatusConflict)
+		s.refuse(w, http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", name, errNameTaken))
 		return
 	}
 	if err := s.reserve(); err != nil {
-		s.stats.refused.Add(1)
+		reason := RefusedCapacity
+		if errors.Is(err, errShuttingDown) {
+			reason = RefusedShutdown
+		}
 		w.Header().Set("Retry-After", "5")
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		s.refuse(w, http.StatusServiceUnavailable, reason, err.Error())
 		return
 	}
 
@@ -126,7 +129,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		}
 		s.sessions.release(c.sess, c)
 		c.abort()
-		s.stats.refused.Add(1)
+		s.stats.refuse(RefusedShutdown)
 		return
 	}
 	s.stats.accepted.Add(1)
@@ -149,6 +152,13 @@ func headerHasToken(h http.Header, key, token string) bool {
 		}
 	}
 	return false
+}
+
+// refuse answers an upgrade that cannot be accepted with status and a
+// plain-text reason, and counts it.
+func (s *Server) refuse(w http.ResponseWriter, status int, reason, msg string) {
+	s.stats.refuse(reason)
+	http.Error(w, msg, status)
 }
 
 // closeReason describes why a connection ended, for the close log.

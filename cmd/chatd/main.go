@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
 )
 
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	srv := server.New(cfg.server)
+	srv.Handle("GET /metrics", metrics.Handler(srv))
 	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", "ws://"+ln.Addr().String()+"/ws")
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)

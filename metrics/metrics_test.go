@@ -1,0 +1,148 @@
+package metrics_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"go.uber.org/goleak"
+
+	"github.com/chatd/chatd/metrics"
+	"github.com/chatd/chatd/server"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestScrapeAfterKnownTraffic drives a real server with real clients and
+// checks the scraped values, parsed with the Prometheus text parser.
+func TestScrapeAfterKnownTraffic(t *testing.T) {
+	srv := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)})
+	srv.Handle("GET /metrics", metrics.Handler(srv))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	base := "ws://" + ln.Addr().String() + "/ws"
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer dcancel()
+	var clients []*websocket.Conn
+	for range 3 {
+		c, _, err := websocket.Dial(dctx, base+"?room=m", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		clients = append(clients, c)
+	}
+	j, _, err := websocket.Dial(dctx, base+"?room=m&name=j", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.CloseNow()
+	if _, _, err := j.Read(dctx); err != nil { // welcome
+		t.Fatal(err)
+	}
+	for _, req := range []string{`{"type":"send","room":"m","text":"x"}`, `{"type":"nope"}`} {
+		if err := j.Write(dctx, websocket.MessageText, []byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := j.Read(dctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, resp, err := websocket.Dial(dctx, base+"?room=bad%20room", nil); err == nil || resp.StatusCode != 400 {
+		t.Fatalf("bad room accepted: %v", err)
+	}
+	for range 2 {
+		if err := clients[0].Write(dctx, websocket.MessageText, []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range clients[1:] {
+		for range 2 {
+			if _, _, err := c.Read(dctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(name string, label ...string) float64 {
+		t.Helper()
+		f := families[name]
+		if f == nil {
+			t.Fatalf("no metric %s", name)
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for i := 0; i+1 < len(label); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == label[i] && lp.GetValue() == label[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+		t.Fatalf("no %s with labels %v", name, label)
+		return 0
+	}
+	checks := []struct {
+		name  string
+		label []string
+		want  float64
+	}{
+		{"chatd_connections", nil, 4},
+		{"chatd_rooms", nil, 1},
+		{"chatd_connections_accepted_total", nil, 4},
+		{"chatd_connections_refused_total", []string{"reason", "invalid"}, 1},
+		{"chatd_connections_refused_total", []string{"reason", "capacity"}, 0},
+		{"chatd_messages_received_total", nil, 3},
+		{"chatd_deliveries_total", nil, 2*3 + 1*3}, // two plain messages and the JSON one, each to 3 others
+		{"chatd_slow_consumer_evictions_total", nil, 0},
+		{"chatd_request_errors_total", []string{"code", "unknown_type"}, 1},
+		{"chatd_request_errors_total", []string{"code", "rate_limited"}, 0},
+	}
+	for _, c := range checks {
+		if got := value(c.name, c.label...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.label, got, c.want)
+		}
+	}
+	if value("go_goroutines") <= 0 {
+		t.Error("no Go runtime metrics")
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+}

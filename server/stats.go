@@ -1,0 +1,83 @@
+package server
+
+import (
+	"sync/atomic"
+
+	"github.com/chatd/chatd/protocol"
+)
+
+// Reasons an upgrade is refused, as counted in Stats.Refused.
+const (
+	RefusedInvalid  = "invalid"    // not a WebSocket request, a bad room, name or subprotocol
+	RefusedNameHeld = "name_held"  // the name belongs to another connection
+	RefusedCapacity = "capacity"   // the connection cap was reached
+	RefusedShutdown = "shutdown"   // the server is shutting down
+)
+
+var refusalReasons = []string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown}
+
+// counters are plain atomics bumped on the paths that already do work
+// (a connection, a message, an error), never per delivery; metrics read
+// them when scraped.
+type counters struct {
+	accepted      atomic.Uint64
+	refused       [4]atomic.Uint64 // indexed like refusalReasons
+	messagesIn    atomic.Uint64
+	deliveries    atomic.Uint64
+	slowEvictions atomic.Uint64
+	requestErrors [16]atomic.Uint64 // indexed like protocol.ErrorCodes
+}
+
+func (c *counters) refuse(reason string) {
+	for i, r := range refusalReasons {
+		if r == reason {
+			c.refused[i].Add(1)
+			return
+		}
+	}
+}
+
+func (c *counters) requestError(code string) {
+	for i, k := range protocol.ErrorCodes {
+		if k == code {
+			c.requestErrors[i].Add(1)
+			return
+		}
+	}
+}
+
+// Stats is a snapshot of a server's counters.
+type Stats struct {
+	Conns         int               // open WebSocket connections
+	Rooms         int               // rooms with at least one member
+	Accepted      uint64            // WebSocket connections accepted since start
+	Refused       map[string]uint64 // upgrades refused, by reason (Refused* constants)
+	MessagesIn    uint64            // messages received from clients and published
+	Deliveries    uint64            // messages offered to recipients' queues
+	SlowEvictions uint64            // connections closed because their queue overflowed
+	RequestErrors map[string]uint64 // JSON requests refused, by protocol error code
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	st := Stats{
+		Conns:         n,
+		Rooms:         s.hub.RoomCount(),
+		Accepted:      s.stats.accepted.Load(),
+		Refused:       make(map[string]uint64, len(refusalReasons)),
+		MessagesIn:    s.stats.messagesIn.Load(),
+		Deliveries:    s.stats.deliveries.Load(),
+		SlowEvictions: s.stats.slowEvictions.Load(),
+		RequestErrors: make(map[string]uint64, len(protocol.ErrorCodes)),
+	}
+	for i, r := range refusalReasons {
+		st.Refused[r] = s.stats.refused[i].Load()
+	}
+	for i, code := range protocol.ErrorCodes {
+		st.RequestErrors[code] = s.stats.requestErrors[i].Load()
+	}
+	return st
+}
