@@ -31,7 +31,7 @@ type Server struct {
 	stats    counters
 	sessions sessions
 
-	mux      *http.ServeMux
+	mux *http.ServeMux
 
 	stop     chan struct{}
 	stopOnce sync.Once

@@ -8,10 +8,10 @@ import (
 
 // Reasons an upgrade is refused, as counted in Stats.Refused.
 const (
-	RefusedInvalid  = "invalid"    // not a WebSocket request, a bad room, name or subprotocol
-	RefusedNameHeld = "name_held"  // the name belongs to another connection
-	RefusedCapacity = "capacity"   // the connection cap was reached
-	RefusedShutdown = "shutdown"   // the server is shutting down
+	RefusedInvalid  = "invalid"   // not a WebSocket request, a bad room, name or subprotocol
+	RefusedNameHeld = "name_held" // the name belongs to another connection
+	RefusedCapacity = "capacity"  // the connection cap was reached
+	RefusedShutdown = "shutdown"  // the server is shutting down
 )
 
 var refusalReasons = []string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown}
