@@ -176,7 +176,7 @@ type Message struct {
 	Room        string `json:"room"`
 	Seq         uint64 `json:"seq"`
 	From        string `json:"from"`
-	TS          string `json:"ts"`
+	TS          int64  `json:"ts"` // milliseconds since the Unix epoch
 	Text        string `json:"text"`
 	ClientMsgID string `json:"client_msg_id,omitempty"`
 }
@@ -187,7 +187,7 @@ type DM struct {
 	ID          uint64 `json:"id"`
 	From        string `json:"from"`
 	To          string `json:"to"`
-	TS          string `json:"ts"`
+	TS          int64  `json:"ts"` // milliseconds since the Unix epoch
 	Text        string `json:"text"`
 	ClientMsgID string `json:"client_msg_id,omitempty"`
 }
@@ -215,7 +215,7 @@ type Ack struct {
 	Request   string     `json:"request"`
 	Room      string     `json:"room,omitempty"`
 	Seq       uint64     `json:"seq,omitempty"`
-	TS        string     `json:"ts,omitempty"`
+	TS        int64      `json:"ts,omitempty"`
 	Duplicate bool       `json:"duplicate,omitempty"`
 	Members   []string   `json:"members,omitempty"`
 	Rooms     []RoomInfo `json:"rooms,omitempty"`
@@ -235,10 +235,11 @@ type ErrorEvent struct {
 	Message string `json:"message"`
 }
 
-// FormatTime is the timestamp format of every event: RFC 3339 in UTC with
-// milliseconds.
-func FormatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+// Millis is the timestamp of every event: milliseconds since the Unix
+// epoch, as JavaScript's Date and most chat APIs count them. An integer is
+// about half the bytes of an RFC 3339 string, on every delivery.
+func Millis(t time.Time) int64 {
+	return t.UnixMilli()
 }
 
 // JSONFrame encodes v as a text frame.

@@ -26,7 +26,7 @@ func encode(f hub.Format, e *hub.Event) []byte {
 	case hub.KindMessage:
 		return protocol.JSONFrame(protocol.Message{
 			Type: protocol.TypeMessage, Room: e.Room, Seq: e.Seq, From: e.From,
-			TS: protocol.FormatTime(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
+			TS: protocol.Millis(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
 		})
 	case hub.KindPresence:
 		ev := "leave"

@@ -91,7 +91,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if err != nil {
 			return notMember(r.Room)
 		}
-		ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.FormatTime(p.Time), p.Duplicate
+		ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
 
 	case protocol.TypeRooms:
 		for _, info := range c.srv.hub.Rooms() {
@@ -127,7 +127,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if e := c.sendDM(r); e != nil {
 			return e
 		}
-		ack.TS = protocol.FormatTime(time.Now())
+		ack.TS = protocol.Millis(time.Now())
 	}
 	c.send(protocol.JSONFrame(ack))
 	return nil
@@ -140,7 +140,7 @@ func (c *conn) sendDM(r *protocol.Request) *protocol.Error {
 	}
 	frame := protocol.JSONFrame(protocol.DM{
 		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
-		TS: protocol.FormatTime(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
+		TS: protocol.Millis(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
 	})
 	n, found := c.srv.sessions.deliverDM(c, to, frame)
 	switch {
