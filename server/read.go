@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -131,4 +132,16 @@ func (c *conn) cleanup(opened time.Time, err error) {
 	}
 	c.srv.log.Debug("connection closed", "id", c.id, "name", c.sess.name,
 		"duration", time.Since(opened).Round(time.Millisecond), "reason", reason)
+}
+
+// closeReason describes why a connection ended, for the close log.
+func closeReason(c *conn, err error) string {
+	switch {
+	case c.evicted.Load():
+		return "slow consumer"
+	case c.peerClosed.Load(), err == nil, errors.Is(err, io.EOF):
+		return "closed by client"
+	default:
+		return err.Error()
+	}
 }

@@ -3,10 +3,8 @@ package server
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -23,43 +21,16 @@ import (
 // connection use a name already held). Problems that can be answered before
 // the upgrade get an HTTP status with a plain-text reason.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
-	if !isWebSocketRequest(r) {
-		w.Header().Set("Upgrade", "websocket")
-		s.refuse(w, http.StatusUpgradeRequired, RefusedInvalid, "this endpoint speaks WebSocket only; connect with a WebSocket client, e.g. websocat ws://"+r.Host+"/ws")
-		return
-	}
-	format := formatPlain
-	if offered := r.Header.Values("Sec-WebSocket-Protocol"); len(offered) > 0 {
-		if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", protocol.SubprotocolV1) {
-			s.refuse(w, http.StatusBadRequest, RefusedInvalid, fmt.Sprintf("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested", strings.Join(offered, ", "), protocol.SubprotocolV1))
-			return
-		}
-		format = formatJSON
-	}
-	q := r.URL.Query()
-	var room string
-	if q.Get("room") != "" || format == formatPlain {
-		var err error
-		if room, err = protocol.NormalizeRoom(q.Get("room")); err != nil {
-			s.refuse(w, http.StatusBadRequest, RefusedInvalid, err.Error())
-			return
-		}
-	}
 	id := s.nextID.Add(1)
-	name, token := q.Get("name"), q.Get("session")
-	if name == "" {
-		name = fmt.Sprintf("%s%d", guestPrefix, id)
-	} else if err := protocol.ValidateName(name); err != nil {
-		s.refuse(w, http.StatusBadRequest, RefusedInvalid, err.Error())
-		return
-	} else if strings.HasPrefix(strings.ToLower(name), guestPrefix) {
-		s.refuse(w, http.StatusBadRequest, RefusedInvalid, fmt.Sprintf("name %q: names starting with %q are given to guests by the server", name, guestPrefix))
+	req, rf := s.parseWSRequest(r, id)
+	if rf != nil {
+		if rf.status == http.StatusUpgradeRequired {
+			w.Header().Set("Upgrade", "websocket")
+		}
+		s.refuse(w, rf.status, rf.reason, rf.msg)
 		return
 	}
-	if !s.sessions.available(name, token) {
-		s.refuse(w, http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", name, errNameTaken))
-		return
-	}
+	format, room, name, token := req.format, req.room, req.name, req.token
 	if err := s.reserve(); err != nil {
 		reason := RefusedCapacity
 		if errors.Is(err, errShuttingDown) {
@@ -139,36 +110,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	go c.readLoop(rd, time.Now())
 }
 
-func isWebSocketRequest(r *http.Request) bool {
-	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
-}
-
-func headerHasToken(h http.Header, key, token string) bool {
-	for _, v := range h.Values(key) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // refuse answers an upgrade that cannot be accepted with status and a
 // plain-text reason, and counts it.
 func (s *Server) refuse(w http.ResponseWriter, status int, reason, msg string) {
 	s.stats.refuse(reason)
 	http.Error(w, msg, status)
-}
-
-// closeReason describes why a connection ended, for the close log.
-func closeReason(c *conn, err error) string {
-	switch {
-	case c.evicted.Load():
-		return "slow consumer"
-	case c.peerClosed.Load(), err == nil, errors.Is(err, io.EOF):
-		return "closed by client"
-	default:
-		return err.Error()
-	}
 }
