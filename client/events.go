@@ -1,0 +1,126 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/chatd/chatd/protocol"
+)
+
+// Event is one value from Client.Events: *Message, *DM, *Presence, *Typing
+// and *Unknown come from the server; *Disconnected and *Reconnected from the
+// client itself.
+type Event interface{ event() }
+
+// Message is a chat message in one of the client's rooms. The client's own
+// messages are not delivered to the connection that sent them.
+type Message struct {
+	protocol.Message
+	Raw json.RawMessage // the event as the server sent it
+}
+
+// DM is a direct message to this user, or from this user's other
+// connections.
+type DM struct {
+	protocol.DM
+	Raw json.RawMessage
+}
+
+// Presence reports another user joining or leaving one of the client's
+// rooms.
+type Presence struct {
+	protocol.Presence
+	Raw json.RawMessage
+}
+
+// Typing reports that another user is typing in one of the client's rooms.
+type Typing struct {
+	protocol.Typing
+	Raw json.RawMessage
+}
+
+// Unknown is an event of a type this client does not know, from a newer
+// server. Programs may ignore it.
+type Unknown struct {
+	Type string
+	Raw  json.RawMessage
+}
+
+// Disconnected reports that the connection ended and the client is
+// redialing (Options.Reconnect). Err says why it ended.
+type Disconnected struct {
+	Err error
+}
+
+// Reconnected reports that the client is connected again. Name is the user
+// name now (a guest gets a new one), Rooms the rooms it rejoined, and
+// Err, when not nil, why it could not rejoin the others.
+type Reconnected struct {
+	Name     string
+	Rooms    []string
+	Attempts int // dials it took
+	Err      error
+}
+
+func (*Message) event()      {}
+func (*DM) event()           {}
+func (*Presence) event()     {}
+func (*Typing) event()       {}
+func (*Unknown) event()      {}
+func (*Disconnected) event() {}
+func (*Reconnected) event()  {}
+
+// Time returns when the server stamped the message .
+func (m *Message) Time() time.Time { return parseTime(m.TS) }
+
+// Time returns when the server stamped the direct message.
+func (m *DM) Time() time.Time { return parseTime(m.TS) }
+
+func parseTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// Ack is the server's reply to a request that succeeded. Which fields are
+// set depends on the request; Raw is the reply as the server sent it.
+type Ack struct {
+	protocol.Ack
+	Raw json.RawMessage
+}
+
+// Time returns the ack's timestamp (send and dm), or the zero time.
+func (a *Ack) Time() time.Time { return parseTime(a.TS) }
+
+// decodeEvent turns a server event other than a reply into an Event, or nil
+// for events the client handles itself.
+func decodeEvent(typ string, b []byte) (Event, error) {
+	raw := json.RawMessage(b)
+	var (
+		ev  Event
+		err error
+	)
+	switch typ {
+	case protocol.TypeMessage:
+		e := &Message{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeDM:
+		e := &DM{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.DM), e
+	case protocol.TypePresence:
+		e := &Presence{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Presence), e
+	case protocol.TypeTyping:
+		e := &Typing{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Typing), e
+	case protocol.TypeWelcome:
+		return nil, nil
+	default:
+		ev = &Unknown{Type: typ, Raw: raw}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}

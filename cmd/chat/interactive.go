@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const help = `Type a line to send it to the current room. Commands:
+  /join ROOM        join ROOM and make it the current room
+  /leave [ROOM]     leave ROOM (default: the current room)
+  /rooms            list the rooms on the server
+  /who [ROOM]       list the users in ROOM (default: the current room)
+  /msg USER TEXT    send a direct message
+  /nick NAME        become NAME: names belong to a connection, so this
+                    reconnects under the new name and rejoins your rooms
+                    (others see you leave and join)
+  /history [N]      show the last N messages (not supported by this server yet)
+  /quit             leave (so does end of input, Ctrl-D)
+  /help             this text
+A line starting with // sends the rest of it starting with one /.`
+
+// interactive runs commands and sends lines until /quit, the end of input,
+// or a connection that cannot be re-established.
+func (a *app) interactive(ctx context.Context, lines <-chan input) error {
+	cl, err := a.dial(ctx, a.cfg.name, a.cfg.session, nil)
+	if err != nil {
+		return err
+	}
+	a.use(cl)
+	a.out.notice("connected to %s as %s; /help lists the commands", a.cfg.url, cl.Name())
+	if a.cfg.room != "" {
+		a.join(ctx, a.cfg.room)
+	}
+	for {
+		select {
+		case in, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if in.err != nil {
+				return fmt.Errorf("reading input: %w", in.err)
+			}
+			if quit := a.command(ctx, in.line); quit {
+				return nil
+			}
+		case <-a.cl.Done():
+			return a.cl.Err()
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// command carries out one input line; it reports whether to quit.
+func (a *app) command(ctx context.Context, line string) (quit bool) {
+	line = strings.TrimRight(line, "\r")
+	if strings.TrimSpace(line) == "" {
+		return false
+	}
+	if !strings.HasPrefix(line, "/") || strings.HasPrefix(line, "//") {
+		a.say(ctx, strings.TrimPrefix(line, "/"))
+		return false
+	}
+	cmd, rest, _ := strings.Cut(line[1:], " ")
+	rest = strings.TrimSpace(rest)
+	arg, _, _ := strings.Cut(rest, " ")
+	ctx, cancel := a.reqCtx(ctx)
+	defer cancel()
+	switch cmd {
+	case "join", "j":
+		if arg == "" {
+			a.out.problem("usage: /join ROOM")
+			return false
+		}
+		a.join(ctx, arg)
+	case "leave", "part":
+		room := a.current
+		if arg != "" {
+			room = arg
+		}
+		if room == "" {
+			a.out.problem("usage: /leave ROOM")
+			return false
+		}
+		if err := a.cl.Leave(ctx, room); err != nil {
+			a.out.problem("leave %s: %v", room, err)
+			return false
+		}
+		a.out.notice("left #%s", room)
+		if strings.EqualFold(room, a.current) {
+			a.current = ""
+			if joined := a.cl.Joined(); len(joined) > 0 {
+				a.current = joined[len(joined)-1]
+				a.out.notice("now talking in #%s", a.current)
+			} else {
+				a.out.notice("you are in no room; /join ROOM")
+			}
+		}
+	case "rooms":
+		rooms, err := a.cl.Rooms(ctx)
+		if err != nil {
+			a.out.problem("rooms: %v", err)
+			return false
+		}
+		if len(rooms) == 0 {
+			a.out.notice("no rooms")
+			return false
+		}
+		joined := a.cl.Joined()
+		var b strings.Builder
+		for i, r := range rooms {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			mark := ""
+			if slices.Contains(joined, r.Room) {
+				mark = "*"
+			}
+			fmt.Fprintf(&b, "%s%s (%d)", mark, r.Room, r.Members)
+		}
+		a.out.notice("rooms (* joined): %s", b.String())
+	case "who":
+		room := a.current
+		if arg != "" {
+			room = arg
+		}
+		if room == "" {
+			a.out.problem("usage: /who ROOM")
+			return false
+		}
+		members, err := a.cl.Who(ctx, room)
+		if err != nil {
+			a.out.problem("who %s: %v", room, err)
+			return false
+		}
+		a.out.notice("in #%s: %s", strings.ToLower(room), strings.Join(members, ", "))
+	case "msg", "dm":
+		to, text, _ := strings.Cut(rest, " ")
+		if to == "" || text == "" {
+			a.out.problem("usage: /msg USER TEXT")
+			return false
+		}
+		ack, err := a.cl.DM(ctx, to, text)
+		if err != nil {
+			a.out.problem("not sent to %s: %v", to, err)
+			return false
+		}
+		a.out.sentDM(ack.Time(), to, text)
+	case "nick":
+		if arg == "" {
+			a.out.problem("usage: /nick NAME")
+			return false
+		}
+		a.nick(ctx, arg)
+	case "history":
+		if arg != "" {
+			if n, err := strconv.Atoi(arg); err != nil || n <= 0 {
+				a.out.problem("usage: /history [N]")
+				return false
+			}
+		}
+		a.out.notice("history is not supported by this server yet: chatd.v1 has no history request, so only messages sent while you are connected are shown")
+	case "quit", "exit", "q":
+		return true
+	case "help", "h", "?":
+		a.out.plain(help)
+	default:
+		a.out.problem("unknown command /%s; /help lists the commands", cmd)
+	}
+	return false
+}
+
+func (a *app) join(ctx context.Context, room string) {
+	members, err := a.cl.Join(ctx, room)
+	if err != nil {
+		a.out.problem("join %s: %v", room, err)
+		return
+	}
+	joined := a.cl.Joined()
+	// The server names rooms in lower case.
+	a.current = strings.ToLower(room)
+	if i := slices.IndexFunc(joined, func(r string) bool { return strings.EqualFold(r, room) }); i >= 0 {
+		a.current = joined[i]
+	}
+	a.out.notice("joined #%s (%s); now talking in #%s", a.current, strings.Join(members, ", "), a.current)
+}
+
+// say sends text to the current room.
+func (a *app) say(ctx context.Context, text string) {
+	if a.current == "" {
+		a.out.problem("you are in no room; /join ROOM first")
+		return
+	}
+	ctx, cancel := a.reqCtx(ctx)
+	defer cancel()
+	if _, err := a.cl.Send(ctx, a.current, text); err != nil {
+		a.out.problem("not sent: %v", err)
+	}
+}
+
+// nick connects as name, in the same rooms, and closes the old connection.
+func (a *app) nick(ctx context.Context, name string) {
+	old := a.cl
+	session := ""
+	if strings.EqualFold(name, old.Name()) {
+		session = old.Session() // the same user; another connection may change nothing but the case
+	}
+	cl, err := a.dial(ctx, name, session, old.Joined())
+	if err != nil {
+		a.out.problem("nick %s: %v", name, err)
+		return
+	}
+	a.use(cl)
+	a.out.notice("you are now %s", cl.Name())
+	if a.current != "" && !slices.Contains(cl.Joined(), a.current) {
+		a.current = ""
+	}
+}

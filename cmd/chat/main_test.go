@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/server"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type testServer struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+// start serves a real chatd on addr ("" for a random loopback port).
+func start(t *testing.T, cfg server.Config, addr string) *testServer {
+	t.Helper()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	srv := server.New(cfg)
+	go func() { ts.done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+func (ts *testServer) stop(t *testing.T) {
+	t.Helper()
+	ts.once.Do(func() {
+		ts.cancel()
+		if err := <-ts.done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
+
+func (ts *testServer) url() string { return "ws://" + ts.addr + "/ws" }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// peer is another user, connected with the client package.
+func peer(t *testing.T, ts *testServer, name string, rooms ...string) *client.Client {
+	t.Helper()
+	c, err := client.Dial(ctxT(t), ts.url(), client.Options{Name: name, Rooms: rooms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func nextMessage(t *testing.T, c *client.Client) *client.Message {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-c.Events():
+			if m, ok := ev.(*client.Message); ok {
+				return m
+			}
+		case <-timeout:
+			t.Fatal("no message within 5s")
+		}
+	}
+}
+
+// syncBuffer is an output the test reads while run writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput waits until out contains want.
+func waitOutput(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output never contained %q; it is:\n%s", want, out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// running is a run of the command in the background, fed through a pipe.
+type running struct {
+	in       *io.PipeWriter
+	out, err *syncBuffer
+	code     chan int
+}
+
+func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	pr, pw := io.Pipe()
+	r := &running{in: pw, out: &syncBuffer{}, err: &syncBuffer{}, code: make(chan int, 1)}
+	go func() {
+		r.code <- run(context.Background(), args, pr, r.out, r.err)
+		pr.Close()
+	}()
+	t.Cleanup(func() { pw.Close() })
+	return r
+}
+
+func (r *running) write(t *testing.T, s string) {
+	t.Helper()
+	if _, err := io.WriteString(r.in, s); err != nil {
+		t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// wait closes the input and returns the exit status.
+func (r *running) wait(t *testing.T) int {
+	t.Helper()
+	r.in.Close()
+	select {
+	case code := <-r.code:
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatalf("chat did not exit; stderr:\n%s", r.err)
+		return -1
+	}
+}
+
+func TestScript(t *testing.T) {
+	ts := start(t, server.Config{}, "")
+	ops := peer(t, ts, "ops-watcher", "ops")
+	var out, errb bytes.Buffer
+	code := run(ctxT(t), []string{"-url", ts.url(), "-room", "Ops", "-name", "bot"}, strings.NewReader("hello\n\nworld\n"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
+	}
+	for _, want := range []string{"hello", "world"} {
+		if m := nextMessage(t, ops); m.Text != want || m.From != "bot" || m.Room != "ops" {
+			t.Fatalf("got %s, want %q from bot", m.Raw, want)
+		}
+	}
+}
+
+func TestScriptRefused(t *testing.T) {
+	ts := start(t, server.Config{MaxMessageBytes: 200}, "")
+	var out, errb bytes.Buffer
+	code := run(ctxT(t), []string{"-url", ts.url(), "-room", "no spaces"}, strings.NewReader("hi\n"), &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "invalid_room") {
+		t.Fatalf("invalid room: exit %d, stderr %q", code, &errb)
+	}
+	errb.Reset()
+	code = run(ctxT(t), []string{"-url", ts.url()}, strings.NewReader("fine\n"+strings.Repeat("x", 300)+"\n"), &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "line 2 not sent") {
+		t.Fatalf("oversized line: exit %d, stderr %q", code, &errb)
+	}
+	errb.Reset()
+	code = run(ctxT(t), []string{"-url", "ws://" + ts.addr + "/nope"}, strings.NewReader("hi\n"), &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "404") {
+		t.Fatalf("bad URL: exit %d, stderr %q", code, &errb)
+	}
+	if code := run(ctxT(t), []string{"-bogus"}, strings.NewReader(""), &out, &errb); code != 2 {
+		t.Fatalf("bad flag: exit %d", code)
+	}
+}
+
+func TestScriptJSON(t *testing.T) {
+	ts := start(t, server.Config{}, "")
+	ops := peer(t, ts, "alice", "ops")
+	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
+	r.write(t, "one\n")
+	if m := nextMessage(t, ops); m.Text != "one" {
+		t.Fatalf("alice got %s", m.Raw)
+	}
+	if _, err := ops.Send(ctxT(t), "ops", "hi bot"); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, r.out, "hi bot")
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, r.err)
+	}
+	var types []string
+	for line := range strings.Lines(r.out.String()) {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("line %q is not JSON: %v", line, err)
+		}
+		types = append(types, ev["type"].(string))
+		switch ev["type"] {
+		case "ack":
+			if ev["seq"] != 1.0 || ev["request"] != "send" {
+				t.Fatalf("ack %v", ev)
+			}
+		case "message":
+			if ev["from"] != "alice" || ev["text"] != "hi bot" {
+				t.Fatalf("message %v", ev)
+			}
+		}
+	}
+	// The ack and the event are printed by different goroutines, in
+	// either order.
+	slices.Sort(types)
+	if strings.Join(types, ",") != "ack,message" {
+		t.Fatalf("event types %v; output:\n%s", types, r.out)
+	}
+}
+
+func TestScriptReconnects(t *testing.T) {
+	ts := start(t, server.Config{}, "")
+	watcher := peer(t, ts, "watcher", "ops")
+	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
+	r.write(t, "before\n")
+	if m := nextMessage(t, watcher); m.Text != "before" {
+		t.Fatalf("got %s", m.Raw)
+	}
+	// Wait for the ack: a send whose ack the shutdown cut off is sent again
+	// after the reconnect, and the new server cannot know it is a repeat.
+	waitOutput(t, r.out, `"request":"send"`)
+	ts.stop(t)
+	ts2 := start(t, server.Config{}, ts.addr)
+	watcher2 := peer(t, ts2, "watcher", "ops")
+	r.write(t, "after\n")
+	if m := nextMessage(t, watcher2); m.Text != "after" || m.From != "bot" {
+		t.Fatalf("got %s", m.Raw)
+	}
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, r.err)
+	}
+	notices := r.err.String()
+	if !strings.Contains(notices, "connection lost") || !strings.Contains(notices, "reconnected as bot; rejoined #ops") {
+		t.Fatalf("stderr:\n%s", notices)
+	}
+}
+
+func TestInteractive(t *testing.T) {
+	orig := isTerminal
+	isTerminal = func(io.Reader) bool { return true }
+	t.Cleanup(func() { isTerminal = orig })
+	ts := start(t, server.Config{}, "")
+	bob := peer(t, ts, "bob", "ops")
+	r := startRun(t, "-url", ts.url(), "-name", "alice")
+	waitOutput(t, r.out, "joined #lobby (alice)")
+
+	r.write(t, "/join Ops\n")
+	waitOutput(t, r.out, "joined #ops (alice, bob); now talking in #ops")
+	r.write(t, "hello bob\n")
+	if m := nextMessage(t, bob); m.Text != "hello bob" || m.From != "alice" || m.Room != "ops" {
+		t.Fatalf("bob got %s", m.Raw)
+	}
+	r.write(t, "//not a command\n")
+	if m := nextMessage(t, bob); m.Text != "/not a command" {
+		t.Fatalf("bob got %s", m.Raw)
+	}
+	if _, err := bob.Send(ctxT(t), "ops", "hi alice\x1b[2J"); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, r.out, "[ops] bob: hi alice\\x1b[2J")
+	if _, err := bob.DM(ctxT(t), "alice", "psst"); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, r.out, "[dm] bob → you: psst")
+
+	r.write(t, "/who\n/rooms\n/msg bob lunch?\n/history 5\n/bogus\n/who nowhere\n/help\n")
+	waitOutput(t, r.out, "Commands:")
+	waitOutput(t, r.err, "who nowhere: who refused: unknown_room")
+	waitOutput(t, r.err, "unknown command /bogus")
+	out := r.out.String()
+	for _, want := range []string{
+		"* in #ops: alice, bob",
+		"rooms (* joined): *lobby (1), *ops (2)",
+		"[dm] you → bob: lunch?",
+		"history is not supported by this server yet",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	timed := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d \[ops\] bob: hi alice`)
+	if !timed.MatchString(out) {
+		t.Errorf("no timestamped message line")
+	}
+
+	r.write(t, "/nick carol\n")
+	waitOutput(t, r.out, "you are now carol")
+	r.write(t, "as carol\n")
+	if m := nextMessage(t, bob); m.Text != "as carol" || m.From != "carol" {
+		t.Fatalf("bob got %s", m.Raw)
+	}
+	r.write(t, "/leave\n")
+	waitOutput(t, r.out, "left #ops")
+	waitOutput(t, r.out, "now talking in #lobby")
+	r.write(t, "/quit\n")
+	select {
+	case code := <-r.code:
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("/quit did not exit")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s\nstderr:\n%s", r.out, r.err)
+	}
+}

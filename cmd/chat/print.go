@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/chatd/chatd/client"
+)
+
+// typingQuiet is how long a user's typing in a room is not reported again.
+const typingQuiet = 10 * time.Second
+
+// printer writes what the user sees. Events go to out, as text or, with
+// json, as the server's JSON objects. Notices (the client's own messages)
+// go to out as text, or to errw in JSON mode so that out stays JSON;
+// problems always go to errw. It is safe for concurrent use.
+type printer struct {
+	mu     sync.Mutex
+	out    io.Writer
+	errw   io.Writer
+	json   bool
+	typing map[[2]string]time.Time // user, room → when last reported
+}
+
+func newPrinter(out, errw io.Writer, json bool) *printer {
+	return &printer{out: out, errw: errw, json: json, typing: make(map[[2]string]time.Time)}
+}
+
+func clock(t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.Local().Format("15:04:05")
+}
+
+// event prints one event of the client whose user is named me.
+func (p *printer) event(ev client.Event, me string) {
+	if p.json {
+		if raw := serverJSON(ev); raw != nil {
+			p.raw(raw)
+			return
+		}
+	}
+	switch ev := ev.(type) {
+	case *client.Message:
+		p.line("%s [%s] %s: %s", clock(ev.Time()), ev.Room, ev.From, clean(ev.Text))
+	case *client.DM:
+		from, to := ev.From, "you"
+		if strings.EqualFold(ev.From, me) { // sent from this user's other connection
+			from, to = "you", ev.To
+		}
+		p.line("%s [dm] %s → %s: %s", clock(ev.Time()), from, to, clean(ev.Text))
+	case *client.Presence:
+		verb := "joined"
+		if ev.Event == "leave" {
+			verb = "left"
+		}
+		p.line("%s [%s] * %s %s", clock(time.Time{}), ev.Room, ev.User, verb)
+	case *client.Typing:
+		if p.typingDue(ev.From, ev.Room) {
+			p.line("%s [%s] * %s is typing…", clock(time.Time{}), ev.Room, ev.From)
+		}
+	case *client.Disconnected:
+		p.notice("connection lost (%v); reconnecting…", ev.Err)
+	case *client.Reconnected:
+		msg := fmt.Sprintf("reconnected as %s", ev.Name)
+		if ev.Name != me {
+			msg += " (guests get a new name; use -name to keep one)"
+		}
+		if len(ev.Rooms) > 0 {
+			msg += "; rejoined #" + strings.Join(ev.Rooms, ", #")
+		}
+		p.notice("%s", msg)
+		if ev.Err != nil {
+			p.problem("%v", ev.Err)
+		}
+	}
+}
+
+// serverJSON returns an event from the server as the server sent it, or nil
+// for events of the client's own.
+func serverJSON(ev client.Event) []byte {
+	switch ev := ev.(type) {
+	case *client.Message:
+		return ev.Raw
+	case *client.DM:
+		return ev.Raw
+	case *client.Presence:
+		return ev.Raw
+	case *client.Typing:
+		return ev.Raw
+	case *client.Unknown:
+		return ev.Raw
+	}
+	return nil
+}
+
+func (p *printer) typingDue(user, room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := [2]string{strings.ToLower(user), room}
+	if now := time.Now(); now.Sub(p.typing[k]) >= typingQuiet {
+		p.typing[k] = now
+		return true
+	}
+	return false
+}
+
+// sentDM shows a direct message this client sent.
+func (p *printer) sentDM(t time.Time, to, text string) {
+	if p.json {
+		p.notice("%s [dm] you → %s: %s", clock(t), to, clean(text))
+		return
+	}
+	p.line("%s [dm] you → %s: %s", clock(t), to, clean(text))
+}
+
+// raw prints one JSON object on a line of its own.
+func (p *printer) raw(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = p.out.Write(append(append([]byte(nil), b...), '\n'))
+}
+
+func (p *printer) line(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, format+"\n", args...)
+}
+
+// notice prints a message of the client's own.
+func (p *printer) notice(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.out
+	if p.json {
+		w = p.errw
+	}
+	fmt.Fprintf(w, "* "+format+"\n", args...)
+}
+
+// plain prints text as it is, where notices go.
+func (p *printer) plain(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.out
+	if p.json {
+		w = p.errw
+	}
+	fmt.Fprintln(w, text)
+}
+
+// problem reports something that did not work.
+func (p *printer) problem(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.errw, "! "+format+"\n", args...)
+}
+
+// clean makes text from other users safe to print on a terminal: control
+// characters, which could move the cursor or rewrite earlier lines, are
+// shown as escapes, and the lines after the first are indented so that
+// they cannot pass for messages of their own.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString("\n    ")
+		case r == '\t':
+			b.WriteRune(r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
