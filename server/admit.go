@@ -56,8 +56,10 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		req.name = fmt.Sprintf("%s%d", guestPrefix, id)
 	case protocol.ValidateName(req.name) != nil:
 		return req, invalid("%v", protocol.ValidateName(req.name))
-	case strings.HasPrefix(strings.ToLower(req.name), guestPrefix):
-		return req, invalid("name %q: names starting with %q are given to guests by the server", req.name, guestPrefix)
+	case strings.HasPrefix(strings.ToLower(req.name), guestPrefix) && !s.sessions.holds(req.name, req.token):
+		// A guest keeps its name on another connection only with the
+		// name's token; otherwise it is a new guest.
+		req.name, req.token = fmt.Sprintf("%s%d", guestPrefix, id), ""
 	}
 	if !s.sessions.available(req.name, req.token) {
 		return req, &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", req.name, errNameTaken)}

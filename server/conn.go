@@ -34,6 +34,11 @@ type conn struct {
 	strikes   int                 // consecutive refused requests
 	lastTyped map[string]time.Time
 
+	// handling is held while the reader carries out a request, so that a
+	// shutdown's close frame never falls between a message's delivery and
+	// its ack.
+	handling sync.Mutex
+
 	// closing is set once a close frame is queued; the reader then stops
 	// extending its idle deadline and ignores further messages.
 	closing atomic.Bool

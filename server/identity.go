@@ -60,6 +60,14 @@ func (r *sessions) available(name, token string) bool {
 	return s == nil || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
 }
 
+// holds reports whether name is held by a session whose token is token.
+func (r *sessions) holds(name, token string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.byUser[strings.ToLower(name)]
+	return s != nil && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
+}
+
 // release detaches c; the name is free once its last connection is gone.
 func (r *sessions) release(s *session, c *conn) {
 	r.mu.Lock()

@@ -195,9 +195,21 @@ func TestHeldNamesNeedTheSessionToken(t *testing.T) {
 			t.Fatalf("%s: %d %q, want 409", q, status, body)
 		}
 	}
-	status, _ := httpGet(t, "http://"+ts.addr+"/ws?name=guest-1", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}})
-	if status != http.StatusBadRequest {
-		t.Fatalf("a guest- name was accepted: %d", status)
+}
+
+func TestGuestNamesAreGivenByTheServer(t *testing.T) {
+	ts := start(t, server.Config{})
+	first := dialJSON(t, ts, "")
+	name := first.welcome["name"].(string)
+	second := dialJSON(t, ts, "name="+name+"&session="+first.welcome["session"].(string))
+	if second.welcome["name"] != name {
+		t.Fatalf("with its token the guest became %v, want %s", second.welcome["name"], name)
+	}
+	for _, q := range []string{"name=" + name, "name=" + name + "&session=wrong", "name=guest-999999"} {
+		other := dialJSON(t, ts, q)
+		if got := other.welcome["name"]; got == name || got == "guest-999999" {
+			t.Fatalf("%s: a guest name was taken without its token: %v", q, got)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"testing"
@@ -140,5 +141,64 @@ func TestFramesSentRightAfterTheHandshakeAreNotLost(t *testing.T) {
 	}
 	if got := recv.read(); got != "early bird" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestShutdownNeverSeparatesADeliveredMessageFromItsAck sends as fast as
+// it can while the server shuts down: every message another client
+// received must have been acknowledged to its sender before the 1001.
+func TestShutdownNeverSeparatesADeliveredMessageFromItsAck(t *testing.T) {
+	ts := start(t, server.Config{SendRate: -1})
+	sender := dialJSON(t, ts, "room=r&name=sender")
+	recv := dialJSON(t, ts, "room=r&name=recv")
+	sender.expect("presence")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		for i := 0; ; i++ {
+			req := fmt.Sprintf(`{"type":"send","id":"%d","room":"r","text":"%d"}`, i, i)
+			if sender.ws.Write(ctx, websocket.MessageText, []byte(req)) != nil {
+				return
+			}
+		}
+	}()
+	acked := map[string]bool{}
+	sawAck := make(chan struct{})
+	ackDone := make(chan struct{})
+	go func() {
+		defer close(ackDone)
+		for {
+			_, p, err := sender.ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var ev map[string]any
+			if json.Unmarshal(p, &ev) == nil && ev["type"] == "ack" {
+				acked[ev["id"].(string)] = true
+				if len(acked) == 50 {
+					close(sawAck)
+				}
+			}
+		}
+	}()
+	<-sawAck
+	ts.stop(t)
+	var delivered []string
+	for {
+		_, p, err := recv.ws.Read(ctx)
+		if err != nil {
+			break
+		}
+		var ev map[string]any
+		if json.Unmarshal(p, &ev) == nil && ev["type"] == "message" {
+			delivered = append(delivered, ev["text"].(string))
+		}
+	}
+	<-ackDone
+	for _, text := range delivered {
+		if !acked[text] {
+			t.Fatalf("message %s was delivered but its sender never got the ack (%d delivered, %d acked)", text, len(delivered), len(acked))
+		}
 	}
 }

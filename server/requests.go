@@ -21,6 +21,8 @@ func (c *conn) handleText(text []byte) {
 		c.handlePlain(text)
 		return
 	}
+	c.handling.Lock()
+	defer c.handling.Unlock()
 	req, perr := protocol.DecodeRequest(text)
 	if perr == nil {
 		perr = c.handleRequest(&req)
@@ -46,6 +48,8 @@ func (c *conn) handlePlain(text []byte) {
 			time.Sleep(d)
 		}
 	}
+	c.handling.Lock()
+	defer c.handling.Unlock()
 	for room := range c.rooms {
 		c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text})
 	}

@@ -128,7 +128,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	conns := s.snapshotLocked(nil)
 	s.mu.Unlock()
 	for _, c := range conns {
+		c.handling.Lock()
 		c.closeWith(closeGoingAway, false)
+		c.handling.Unlock()
 	}
 
 	done := make(chan struct{})
