@@ -131,9 +131,14 @@ func TestServerErrors(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != http.StatusConflict || he.Temporary() || !strings.Contains(he.Reason, "session") {
 		t.Fatalf("taken name: %v", err)
 	}
-	_, err = client.Dial(ctxT(t), ts.url(), client.Options{Name: "guest-1"})
+	// A guest- name without its token makes a new guest.
+	g := dial(t, ts, client.Options{Name: "guest-1"})
+	if g.Name() == "guest-1" {
+		t.Fatal("took a guest name without its token")
+	}
+	_, err = client.Dial(ctxT(t), ts.url(), client.Options{Name: "no spaces allowed"})
 	if !errors.As(err, &he) || he.StatusCode != http.StatusBadRequest {
-		t.Fatalf("guest name: %v", err)
+		t.Fatalf("invalid name: %v", err)
 	}
 	// With the session token, a second connection as the same user.
 	alice2 := dial(t, ts, client.Options{Name: "alice", Session: alice.Session()})
