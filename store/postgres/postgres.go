@@ -1,0 +1,485 @@
+// Package postgres owns chatd's store.Store in a PostgreSQL database: the
+// connection pool, the schema and its migrations.
+//
+// It uses github.com/jackc/pgx/v5 and its pool, pgxpool, directly (not
+// through database/sql), for binary arrays and pipelined batches: an Append
+// is one transaction of four statements sent together, the messages going
+// in as one INSERT ... SELECT FROM unnest(arrays) however many there are.
+//
+// # Where the tables go
+//
+// The tables are created in the first schema of the connection's
+// search_path, normally public. To keep chatd's tables apart in a shared
+// database, create a schema and name it in the DSN:
+// postgres://chatd@db/app?search_path=chatd. The database's encoding must be
+// UTF8 (or SQL_ASCII); Open checks it.
+//
+// # Durability
+//
+// Append returns after COMMIT, and its transaction sets synchronous_commit
+// to on, whatever the server's default: the commit is flushed to the
+// server's write-ahead log (and to synchronous standbys, if the server has
+// any) before Append returns. An acknowledged Append therefore survives a
+// crash of chatd, of PostgreSQL and of the machine, as long as the server
+// runs with fsync on (its default).
+//
+// # Several chatd processes
+//
+// Unlike the SQLite adapter nothing stops two chatd processes from using
+// one database. Migrations are serialized by an advisory lock, and the
+// per-room counter row is locked for the length of an Append, so two
+// processes can never store the same Seq twice: the second fails with
+// store.ErrSeqConflict.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatd/chatd/store"
+	"github.com/chatd/chatd/store/internal/migrate"
+	"github.com/chatd/chatd/store/internal/span"
+)
+
+var _ store.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// trimChunk is how many messages one Trim transaction deletes at most.
+const trimChunk = 1000
+
+// Store is a store.Store in a PostgreSQL database. It is safe for
+// concurrent use.
+type Store struct {
+	pool      *pgxpool.Pool
+	closeOnce sync.Once
+}
+
+// Open connects to the PostgreSQL database named by dsn (a URL or
+// key=value connection string, as libpq and pgx accept them; pool settings
+// such as pool_max_conns too) and migrates its schema to the newest version
+// this binary knows. It fails with an error wrapping store.ErrSchemaTooNew
+// if the database was migrated by a newer chatd.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.open(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres store: %s@%s:%d/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("connecting: %w", err)
+	}
+	var enc string
+	if err := s.pool.QueryRow(ctx, `SHOW server_encoding`).Scan(&enc); err != nil {
+		return fmt.Errorf("reading the encoding: %w", err)
+	}
+	if enc != "UTF8" && enc != "SQL_ASCII" {
+		return fmt.Errorf("the database's encoding is %s; chatd needs UTF8", enc)
+	}
+	return s.migrate(ctx)
+}
+
+// migrate applies, each in its own transaction, the migrations the
+// database has not had yet.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrate.Load(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	for {
+		done, err := s.migrateStep(ctx, ms)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// migrateStep applies the next migration, if any, in one transaction. An
+// advisory lock on the schema keeps concurrent Opens from migrating at
+// once.
+func (s *Store) migrateStep(ctx context.Context, ms []migrate.Migration) (done bool, err error) {
+	latest := ms[len(ms)-1].Version
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("reading the schema version: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('chatd migrations ' || current_schema()))`); err != nil {
+		return false, fmt.Errorf("locking for migrations: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
+		return false, fmt.Errorf("reading the schema version: %w", err)
+	}
+	var v int
+	switch err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); {
+	case errors.Is(err, pgx.ErrNoRows):
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return false, fmt.Errorf("initializing the schema version: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("reading the schema version: %w", err)
+	}
+	if v > latest {
+		return false, fmt.Errorf("schema version %d, this chatd knows versions up to %d: %w", v, latest, store.ErrSchemaTooNew)
+	}
+	if v == latest {
+		return true, tx.Commit(ctx)
+	}
+	m := ms[v] // version v+1
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, m.Version); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	return false, nil
+}
+
+// Close closes the pool, after the calls in progress return their
+// connections. It is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(s.pool.Close)
+	return nil
+}
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	rooms, err := span.Rooms(msgs)
+	if err != nil {
+		return fmt.Errorf("postgres store: append: %w", err)
+	}
+	if err := s.append(ctx, msgs, rooms); err != nil {
+		return fmt.Errorf("postgres store: append: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.Room) error {
+	// Counter rows are locked in the order of their rooms, so that two
+	// Appends that share rooms cannot deadlock.
+	slices.SortFunc(rooms, func(a, b span.Room) int { return strings.Compare(a.Room, b.Room) })
+	names := make([]string, len(rooms))
+	lasts := make([]int64, len(rooms))
+	for i, r := range rooms {
+		names[i], lasts[i] = r.Room, int64(r.Last)
+	}
+	var (
+		room   = make([]string, len(msgs))
+		seq    = make([]int64, len(msgs))
+		sender = make([]string, len(msgs))
+		text   = make([][]byte, len(msgs))
+		cmid   = make([][]byte, len(msgs))
+		tm     = make([]time.Time, len(msgs))
+	)
+	for i, m := range msgs {
+		room[i], seq[i], sender[i], text[i], cmid[i], tm[i] = m.Room, int64(m.Seq), m.From, []byte(m.Text), []byte(m.ClientMsgID), m.Time
+	}
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	var b pgx.Batch
+	b.Queue(`SET LOCAL synchronous_commit = on`)
+	b.Queue(`INSERT INTO room_seqs (room, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (room) DO NOTHING`, names)
+	b.Queue(`SELECT room, last_seq FROM room_seqs WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE`, names)
+	b.Queue(`INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`,
+		room, seq, sender, text, cmid, tm)
+	b.Queue(`UPDATE room_seqs SET last_seq = v.last_seq
+		FROM unnest($1::text[], $2::bigint[]) AS v (room, last_seq) WHERE room_seqs.room = v.room`, names, lasts)
+	br := tx.SendBatch(ctx, &b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	stored := make(map[string]int64, len(rooms))
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			r    string
+			last int64
+		)
+		if err := rows.Scan(&r, &last); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[r] = last
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The counters were read under lock, before the insert ran: a conflict
+	// shows here first, and the transaction is rolled back.
+	for _, r := range rooms {
+		if last := span.Seq(stored[r.Room]); r.First <= last {
+			return span.Conflict(r.Room, r.First, last)
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// LastSeq implements store.Store.
+func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
+	var last int64
+	err := s.pool.QueryRow(ctx, `SELECT last_seq FROM room_seqs WHERE room = $1`, room).Scan(&last)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("postgres store: last seq of %q: %w", room, err)
+	}
+	return span.Seq(last), nil
+}
+
+const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time FROM messages `
+
+// After implements store.Store.
+func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
+	lo, ok := span.After(after)
+	if !ok || limit <= 0 {
+		return nil, nil
+	}
+	msgs, err := s.query(ctx, selectMessage+`WHERE room = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, room, lo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: messages of %q after %d: %w", room, after, err)
+	}
+	return msgs, nil
+}
+
+// Before implements store.Store.
+func (s *Store) Before(ctx context.Context, room string, before uint64, limit int) ([]store.Message, error) {
+	hi, ok := span.Before(before)
+	if !ok || limit <= 0 {
+		return nil, nil
+	}
+	msgs, err := s.query(ctx, selectMessage+`WHERE room = $1 AND seq <= $2 ORDER BY seq DESC LIMIT $3`, room, hi, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: messages of %q before %d: %w", room, before, err)
+	}
+	slices.Reverse(msgs)
+	return msgs, nil
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) ([]store.Message, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var msgs []store.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+func scanMessage(row pgx.Row) (store.Message, error) {
+	var (
+		m          store.Message
+		seq        int64
+		text, cmid []byte
+		tm         time.Time
+	)
+	if err := row.Scan(&m.Room, &seq, &m.From, &text, &cmid, &tm); err != nil {
+		return store.Message{}, err
+	}
+	m.Seq, m.Text, m.ClientMsgID, m.Time = span.Seq(seq), string(text), string(cmid), tm.UTC()
+	return m, nil
+}
+
+// Oldest implements store.Store.
+func (s *Store) Oldest(ctx context.Context, room string) (uint64, error) {
+	var seq int64
+	err := s.pool.QueryRow(ctx, `SELECT seq FROM messages WHERE room = $1 ORDER BY seq LIMIT 1`, room).Scan(&seq)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("postgres store: oldest of %q: %w", room, err)
+	}
+	return span.Seq(seq), nil
+}
+
+// FindClientMsg implements store.Store.
+func (s *Store) FindClientMsg(ctx context.Context, room, from, clientMsgID string) (store.Message, bool, error) {
+	if clientMsgID == "" {
+		return store.Message{}, false, nil
+	}
+	// client_msg_id <> '' lets PostgreSQL use the partial index.
+	m, err := scanMessage(s.pool.QueryRow(ctx, selectMessage+`WHERE room = $1 AND sender = $2 AND client_msg_id = $3
+		AND client_msg_id <> ''::bytea ORDER BY seq DESC LIMIT 1`, room, from, []byte(clientMsgID)))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.Message{}, false, nil
+	case err != nil:
+		return store.Message{}, false, fmt.Errorf("postgres store: finding client message %q of %q in %q: %w", clientMsgID, from, room, err)
+	}
+	return m, true, nil
+}
+
+// Trim implements store.Store. For each room it finds the highest Seq to
+// delete, then deletes up to it in transactions of at most trimChunk
+// messages, each of which locks only the rows it deletes.
+func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, maxPerRoom int) (int64, error) {
+	if maxAge <= 0 && maxPerRoom <= 0 {
+		return 0, nil
+	}
+	rooms, err := s.rooms(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres store: trim: %w", err)
+	}
+	var total int64
+	for _, room := range rooms {
+		upTo, err := s.trimBound(ctx, room, now, maxAge, maxPerRoom)
+		if err != nil {
+			return total, fmt.Errorf("postgres store: trim %q: %w", room, err)
+		}
+		for upTo > 0 {
+			tag, err := s.pool.Exec(ctx, `DELETE FROM messages WHERE room = $1 AND seq IN
+				(SELECT seq FROM messages WHERE room = $1 AND seq <= $2 ORDER BY seq LIMIT $3)`,
+				room, upTo, trimChunk)
+			if err != nil {
+				return total, fmt.Errorf("postgres store: trim %q: %w", room, err)
+			}
+			total += tag.RowsAffected()
+			if tag.RowsAffected() < trimChunk {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// rooms lists every room that ever had a message.
+func (s *Store) rooms(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT room FROM room_seqs ORDER BY room`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// trimBound returns the highest Seq of room that retention deletes, 0 for
+// none: everything below the maxPerRoom-th newest message and below the
+// oldest message that is not older than maxAge.
+func (s *Store) trimBound(ctx context.Context, room string, now time.Time, maxAge time.Duration, maxPerRoom int) (int64, error) {
+	var upTo int64
+	if maxPerRoom > 0 {
+		var keep int64
+		err := s.pool.QueryRow(ctx, `SELECT seq FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2`,
+			room, maxPerRoom-1).Scan(&keep)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // no more than maxPerRoom
+		case err != nil:
+			return 0, err
+		default:
+			upTo = max(upTo, keep-1)
+		}
+	}
+	if maxAge > 0 {
+		var keep int64
+		err := s.pool.QueryRow(ctx, `SELECT seq FROM messages WHERE room = $1 AND time >= $2 ORDER BY seq LIMIT 1`,
+			room, now.Add(-maxAge)).Scan(&keep)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // all are too old
+			upTo = math.MaxInt64
+		case err != nil:
+			return 0, err
+		default:
+			upTo = max(upTo, keep-1)
+		}
+	}
+	return upTo, nil
+}
+
+// SetRead implements store.Store.
+func (s *Store) SetRead(ctx context.Context, user, room string, seq uint64) error {
+	if seq > math.MaxInt64 {
+		return fmt.Errorf("postgres store: read position %d of %q in %q is out of range", seq, user, room)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO read_positions (user_name, room, seq) VALUES ($1, $2, $3)
+		ON CONFLICT (user_name, room) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > read_positions.seq`,
+		user, room, int64(seq))
+	if err != nil {
+		return fmt.Errorf("postgres store: read position of %q in %q: %w", user, room, err)
+	}
+	return nil
+}
+
+// ReadPositions implements store.Store.
+func (s *Store) ReadPositions(ctx context.Context, user string) (map[string]uint64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT room, seq FROM read_positions WHERE user_name = $1`, user)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: read positions of %q: %w", user, err)
+	}
+	defer rows.Close()
+	pos := make(map[string]uint64)
+	for rows.Next() {
+		var (
+			room string
+			seq  int64
+		)
+		if err := rows.Scan(&room, &seq); err != nil {
+			return nil, fmt.Errorf("postgres store: read positions of %q: %w", user, err)
+		}
+		pos[room] = span.Seq(seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres store: read positions of %q: %w", user, err)
+	}
+	return pos, nil
+}

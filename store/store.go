@@ -1,0 +1,130 @@
+// Package store owns the storage contract of chatd's durable chat history:
+// the Message a room keeps, the Store interface that every storage adapter
+// implements, and the errors callers can test for with errors.Is.
+//
+// The adapters live in subpackages named after their technology
+// (store/sqlite, store/postgres) and know nothing of each other;
+// store/storetest is the one conformance suite that holds both to this
+// contract. This package imports only the standard library.
+//
+// # Sequences and retention
+//
+// Every message of a room has a sequence number (Seq) that the caller
+// assigns: 1, 2, 3, ... in the order the room publishes them. A store
+// remembers the highest Seq it ever stored for each room (LastSeq), also
+// after retention has removed the messages, and refuses to store a Seq that
+// is not above it, so that a sequence number is never given to two messages,
+// across restarts included. Gaps are allowed.
+//
+// Retention (Trim) always removes a prefix of a room's sequence: the oldest
+// messages go first, and it stops at the first message it must keep. So
+// every message of a room from Oldest to LastSeq that was stored is still
+// there, and a caller asked for a range that starts below Oldest can say
+// that retention removed its beginning.
+//
+// # Values
+//
+// Text and ClientMsgID come from clients and are stored byte for byte: SQL
+// and HTML metacharacters, any Unicode, U+0000 and even invalid UTF-8 come
+// back as they went in. Room, From and user names are names: they must be
+// valid UTF-8 without U+0000 (PostgreSQL text holds nothing else), and are
+// compared byte for byte, so callers normalize them first. Time is kept to
+// the microsecond and returned in UTC. Seq must be at most math.MaxInt64
+// (SQL integers are signed).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Message is one chat message of a room as it is stored.
+type Message struct {
+	// Room is the room the message was sent to.
+	Room string
+	// Seq is the message's sequence number in Room, from 1.
+	Seq uint64
+	// From is the name of the author.
+	From string
+	// Text is the message's text.
+	Text string
+	// ClientMsgID is the author's id for the message, for idempotent
+	// retries; empty when the author gave none.
+	ClientMsgID string
+	// Time is when the server accepted the message.
+	Time time.Time
+}
+
+// Store keeps chat history durably. Implementations are safe for concurrent
+// use by multiple goroutines; every method but Close takes a context that
+// bounds how long it may wait.
+type Store interface {
+	// Append stores msgs durably in one transaction: all of them or none.
+	// msgs may span rooms; within a room their Seq must be increasing and
+	// above the room's LastSeq, or Append stores nothing and returns an
+	// error wrapping ErrSeqConflict. Append returns only after the
+	// transaction is committed; what survives a crash after that is
+	// documented by each adapter. Appending no messages does nothing.
+	Append(ctx context.Context, msgs []Message) error
+
+	// LastSeq is the highest Seq ever stored for room, also after retention
+	// removed the message, or 0 if none was. It never decreases, also across
+	// restarts, so a caller that continues a room's sequence from LastSeq+1
+	// never reuses a number.
+	LastSeq(ctx context.Context, room string) (uint64, error)
+
+	// After returns up to limit messages of room with Seq > after, in
+	// ascending order of Seq (recovery, forward paging). A limit of 0 or
+	// less returns no messages.
+	After(ctx context.Context, room string, after uint64, limit int) ([]Message, error)
+
+	// Before returns the newest up to limit messages of room with
+	// Seq < before, in ascending order of Seq (scrollback). before == 0 means
+	// no bound: the newest messages of the room. A limit of 0 or less returns
+	// no messages.
+	Before(ctx context.Context, room string, before uint64, limit int) ([]Message, error)
+
+	// Oldest is the lowest Seq still retained for room, or 0 if it holds no
+	// message, so that callers can say that retention removed part of a
+	// range.
+	Oldest(ctx context.Context, room string) (uint64, error)
+
+	// FindClientMsg finds the message that from sent to room with the id
+	// clientMsgID, for idempotent retries across restarts. If the author
+	// reused the id, the newest such message is returned; callers that
+	// dedup only within a window compare its Time. An empty clientMsgID
+	// matches nothing. ok is false when no retained message matches.
+	FindClientMsg(ctx context.Context, room, from, clientMsgID string) (msg Message, ok bool, err error)
+
+	// Trim applies retention and returns how many messages it deleted. It
+	// deletes, in each room, the oldest messages while they are older than
+	// maxAge at now (maxAge 0: no age limit) or beyond the newest
+	// maxPerRoom (maxPerRoom 0: no count limit). It removes a prefix of each
+	// room's sequence (see the package doc) and deletes in small
+	// transactions, so that Append is never held up for long.
+	Trim(ctx context.Context, now time.Time, maxAge time.Duration, maxPerRoom int) (int64, error)
+
+	// SetRead records that user has read room up to seq. A position only
+	// ever moves forward: a seq at or below the recorded one is ignored.
+	SetRead(ctx context.Context, user, room string, seq uint64) error
+
+	// ReadPositions returns the read position of user in every room it has
+	// one, by room; an empty map if none.
+	ReadPositions(ctx context.Context, user string) (map[string]uint64, error)
+
+	// Close releases the store's connections and locks. It waits for
+	// nothing but the calls already in progress; calls after Close return
+	// errors. Close is idempotent.
+	Close() error
+}
+
+// ErrSchemaTooNew is returned (wrapped) by an adapter's Open for a database
+// whose schema was migrated by a newer chatd than this one: this binary
+// does not know the schema, and must not write to it.
+var ErrSchemaTooNew = errors.New("store: database schema is newer than this chatd supports")
+
+// ErrSeqConflict is returned (wrapped) by Append when a message's Seq is
+// not above its room's LastSeq, not increasing within the batch, 0, or
+// above math.MaxInt64. Nothing of the batch was stored.
+var ErrSeqConflict = errors.New("store: sequence number already used or out of order")
