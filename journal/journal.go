@@ -1,0 +1,165 @@
+// Package journal owns group commit: it takes messages from any number of
+// goroutines, appends them to a store.Store in batches, and reports each
+// message's outcome, in the order the messages were submitted, once its
+// batch is durable.
+//
+// Submit never blocks and never waits for the disk, so a caller may submit
+// while holding a lock (the hub submits under a room's lock, which is what
+// makes submission order the room's sequence order). The queue behind it is
+// bounded by the callers: Backlog tells them how much is waiting, and they
+// hold back, outside their locks, when it is too much.
+//
+// One goroutine, started by New and stopped by Close, does the appends and
+// runs the callbacks, so callbacks run one at a time, in submission order,
+// and must not block.
+package journal
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+// ErrClosed is reported for messages submitted after Close began.
+var ErrClosed = errors.New("journal closed")
+
+// Config configures a Journal. Zero fields mean their defaults.
+type Config struct {
+	// Store receives the batches. It is required.
+	Store store.Store
+	// MaxBatch bounds the messages in one append. Zero means 1000.
+	MaxBatch int
+	// AppendTimeout bounds one append. Zero means 30s.
+	AppendTimeout time.Duration
+	// OnCommit, if set, is told each batch's size, how long its append took,
+	// and whether it failed, for metrics.
+	OnCommit func(size int, took time.Duration, err error)
+}
+
+// Done receives a message's outcome: nil once it is durable, or the error
+// that kept it from being stored.
+type Done func(error)
+
+type entry struct {
+	msg  store.Message
+	done Done
+}
+
+// Journal batches appends to a store. Its methods are safe for concurrent use.
+type Journal struct {
+	cfg     Config
+	wake    chan struct{} // capacity 1
+	stopped chan struct{} // closed when the committer has finished
+
+	mu      sync.Mutex
+	queue   []entry
+	closing bool
+}
+
+// New starts the committer goroutine.
+func New(cfg Config) *Journal {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.AppendTimeout <= 0 {
+		cfg.AppendTimeout = 30 * time.Second
+	}
+	j := &Journal{cfg: cfg, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go j.run()
+	return j
+}
+
+// Submit queues m; done is called once m is durable or has failed. It
+// never blocks.
+func (j *Journal) Submit(m store.Message, done Done) {
+	j.mu.Lock()
+	if j.closing {
+		j.mu.Unlock()
+		done(ErrClosed)
+		return
+	}
+	j.queue = append(j.queue, entry{m, done})
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Backlog returns the number of messages waiting to be appended.
+func (j *Journal) Backlog() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.queue)
+}
+
+// Close refuses new messages, waits until everything queued is appended
+// and its callbacks have run, and stops the committer. If ctx ends first it
+// returns ctx's error, and the committer finishes the queue on its own.
+func (j *Journal) Close(ctx context.Context) error {
+	j.mu.Lock()
+	j.closing = true
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-j.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (j *Journal) run() {
+	defer close(j.stopped)
+	var batch []entry
+	var msgs []store.Message
+	for {
+		j.mu.Lock()
+		n := min(len(j.queue), j.cfg.MaxBatch)
+		batch = append(batch[:0], j.queue[:n]...)
+		clear(j.queue[:n])
+		j.queue = j.queue[n:]
+		if len(j.queue) == 0 {
+			j.queue = nil // let a burst's array go
+		}
+		closing := j.closing
+		j.mu.Unlock()
+
+		if n == 0 {
+			if closing {
+				return
+			}
+			<-j.wake
+			continue
+		}
+		msgs = msgs[:0]
+		for _, e := range batch {
+			msgs = append(msgs, e.msg)
+		}
+		// One append for the whole batch: a failure (the store is down, or
+		// another process took a sequence number) fails every message in it,
+		// and each sender is told.
+		err := j.append(msgs)
+		for i, e := range batch {
+			e.done(err)
+			batch[i] = entry{}
+		}
+	}
+}
+
+func (j *Journal) append(msgs []store.Message) error {
+	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.AppendTimeout)
+	defer cancel()
+	start := time.Now()
+	err := j.cfg.Store.Append(ctx, msgs)
+	if j.cfg.OnCommit != nil {
+		j.cfg.OnCommit(len(msgs), time.Since(start), err)
+	}
+	return err
+}
