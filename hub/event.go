@@ -34,6 +34,10 @@ type Event struct {
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time
+	// Done, on a message published to a durable hub, is called once the
+	// message is stored and fanned out, or has failed to be stored. It runs
+	// on the journal's goroutine and must not block.
+	Done func(Published, error)
 }
 
 // Published is the outcome of publishing a message.
@@ -42,4 +46,7 @@ type Published struct {
 	Time      time.Time
 	Duplicate bool // the message repeated a recent ClientMsgID and was not delivered again
 	Delivered int  // members it was offered to
+	// Pending is set when the hub is durable: the message has its sequence
+	// number but is delivered, and Event.Done called, only once stored.
+	Pending bool
 }

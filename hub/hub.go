@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatd/chatd/journal"
+	"github.com/chatd/chatd/store"
 )
 
 // Format selects one encoding of an event; the hub asks its Encoder for each
@@ -47,6 +50,14 @@ type Config struct {
 	DedupWindow time.Duration
 	// DedupEntries bounds the ids a room remembers. Zero means 4096.
 	DedupEntries int
+	// Store and Journal, when set, make messages durable: each room's
+	// sequence continues from the store, and a message is offered to the
+	// members only after the journal has stored it. Store also serves the
+	// history replayed by JoinReplay.
+	Store   store.Store
+	Journal *journal.Journal
+	// ReplayLimit bounds the messages one JoinReplay delivers. Zero means 1000.
+	ReplayLimit int
 }
 
 // ErrNotMember is returned for a publication from a subscriber that is not
@@ -78,6 +89,9 @@ func New(cfg Config) *Hub {
 	if cfg.DedupEntries <= 0 {
 		cfg.DedupEntries = 4096
 	}
+	if cfg.ReplayLimit <= 0 {
+		cfg.ReplayLimit = 1000
+	}
 	h := &Hub{cfg: cfg, seed: maphash.MakeSeed()}
 	for i := range h.shards {
 		h.shards[i].rooms = make(map[string]*room)
@@ -100,16 +114,9 @@ func (h *Hub) lookup(name string) *room {
 // Join adds s to room, creating the room if needed; joining twice is a
 // no-op. When s's user was not yet present, the other members receive a
 // presence join. It returns the number of users present after the join.
-func (h *Hub) Join(room string, s Subscriber) int {
-	sh := h.shard(room)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	r := sh.rooms[room]
-	if r == nil {
-		r = newRoom(room)
-		sh.rooms[room] = r
-	}
-	return r.add(h, s)
+func (h *Hub) Join(room string, s Subscriber) (int, error) {
+	res, err := h.JoinReplay(room, s, Replay{})
+	return res.Users, err
 }
 
 // Leave removes s from room, and frees the room when it becomes empty. When
@@ -123,8 +130,18 @@ func (h *Hub) Leave(room string, s Subscriber) {
 	if r == nil {
 		return
 	}
-	if r.remove(h, s) == 0 {
-		delete(sh.rooms, room)
+	if r.remove(h, s) {
+		h.freeLocked(sh, r)
+	}
+}
+
+// freeLocked removes an empty room from its shard; sh.mu is held.
+func (h *Hub) freeLocked(sh *shard, r *room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.emptyLocked() && !r.dead && sh.rooms[r.name] == r {
+		delete(sh.rooms, r.name)
+		r.dead = true
 	}
 }
 

@@ -149,10 +149,10 @@ func TestPresenceCountsUsersNotConnections(t *testing.T) {
 	watcher := newSink("w")
 	h.Join("r", watcher)
 	phone, laptop := newSink("alice"), newSink("alice")
-	if n := h.Join("r", phone); n != 2 {
+	if n, _ := h.Join("r", phone); n != 2 {
 		t.Fatalf("users after alice's first connection: %d, want 2", n)
 	}
-	if n := h.Join("r", laptop); n != 2 {
+	if n, _ := h.Join("r", laptop); n != 2 {
 		t.Fatalf("users after alice's second connection: %d, want 2", n)
 	}
 	if got := h.Members("r"); !slices.Equal(got, []string{"alice", "w"}) {

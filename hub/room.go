@@ -1,10 +1,13 @@
 package hub
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatd/chatd/store"
 )
 
 // room is one room's members, presence and sequence.
@@ -15,7 +18,10 @@ type room struct {
 	members []Subscriber // a slice, so that fan-out is a linear scan
 	pos     map[Subscriber]int
 	users   map[string]*presence
-	seq     uint64
+	seq     uint64 // the last sequence number given out
+	fanned  uint64 // the last sequence number offered to the members
+	pending int    // messages given a number but not yet stored
+	dead    bool   // removed from its shard; a new room object takes its place
 	dedup   dedup
 }
 
@@ -29,9 +35,7 @@ func newRoom(name string) *room {
 	return &room{name: name, pos: make(map[Subscriber]int), users: make(map[string]*presence)}
 }
 
-func (r *room) add(h *Hub, s Subscriber) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *room) addLocked(h *Hub, s Subscriber) int {
 	if _, ok := r.pos[s]; ok {
 		return len(r.users)
 	}
@@ -47,12 +51,14 @@ func (r *room) add(h *Hub, s Subscriber) int {
 	return len(r.users)
 }
 
-func (r *room) remove(h *Hub, s Subscriber) int {
+// remove takes s out of the room and reports whether the room can be
+// freed: no members, and no message waiting for the store.
+func (r *room) remove(h *Hub, s Subscriber) (empty bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i, ok := r.pos[s]
 	if !ok {
-		return len(r.members)
+		return r.emptyLocked()
 	}
 	last := len(r.members) - 1
 	moved := r.members[last]
@@ -68,8 +74,10 @@ func (r *room) remove(h *Hub, s Subscriber) int {
 			r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, From: p.name}, nil)
 		}
 	}
-	return len(r.members)
+	return r.emptyLocked()
 }
+
+func (r *room) emptyLocked() bool { return len(r.members) == 0 && r.pending == 0 }
 
 func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	r.mu.Lock()
@@ -95,7 +103,21 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	if key != "" {
 		r.dedup.add(key, e.Seq, now, h.cfg.DedupEntries)
 	}
-	return Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}, nil
+	if h.cfg.Journal == nil {
+		r.fanned = e.Seq
+		return Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}, nil
+	}
+	// Submitting under the room lock makes the journal's order the room's
+	// sequence order, which is the order the members will see.
+	ev := *e
+	err := h.cfg.Journal.Submit(store.Message{
+		Room: r.name, Seq: ev.Seq, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
+	}, func(err error) { h.stored(r, &ev, from, err) })
+	if err != nil {
+		return Published{}, fmt.Errorf("store message: %w", err)
+	}
+	r.pending++
+	return Published{Seq: e.Seq, Time: e.Time, Pending: true}, nil
 }
 
 // fanoutLocked offers e to every member but skip, encoding it once per

@@ -23,7 +23,7 @@ import (
 	"github.com/chatd/chatd/store"
 )
 
-// ErrClosed is reported for messages submitted after Close began.
+// ErrClosed is returned for messages submitted after Close began.
 var ErrClosed = errors.New("journal closed")
 
 // Config configures a Journal. Zero fields mean their defaults.
@@ -73,13 +73,13 @@ func New(cfg Config) *Journal {
 }
 
 // Submit queues m; done is called once m is durable or has failed. It
-// never blocks.
-func (j *Journal) Submit(m store.Message, done Done) {
+// never blocks, and never calls done itself: after Close it returns
+// ErrClosed instead.
+func (j *Journal) Submit(m store.Message, done Done) error {
 	j.mu.Lock()
 	if j.closing {
 		j.mu.Unlock()
-		done(ErrClosed)
-		return
+		return ErrClosed
 	}
 	j.queue = append(j.queue, entry{m, done})
 	j.mu.Unlock()
@@ -87,6 +87,7 @@ func (j *Journal) Submit(m store.Message, done Done) {
 	case j.wake <- struct{}{}:
 	default:
 	}
+	return nil
 }
 
 // Backlog returns the number of messages waiting to be appended.

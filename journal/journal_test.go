@@ -41,7 +41,9 @@ func (p *producer) submit(j *journal.Journal, room string, done journal.Done) ui
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
-	j.Submit(store.Message{Room: room, Seq: p.seq, From: "u", Text: fmt.Sprint(p.seq), Time: time.Now()}, done)
+	if err := j.Submit(store.Message{Room: room, Seq: p.seq, From: "u", Text: fmt.Sprint(p.seq), Time: time.Now()}, done); err != nil {
+		done(err)
+	}
 	return p.seq
 }
 
@@ -145,17 +147,19 @@ func TestFailedAppendIsReportedToEveryMessageOfTheBatch(t *testing.T) {
 	}
 	j := journal.New(journal.Config{Store: st})
 	errs := make(chan error, 1)
-	j.Submit(store.Message{Room: "r", Seq: 5, From: "u", Text: "again", Time: time.Now()}, func(err error) { errs <- err })
+	if err := j.Submit(store.Message{Room: "r", Seq: 5, From: "u", Text: "again", Time: time.Now()}, func(err error) { errs <- err }); err != nil {
+		t.Fatal(err)
+	}
 	if err := <-errs; !errors.Is(err, store.ErrSeqConflict) {
 		t.Fatalf("reused sequence: %v, want ErrSeqConflict", err)
 	}
 	if err := j.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var got error
-	j.Submit(store.Message{Room: "r", Seq: 6}, func(err error) { got = err })
-	if !errors.Is(got, journal.ErrClosed) {
-		t.Fatalf("submit after close: %v", got)
+	called := false
+	err := j.Submit(store.Message{Room: "r", Seq: 6}, func(error) { called = true })
+	if !errors.Is(err, journal.ErrClosed) || called {
+		t.Fatalf("submit after close: %v (callback called: %v)", err, called)
 	}
 }
 

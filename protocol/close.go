@@ -18,6 +18,8 @@ const (
 	ClosePolicyViolation = ws.StatusPolicyViolation // 1008
 	// CloseMessageTooBig: a message exceeded the server's size limit.
 	CloseMessageTooBig = ws.StatusMessageTooBig // 1009
+	// CloseInternalError: the server failed (its history store); reconnect later.
+	CloseInternalError = ws.StatusInternalServerError // 1011
 	// CloseTryAgainLater: the client did not read fast enough and its
 	// outbound queue overflowed (a slow consumer); reconnect.
 	CloseTryAgainLater = ws.StatusCode(1013)

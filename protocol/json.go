@@ -15,13 +15,14 @@ const SubprotocolV1 = "chatd.v1"
 
 // Request types a JSON client may send.
 const (
-	TypeJoin   = "join"
-	TypeLeave  = "leave"
-	TypeSend   = "send"
-	TypeRooms  = "rooms"
-	TypeWho    = "who"
-	TypeTyping = "typing"
-	TypeDM     = "dm"
+	TypeJoin    = "join"
+	TypeLeave   = "leave"
+	TypeSend    = "send"
+	TypeRooms   = "rooms"
+	TypeWho     = "who"
+	TypeTyping  = "typing"
+	TypeDM      = "dm"
+	TypeHistory = "history"
 )
 
 // Event types the server sends to JSON clients.
@@ -46,6 +47,15 @@ type Request struct {
 	To          string  `json:"to,omitempty"`
 	Text        *string `json:"text,omitempty"`
 	ClientMsgID string  `json:"client_msg_id,omitempty"`
+	// Since (join) recovers a room: every message after this sequence
+	// number is replayed before live ones.
+	Since *uint64 `json:"since,omitempty"`
+	// History (join) replays the newest History messages.
+	History int `json:"history,omitempty"`
+	// Before, After and Limit page through a room's history.
+	Before uint64 `json:"before,omitempty"`
+	After  uint64 `json:"after,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
@@ -59,12 +69,13 @@ const (
 	CodeRateLimited = "rate_limited" // sending faster than the rate limit allows
 	CodeUnknownUser = "unknown_user" // dm to a user who is not connected
 	CodeUnreachable = "unreachable"  // dm to a user with no JSON connection
+	CodeUnavailable = "unavailable"  // history is not kept, or the store failed
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
 var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
-	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable,
+	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.
@@ -113,8 +124,14 @@ func DecodeRequest(b []byte) (Request, *Error) {
 	}
 	var e *Error
 	switch r.Type {
-	case TypeJoin, TypeLeave, TypeWho, TypeTyping:
+	case TypeJoin, TypeLeave, TypeWho, TypeTyping, TypeHistory:
 		e = need("room", r.Room != "")
+		if e == nil && (r.History < 0 || r.Limit < 0) {
+			e = Errorf(CodeBadRequest, "history and limit must not be negative")
+		}
+		if e == nil && r.Before > 0 && r.After > 0 {
+			e = Errorf(CodeBadRequest, "give before or after, not both")
+		}
 	case TypeSend:
 		if e = need("room", r.Room != ""); e == nil {
 			e = need("text", r.Text != nil)
@@ -219,6 +236,12 @@ type Ack struct {
 	Duplicate bool       `json:"duplicate,omitempty"`
 	Members   []string   `json:"members,omitempty"`
 	Rooms     []RoomInfo `json:"rooms,omitempty"`
+	// Join with since or history, and history requests:
+	Replayed int       `json:"replayed,omitempty"` // messages replayed before this ack
+	Last     uint64    `json:"last,omitempty"`     // the room's last sequence number so far
+	Missing  bool      `json:"missing,omitempty"`  // retention removed some of what was asked for
+	More     bool      `json:"more,omitempty"`     // a limit cut the answer short; page on
+	Messages []Message `json:"messages,omitempty"` // history replies
 }
 
 // RoomInfo is one entry of a rooms reply.

@@ -82,7 +82,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			if r.Text == nil || r.To == "" {
 				t.Fatalf("accepted %+v", r)
 			}
-		case protocol.TypeJoin, protocol.TypeLeave, protocol.TypeWho, protocol.TypeTyping:
+		case protocol.TypeJoin, protocol.TypeLeave, protocol.TypeWho, protocol.TypeTyping, protocol.TypeHistory:
 			if r.Room == "" {
 				t.Fatalf("accepted %+v", r)
 			}

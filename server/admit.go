@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/chatd/chatd/hub"
@@ -11,10 +12,11 @@ import (
 
 // wsRequest is what a WebSocket upgrade request asks for.
 type wsRequest struct {
-	format hub.Format
-	room   string // "" for a JSON client that joins no room at connect
-	name   string
-	token  string
+	format  hub.Format
+	room    string // "" for a JSON client that joins no room at connect
+	name    string
+	token   string
+	history int // messages to replay at connect
 }
 
 // refusal is an upgrade answered with an HTTP status instead.
@@ -49,6 +51,13 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 			return req, invalid("%v", err)
 		}
 		req.room = room
+	}
+	if h := q.Get("history"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 0 {
+			return req, invalid("history %q: want a number of messages", h)
+		}
+		req.history = min(n, s.cfg.HistoryLimit)
 	}
 	req.name, req.token = q.Get("name"), q.Get("session")
 	switch {

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/chatd/chatd/store"
 )
 
 // Config tunes a Server. The zero value is ready to use: every zero field
@@ -46,6 +48,14 @@ type Config struct {
 	// second with bursts of 40; negative means no limit.
 	SendRate  float64
 	SendBurst int
+	// Store, when set, makes room messages durable: a message is
+	// acknowledged and delivered once stored, rooms continue their sequence
+	// across restarts, and clients can recover and page through history.
+	// Nil keeps messages in memory only. The caller opens and closes it.
+	Store store.Store
+	// HistoryLimit bounds the messages one history request or join replay
+	// returns. Zero means 1000.
+	HistoryLimit int
 	// Logger receives connection and error logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -98,6 +108,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendBurst <= 0 {
 		c.SendBurst = max(int(2*c.SendRate), 1)
+	}
+	if c.HistoryLimit <= 0 {
+		c.HistoryLimit = 1000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

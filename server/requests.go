@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"time"
 
 	"github.com/chatd/chatd/hub"
@@ -51,17 +52,29 @@ func (c *conn) handlePlain(text []byte) {
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for room := range c.rooms {
-		c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text})
+		_, _ = c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text,
+			Done: func(p hub.Published, err error) {
+				if err != nil {
+					// A plain client cannot be told; it sees the gap in the room.
+					c.srv.log.Warn("store message", "room", room, "err", err)
+					return
+				}
+				c.srv.countMessage(p)
+			}})
 	}
 }
 
 func (c *conn) publish(e *hub.Event) (hub.Published, error) {
 	p, err := c.srv.hub.Publish(e, c)
-	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate {
-		c.srv.stats.messagesIn.Add(1)
-		c.srv.stats.deliveries.Add(uint64(p.Delivered))
+	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate && !p.Pending {
+		c.srv.countMessage(p)
 	}
 	return p, err
+}
+
+func (s *Server) countMessage(p hub.Published) {
+	s.stats.messagesIn.Add(1)
+	s.stats.deliveries.Add(uint64(p.Delivered))
 }
 
 // handleRequest carries out one valid JSON request and queues its ack; a
@@ -74,9 +87,21 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			if len(c.rooms) >= c.srv.cfg.MaxRooms {
 				return protocol.Errorf(protocol.CodeRoomLimit, "a connection may be in at most %d rooms", c.srv.cfg.MaxRooms)
 			}
-			c.join(r.Room)
+			res, err := c.joinReplay(r.Room, replayOf(r))
+			if err != nil {
+				return protocol.Errorf(protocol.CodeUnavailable, "join %q: the history store failed; try again", r.Room)
+			}
+			ack.Replayed, ack.Missing, ack.More = res.Replayed, res.Missing, res.More
+			if c.srv.cfg.Store != nil {
+				ack.Last = res.Last
+			}
 		}
 		ack.Members = c.srv.hub.Members(r.Room)
+
+	case protocol.TypeHistory:
+		if e := c.history(r, &ack); e != nil {
+			return e
+		}
 
 	case protocol.TypeLeave:
 		if _, ok := c.rooms[r.Room]; !ok {
@@ -91,9 +116,20 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if e := c.allowSend(); e != nil {
 			return e
 		}
-		p, err := c.publish(&hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID})
-		if err != nil {
+		if m, ok := c.storedRetry(r); ok {
+			ack.Seq, ack.TS, ack.Duplicate = m.Seq, protocol.Millis(m.Time), true
+			break
+		}
+		e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
+		e.Done = func(p hub.Published, err error) { c.stored(ack, p, err) }
+		p, err := c.publish(e)
+		if errors.Is(err, hub.ErrNotMember) {
 			return notMember(r.Room)
+		} else if err != nil {
+			return protocol.Errorf(protocol.CodeUnavailable, "the message could not be stored; send it again with the same client_msg_id")
+		}
+		if p.Pending {
+			return nil // acknowledged by stored, once durable
 		}
 		ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
 
@@ -164,9 +200,21 @@ func (c *conn) allowSend() *protocol.Error {
 	return nil
 }
 
-func (c *conn) join(room string) {
+// joinReplay joins room, first delivering the history asked for.
+func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) {
+	res, err := c.srv.hub.JoinReplay(room, c, want)
+	if err != nil {
+		return res, err
+	}
 	c.rooms[room] = struct{}{}
-	c.srv.hub.Join(room, c)
+	return res, nil
+}
+
+func replayOf(r *protocol.Request) hub.Replay {
+	if r.Since != nil {
+		return hub.Replay{After: *r.Since}
+	}
+	return hub.Replay{Last: r.History}
 }
 
 func (c *conn) leave(room string) {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/journal"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -25,6 +27,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hub      *hub.Hub
+	journal  *journal.Journal // nil without a store
 	writers  []*writer
 	nextID   atomic.Uint64
 	nextDM   atomic.Uint64
@@ -48,12 +51,18 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		hub:   hub.New(hub.Config{Encode: encode}),
+		cfg: cfg,
+		log: cfg.Logger,
+
 		stop:  make(chan struct{}),
 		conns: make(map[*conn]struct{}),
 	}
+	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit}
+	if cfg.Store != nil {
+		s.journal = journal.New(journal.Config{Store: cfg.Store})
+		hcfg.Journal = s.journal
+	}
+	s.hub = hub.New(hcfg)
 	s.writers = make([]*writer, cfg.Writers)
 	perWriter := cfg.WriteRate / float64(cfg.Writers)
 	for i := range s.writers {
@@ -150,6 +159,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			c.abort()
 		}
 		<-done
+	}
+	if s.journal != nil {
+		// No reader is left to submit; store what was accepted.
+		if jerr := s.journal.Close(ctx); jerr != nil && err == nil {
+			err = fmt.Errorf("store pending messages: %w", jerr)
+		}
 	}
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.bg.Wait()

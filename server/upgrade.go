@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 	"golang.org/x/time/rate"
 
+	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
 )
 
@@ -92,7 +93,14 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	// Join before registering: a connection counted in Stats is one that
 	// receives the room's messages.
 	if room != "" {
-		c.join(room)
+		if _, err := c.joinReplay(room, hub.Replay{Last: req.history}); err != nil {
+			s.log.Warn("join at connect", "room", room, "err", err)
+			_, _ = nc.Write(protocol.CloseFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
+			s.sessions.release(c.sess, c)
+			c.abort()
+			s.release()
+			return
+		}
 	}
 	if !s.register(c) {
 		if room != "" {

@@ -18,6 +18,8 @@ type config struct {
 	logLevel        string
 	pprofAddr       string
 	sendRate        float64
+	storeKind       string
+	dataDir         string
 	server          server.Config
 }
 
@@ -40,6 +42,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
 	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
+	fs.StringVar(&c.storeKind, "store", "memory", "where room messages are kept: memory (lost on exit), sqlite (a file in -data), or a postgres:// URL")
+	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store")
+	fs.IntVar(&c.server.HistoryLimit, "history-limit", 1000, "most messages one history request or join replay returns")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")

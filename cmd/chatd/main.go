@@ -53,6 +53,16 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer stopPprof()
 	}
 
+	st, err := openStore(ctx, cfg.storeKind, cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer st.Close()
+		cfg.server.Store = st
+		logger.Info("storing messages", "store", storeName(cfg.storeKind, cfg.dataDir))
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)

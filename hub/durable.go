@@ -1,0 +1,192 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+// Replay asks JoinReplay for history. At most one of After and Last is set.
+type Replay struct {
+	// After recovers a connection: every message with a sequence number
+	// above After, then live messages, with no gap and no duplicate.
+	After uint64
+	// Last replays the newest Last messages.
+	Last int
+}
+
+// JoinResult describes a join.
+type JoinResult struct {
+	Users    int  // distinct users present after the join
+	Replayed int  // messages delivered from history before live ones
+	Missing  bool // retention removed messages the replay asked for
+	More     bool // the replay stopped at the limit; page on with the store
+	Last     uint64
+}
+
+// storeTimeout bounds a history read made on behalf of a join.
+const storeTimeout = 10 * time.Second
+
+// JoinReplay adds s to room like Join and, on a durable hub, first delivers
+// the history asked for. The seam is exact: the replay ends at the last
+// message already offered to the room's members, and s becomes a member in
+// the same critical section, so every later message reaches it live.
+func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := h.roomFor(room)
+		if err != nil {
+			return JoinResult{}, err
+		}
+		r.mu.Lock()
+		fanned, dead := r.fanned, r.dead
+		r.mu.Unlock()
+		if dead {
+			continue
+		}
+		var msgs []store.Message
+		var res JoinResult
+		if h.cfg.Store != nil && (want.After > 0 || want.Last > 0) {
+			if msgs, res, err = h.history(room, want, fanned); err != nil {
+				return JoinResult{}, err
+			}
+		}
+		r.mu.Lock()
+		if r.dead || (r.fanned != fanned && attempt < 3) {
+			// Messages went out while the history was read; read again
+			// rather than lose or repeat them at the seam.
+			r.mu.Unlock()
+			continue
+		}
+		if r.fanned != fanned {
+			// A busy room: read the rest with the room held still.
+			more, err := h.after(room, lastSeq(msgs, want.After), r.fanned)
+			if err != nil {
+				r.mu.Unlock()
+				return JoinResult{}, err
+			}
+			msgs = append(msgs, more...)
+		}
+		for i := range msgs {
+			m := &msgs[i]
+			frame := h.cfg.Encode(s.Format(), &Event{Kind: KindMessage, Room: m.Room, From: m.From,
+				Text: []byte(m.Text), ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time})
+			if frame != nil {
+				s.Deliver(frame, false)
+			}
+		}
+		res.Users = r.addLocked(h, s)
+		res.Replayed = len(msgs)
+		res.Last = r.fanned
+		r.mu.Unlock()
+		return res, nil
+	}
+}
+
+// roomFor returns the live room object, creating it with its sequence
+// continued from the store.
+func (h *Hub) roomFor(name string) (*room, error) {
+	if r := h.lookup(name); r != nil {
+		return r, nil
+	}
+	var last uint64
+	if h.cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		var err error
+		if last, err = h.cfg.Store.LastSeq(ctx, name); err != nil {
+			return nil, fmt.Errorf("room %q: %w", name, err)
+		}
+	}
+	sh := h.shard(name)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	r := sh.rooms[name]
+	if r == nil {
+		// No message of this room can be waiting in the journal: rooms with
+		// pending messages are never freed. So the store's LastSeq is current.
+		r = newRoom(name)
+		r.seq, r.fanned = last, last
+		sh.rooms[name] = r
+	}
+	return r, nil
+}
+
+// history reads what a join asked for, up to the last fanned-out message.
+func (h *Hub) history(room string, want Replay, fanned uint64) ([]store.Message, JoinResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	var res JoinResult
+	if want.Last > 0 {
+		msgs, err := h.cfg.Store.Before(ctx, room, fanned+1, min(want.Last, h.cfg.ReplayLimit))
+		if err != nil {
+			return nil, res, fmt.Errorf("history of %q: %w", room, err)
+		}
+		return msgs, res, nil
+	}
+	if want.After >= fanned {
+		return nil, res, nil
+	}
+	oldest, err := h.cfg.Store.Oldest(ctx, room)
+	if err != nil {
+		return nil, res, fmt.Errorf("history of %q: %w", room, err)
+	}
+	res.Missing = oldest == 0 || oldest > want.After+1
+	msgs, err := h.after(room, want.After, fanned)
+	if err != nil {
+		return nil, res, err
+	}
+	if len(msgs) == h.cfg.ReplayLimit && lastSeq(msgs, want.After) < fanned {
+		res.More = true
+	}
+	return msgs, res, nil
+}
+
+// after reads messages with after < seq <= upTo, at most ReplayLimit.
+func (h *Hub) after(room string, after, upTo uint64) ([]store.Message, error) {
+	if upTo <= after {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	msgs, err := h.cfg.Store.After(ctx, room, after, int(min(upTo-after, uint64(h.cfg.ReplayLimit))))
+	if err != nil {
+		return nil, fmt.Errorf("history of %q: %w", room, err)
+	}
+	// Stored but not yet fanned out: those reach the member live.
+	for len(msgs) > 0 && msgs[len(msgs)-1].Seq > upTo {
+		msgs = msgs[:len(msgs)-1]
+	}
+	return msgs, nil
+}
+
+func lastSeq(msgs []store.Message, otherwise uint64) uint64 {
+	if len(msgs) == 0 {
+		return otherwise
+	}
+	return msgs[len(msgs)-1].Seq
+}
+
+// stored runs on the journal's goroutine once a message's batch is durable
+// (or failed): the members get it, then its publisher is told.
+func (h *Hub) stored(r *room, e *Event, from Subscriber, err error) {
+	p := Published{Seq: e.Seq, Time: e.Time}
+	r.mu.Lock()
+	r.pending--
+	if err == nil {
+		p.Delivered = r.fanoutLocked(h, e, from)
+		r.fanned = e.Seq
+	}
+	empty := r.emptyLocked()
+	r.mu.Unlock()
+	if empty {
+		sh := h.shard(r.name)
+		sh.mu.Lock()
+		h.freeLocked(sh, r)
+		sh.mu.Unlock()
+	}
+	if e.Done != nil {
+		e.Done(p, err)
+	}
+}

@@ -1,0 +1,177 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store/sqlite"
+)
+
+func openSQLite(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// joinCollect sends a join (or history) request and returns the message
+// events that arrived before its reply, and the reply.
+func (c *jsonClient) joinCollect(raw string) ([]map[string]any, map[string]any) {
+	c.t.Helper()
+	c.send(raw)
+	var msgs []map[string]any
+	for {
+		ev := c.event()
+		switch ev["type"] {
+		case "message":
+			msgs = append(msgs, ev)
+		case "ack", "error":
+			return msgs, ev
+		}
+	}
+}
+
+func seqs(msgs []map[string]any) []int {
+	out := make([]int, len(msgs))
+	for i, m := range msgs {
+		out[i] = int(m["seq"].(float64))
+	}
+	return out
+}
+
+func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chat.db")
+	st := openSQLite(t, path)
+	ts := start(t, server.Config{Store: st})
+	a := dialJSON(t, ts, "room=r&name=a")
+	for i, text := range []string{"one", "two", "three"} {
+		if ack := a.do(fmt.Sprintf(`{"type":"send","room":"r","text":%q}`, text)); ack["seq"] != float64(i+1) {
+			t.Fatalf("ack %v", ack)
+		}
+	}
+	ts.stop(t)
+	st.Close()
+
+	ts2 := start(t, server.Config{Store: openSQLite(t, path)})
+	b := dialJSON(t, ts2, "name=b")
+	msgs, ack := b.joinCollect(`{"type":"join","id":"j","room":"r","since":1}`)
+	if fmt.Sprint(seqs(msgs)) != "[2 3]" || msgs[0]["text"] != "two" || msgs[1]["from"] != "a" {
+		t.Fatalf("replayed %v", msgs)
+	}
+	if ack["replayed"] != float64(2) || ack["last"] != float64(3) || ack["missing"] != nil {
+		t.Fatalf("ack %v", ack)
+	}
+	c := dialJSON(t, ts2, "room=r&name=c")
+	b.expect("presence")
+	if ack := c.do(`{"type":"send","room":"r","text":"four"}`); ack["seq"] != float64(4) {
+		t.Fatalf("after restart the sequence went on at %v, want 4", ack["seq"])
+	}
+	if m := b.expect("message"); m["seq"] != float64(4) || m["text"] != "four" {
+		t.Fatalf("live message %v", m)
+	}
+}
+
+func TestRecoveryHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
+	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	sender := dialJSON(t, ts, "room=r&name=sender")
+	const total = 300
+	sent := make(chan int, total)
+	go func() {
+		for i := 1; i <= total; i++ {
+			sender.request(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+			sent <- i
+		}
+	}()
+	for range 100 { // rejoin, after message 100 was acknowledged, while the room is busy
+		<-sent
+	}
+	r := dialJSON(t, ts, "name=recovering")
+	msgs, ack := r.joinCollect(`{"type":"join","room":"r","since":50}`)
+	if ack["type"] != "ack" {
+		t.Fatalf("join: %v", ack)
+	}
+	next := 51
+	check := func(m map[string]any) {
+		if got := int(m["seq"].(float64)); got != next {
+			t.Fatalf("got seq %d, want %d (replayed %d)", got, next, len(msgs))
+		}
+		next++
+	}
+	for _, m := range msgs {
+		check(m)
+	}
+	for next <= total {
+		check(r.expect("message"))
+	}
+	for range total - 100 { // the sender's last acks
+		<-sent
+	}
+}
+
+func TestHistoryPages(t *testing.T) {
+	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	c := dialJSON(t, ts, "room=r&name=c")
+	for i := 1; i <= 30; i++ {
+		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+	}
+	page := func(raw string) (string, bool) {
+		ack := c.do(raw)
+		var got []int
+		for _, m := range ack["messages"].([]any) {
+			got = append(got, int(m.(map[string]any)["seq"].(float64)))
+		}
+		return fmt.Sprint(got), ack["more"] == true
+	}
+	if got, more := page(`{"type":"history","room":"r","limit":5}`); got != "[26 27 28 29 30]" || !more {
+		t.Fatalf("latest page %s more=%v", got, more)
+	}
+	if got, more := page(`{"type":"history","room":"r","before":26,"limit":5}`); got != "[21 22 23 24 25]" || !more {
+		t.Fatalf("previous page %s more=%v", got, more)
+	}
+	if got, more := page(`{"type":"history","room":"r","before":3,"limit":5}`); got != "[1 2]" || more {
+		t.Fatalf("first page %s more=%v", got, more)
+	}
+	if got, _ := page(`{"type":"history","room":"r","after":27}`); got != "[28 29 30]" {
+		t.Fatalf("forward page %s", got)
+	}
+	if r := c.request(`{"type":"history","room":"r","before":5,"after":2}`); r["code"] != "bad_request" {
+		t.Fatalf("before and after: %v", r)
+	}
+	plain := dial(t, ts, "room=r&history=3")
+	for _, want := range []string{"28", "29", "30"} {
+		if got := plain.read(); got != want {
+			t.Fatalf("plain history: got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestRetriedSendIsFoundInTheStoreAfterARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chat.db")
+	st := openSQLite(t, path)
+	ts := start(t, server.Config{Store: st})
+	a := dialJSON(t, ts, "room=r&name=a")
+	first := a.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
+	ts.stop(t)
+	st.Close()
+
+	ts2 := start(t, server.Config{Store: openSQLite(t, path)})
+	a2 := dialJSON(t, ts2, "room=r&name=a")
+	retry := a2.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
+	if retry["duplicate"] != true || retry["seq"] != first["seq"] {
+		t.Fatalf("retry after restart: %v, first %v", retry, first)
+	}
+}
+
+func TestHistoryWithoutAStoreIsUnavailable(t *testing.T) {
+	ts := start(t, server.Config{})
+	c := dialJSON(t, ts, "room=r")
+	if r := c.request(`{"type":"history","room":"r"}`); r["code"] != "unavailable" {
+		t.Fatalf("history without a store: %v", r)
+	}
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+	"github.com/chatd/chatd/store"
+)
+
+// storeTimeout bounds one history read made for a client.
+const storeTimeout = 10 * time.Second
+
+// stored runs on the journal's goroutine when a JSON client's message is
+// durable (and already delivered), or has failed: it sends the ack or the
+// error. It must not block, and c.send does not.
+func (c *conn) stored(ack protocol.Ack, p hub.Published, err error) {
+	if err != nil {
+		c.srv.stats.requestError(protocol.CodeUnavailable)
+		c.send(protocol.JSONFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: ack.ID, Code: protocol.CodeUnavailable,
+			Message: "the message could not be stored; send it again with the same client_msg_id"}))
+		c.srv.log.Warn("store message", "room", ack.Room, "err", err)
+		return
+	}
+	c.srv.countMessage(p)
+	ack.Seq, ack.TS = p.Seq, protocol.Millis(p.Time)
+	c.send(protocol.JSONFrame(ack))
+}
+
+// storedRetry finds a send that is a retry of a message already stored,
+// for example one whose ack was lost with the connection or the server.
+// The hub's own window catches retries of messages not yet stored.
+func (c *conn) storedRetry(r *protocol.Request) (store.Message, bool) {
+	if c.srv.cfg.Store == nil || r.ClientMsgID == "" {
+		return store.Message{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	m, ok, err := c.srv.cfg.Store.FindClientMsg(ctx, r.Room, c.sess.name, r.ClientMsgID)
+	if err != nil {
+		return store.Message{}, false // the hub's window still applies
+	}
+	return m, ok
+}
+
+// history answers a history request: the newest messages before a
+// sequence number (scrollback), or those after one (catching up).
+func (c *conn) history(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+	st := c.srv.cfg.Store
+	if st == nil {
+		return protocol.Errorf(protocol.CodeUnavailable, "this server keeps no history (start chatd with -store)")
+	}
+	limit := c.srv.cfg.HistoryLimit
+	if r.Limit > 0 {
+		limit = min(r.Limit, limit)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	var msgs []store.Message
+	var err error
+	if r.After > 0 {
+		msgs, err = st.After(ctx, r.Room, r.After, limit)
+	} else {
+		msgs, err = st.Before(ctx, r.Room, r.Before, limit)
+	}
+	if err == nil {
+		var oldest uint64
+		if oldest, err = st.Oldest(ctx, r.Room); err == nil && len(msgs) > 0 {
+			ack.More = msgs[0].Seq > oldest && r.After == 0 || len(msgs) == limit && r.After > 0
+		}
+	}
+	if err != nil {
+		c.srv.log.Warn("read history", "room", r.Room, "err", err)
+		return protocol.Errorf(protocol.CodeUnavailable, "the history store failed; try again")
+	}
+	ack.Messages = make([]protocol.Message, len(msgs))
+	for i, m := range msgs {
+		ack.Messages[i] = protocol.Message{Type: protocol.TypeMessage, Room: m.Room, Seq: m.Seq, From: m.From,
+			TS: protocol.Millis(m.Time), Text: m.Text, ClientMsgID: m.ClientMsgID}
+	}
+	return nil
+}
