@@ -22,15 +22,17 @@ type Source interface {
 	Stats() server.Stats
 }
 
-// Handler serves src's metrics, with Go runtime and process metrics, in
-// the Prometheus text format. It is safe for concurrent use.
-func Handler(src Source) http.Handler {
+// Handler serves src's metrics, with Go runtime and process metrics and any
+// extra collectors (such as Commits), in the Prometheus text format. It is
+// safe for concurrent use.
+func Handler(src Source, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		&collector{src: src},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 

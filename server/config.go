@@ -53,6 +53,9 @@ type Config struct {
 	// across restarts, and clients can recover and page through history.
 	// Nil keeps messages in memory only. The caller opens and closes it.
 	Store store.Store
+	// OnCommit, if set, is told of every store commit: its size, how long
+	// it took and whether it failed (for metrics).
+	OnCommit func(size int, took time.Duration, err error)
 	// HistoryLimit bounds the messages one history request or join replay
 	// returns. Zero means 1000.
 	HistoryLimit int

@@ -59,7 +59,7 @@ func New(cfg Config) *Server {
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit}
 	if cfg.Store != nil {
-		s.journal = journal.New(journal.Config{Store: cfg.Store})
+		s.journal = journal.New(journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
 		hcfg.Journal = s.journal
 	}
 	s.hub = hub.New(hcfg)

@@ -67,8 +67,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	commits := metrics.NewCommits()
+	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
-	srv.Handle("GET /metrics", metrics.Handler(srv))
+	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
 	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", "ws://"+ln.Addr().String()+"/ws")
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)

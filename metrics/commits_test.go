@@ -1,0 +1,84 @@
+package metrics_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/chatd/chatd/metrics"
+	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store/sqlite"
+)
+
+func TestStoreCommitsAreMeasured(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	commits := metrics.NewCommits()
+	srv := server.New(server.Config{Logger: slog.New(slog.DiscardHandler), Store: st, OnCommit: commits.Observe})
+	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer dcancel()
+	c, _, err := websocket.Dial(dctx, "ws://"+ln.Addr().String()+"/ws?room=m", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, _, err := c.Read(dctx); err != nil { // welcome
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := c.Write(dctx, websocket.MessageText, []byte(`{"type":"send","room":"m","text":"x"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Read(dctx); err != nil { // its ack: stored
+			t.Fatal(err)
+		}
+	}
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := families["chatd_store_batch_messages"].GetMetric()[0].GetHistogram()
+	if size.GetSampleSum() != 5 || size.GetSampleCount() < 1 {
+		t.Fatalf("batch sizes: sum %v over %d commits, want 5 messages", size.GetSampleSum(), size.GetSampleCount())
+	}
+	latency := families["chatd_store_commit_seconds"].GetMetric()[0].GetHistogram()
+	if latency.GetSampleCount() != size.GetSampleCount() || latency.GetSampleSum() <= 0 {
+		t.Fatalf("commit latency: %d samples, sum %v", latency.GetSampleCount(), latency.GetSampleSum())
+	}
+	if n := families["chatd_store_commit_failures_total"].GetMetric()[0].GetCounter().GetValue(); n != 0 {
+		t.Fatalf("%v failed commits", n)
+	}
+}
