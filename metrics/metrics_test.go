@@ -59,6 +59,12 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 	if _, _, err := j.Read(dctx); err != nil { // welcome
 		t.Fatal(err)
 	}
+	// A client's handshake completes just before it joins its room.
+	for deadline := time.Now().Add(5 * time.Second); srv.Stats().Conns < 4; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("clients never registered")
+		}
+	}
 	for _, req := range []string{`{"type":"send","room":"m","text":"x"}`, `{"type":"nope"}`} {
 		if err := j.Write(dctx, websocket.MessageText, []byte(req)); err != nil {
 			t.Fatal(err)
