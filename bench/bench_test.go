@@ -32,9 +32,13 @@ func TestMain(m *testing.M) {
 // client goes to every other client, and to the sender too when echo is set.
 // With merge, each client's writer joins the messages queued for it with
 // '\n' (like the gorilla chat example), sends the result in fragments of 100
-// bytes and slips a ping in between.
+// bytes and slips a ping in between. With byRoom, only clients of the same
+// room (the URL's query room) get a message.
 type hub struct {
 	echo, merge bool
+	byRoom      bool
+	// kickOnJoin: close every client with 4001 right after the handshake.
+	kickOnJoin bool
 	// kickAfter > 0: after that many broadcasts, close one client with 4000.
 	kickAfter int64
 	// joinDelay > 0: every third client is subscribed only that long after
@@ -48,21 +52,41 @@ type hub struct {
 	n      atomic.Int64
 	merged atomic.Int64 // frames that carried more than one message
 	pongs  atomic.Int64
-	srv    *httptest.Server
+	// accepted counts the handshakes, joins the clients per room.
+	accepted atomic.Int64
+	joins    map[string]int
+	srv      *httptest.Server
 }
 
 type hubConn struct {
 	conn net.Conn
+	room string
 	out  chan []byte
 	wmu  sync.Mutex
 	bw   *bufio.Writer
 }
 
 func newHub(t *testing.T, echo, merge bool) *hub {
-	h := &hub{echo: echo, merge: merge, conns: map[*hubConn]struct{}{}}
+	h := &hub{echo: echo, merge: merge, conns: map[*hubConn]struct{}{}, joins: map[string]int{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(h.close)
 	return h
+}
+
+// openConns returns how many connections the server still holds, once the
+// clients' closes have had up to 2s to reach it: the server answers a close
+// frame before it forgets the connection.
+func (h *hub) openConns() int {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		h.mu.Lock()
+		n := len(h.conns)
+		h.mu.Unlock()
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (h *hub) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/ws" }
@@ -78,16 +102,28 @@ func (h *hub) close() {
 }
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
+	// Counted from the start: httptest's Close does not wait for hijacked
+	// connections, so close must, and Add must not race with its Wait.
+	h.wg.Add(1)
+	defer h.wg.Done()
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
 		return
 	}
-	c := &hubConn{conn: conn, out: make(chan []byte, 1<<14), bw: bufio.NewWriter(conn)}
+	h.accepted.Add(1)
+	room := r.URL.Query().Get("room")
+	c := &hubConn{conn: conn, room: room, out: make(chan []byte, 1<<14), bw: bufio.NewWriter(conn)}
+	if h.kickOnJoin {
+		c.writeFrame(ws.OpClose, true, ws.NewCloseFrameBody(4001, "go away"))
+		conn.Close()
+		return
+	}
 	if h.joinDelay > 0 && h.joined.Add(1)%3 == 0 {
 		time.Sleep(h.joinDelay)
 	}
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
+	h.joins[room]++
 	h.mu.Unlock()
 	h.wg.Add(1)
 	done := make(chan struct{})
@@ -139,6 +175,9 @@ func (h *hub) broadcast(from *hubConn, p []byte) {
 	defer h.mu.Unlock()
 	var victim *hubConn
 	for c := range h.conns {
+		if h.byRoom && c.room != from.room {
+			continue
+		}
 		if c != from || h.echo {
 			c.out <- p
 		}
@@ -446,10 +485,7 @@ func TestIdle(t *testing.T) {
 			res.Sent, res.Delivered,
 		)
 	}
-	h.mu.Lock()
-	left := len(h.conns)
-	h.mu.Unlock()
-	if left != 0 {
+	if left := h.openConns(); left != 0 {
 		t.Errorf(
 			"%d connections still open on the server after Run",
 			left,
@@ -608,6 +644,8 @@ func mustJSON(v any) []byte {
 }
 
 func (h *jsonHub) serve(w http.ResponseWriter, r *http.Request) {
+	h.wg.Add(1) // see hub.serve
+	defer h.wg.Done()
 	up := ws.HTTPUpgrader{Protocol: func(p string) bool { return p == "chatd.v1" }}
 	conn, rw, hs, err := up.Upgrade(r, w)
 	if err != nil {

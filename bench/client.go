@@ -31,16 +31,22 @@ type client struct {
 	done chan struct{} // closed when the reader goroutine has returned
 
 	wmu      sync.Mutex   // serialises writes of the sender and the reader
-	closing  atomic.Bool  // we started the close handshake
+	closing  atomic.Bool  // the connection is ending: we or the reader started it
 	dead     atomic.Bool  // the server ended the connection unexpectedly
+	byServer atomic.Bool  // the reader saw the end before we started closing
 	senderID atomic.Int32 // index among the senders, or -1
 	ready    atomic.Bool  // a probe was received: the server broadcasts to us
 	probes   atomic.Int64 // probes sent (JSON: the first answers are theirs)
 
+	// Set at dial.
+	group      int    // the room of the rooms scenario, else 0
+	sLo        int    // the first sender of the group; lastSeq[k] is sender sLo+k's
+	sendPrefix []byte // JSON: what comes before a text in a send request
+
 	// Owned by the reader.
 	msg     []byte  // the message being read, reused
-	lastSeq []int64 // per sender: highest seq received
-	recv    []int64 // per sender: messages received
+	lastSeq []int64 // per sender of the group: highest seq received
+	recv    []int64 // per sender of the group: messages received
 	st      recvStats
 	samples []int64 // latency samples, ns
 	seen    int64   // measured deliveries offered to samples
@@ -57,6 +63,9 @@ type recvStats struct {
 	delivered, duplicates, outOfOrder, echoes, other int64
 	acks, serverErrors                               int64
 	maxLatency                                       int64
+	// misrouted: messages and probes of this run from another group
+	// (rooms: another room's sender).
+	misrouted int64
 }
 
 // closeError is an unexpected close frame from the server.
@@ -113,8 +122,27 @@ func netDialer(rawURL string, sources int) (func(i int) func(context.Context, st
 	}, nil
 }
 
+// groupOf returns the group (room) of connection i.
+func (r *run) groupOf(i int) int {
+	if r.rooms {
+		return i % len(r.groups)
+	}
+	return 0
+}
+
+// senderRange returns the senders whose messages group g receives:
+// [lo, hi).
+func (r *run) senderRange(g int) (lo, hi int) {
+	if r.rooms {
+		return g, g + 1
+	}
+	return 0, r.nSenders
+}
+
 // dial opens connection i and starts its reader goroutine.
 func (r *run) dial(ctx context.Context, i int) (*client, error) {
+	g := r.groupOf(i)
+	grp := &r.groups[g]
 	d := ws.Dialer{
 		Timeout:        r.cfg.ConnectTimeout,
 		NetDial:        r.netDial(i),
@@ -123,7 +151,7 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 	if r.json {
 		d.Protocols = []string{Subprotocol}
 	}
-	conn, br, hs, err := d.Dial(ctx, r.cfg.URL)
+	conn, br, hs, err := d.Dial(ctx, grp.url)
 	if err != nil {
 		return nil, err
 	}
@@ -134,17 +162,23 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 	if br == nil {
 		br = bufio.NewReaderSize(conn, readBufferSize)
 	}
+	lo, hi := r.senderRange(g)
 	c := &client{
-		r:       r,
-		conn:    conn,
-		br:      br,
-		done:    make(chan struct{}),
-		lastSeq: make([]int64, r.nSenders),
-		recv:    make([]int64, r.nSenders),
-		rng:     uint64(i)*0x9e3779b97f4a7c15 | 1,
+		r:          r,
+		conn:       conn,
+		br:         br,
+		done:       make(chan struct{}),
+		group:      g,
+		sLo:        lo,
+		sendPrefix: grp.sendPrefix,
+		lastSeq:    make([]int64, hi-lo),
+		recv:       make([]int64, hi-lo),
+		rng:        uint64(i)*0x9e3779b97f4a7c15 | 1,
 	}
 	c.senderID.Store(-1)
-	r.live.Add(1)
+	grp.live.Add(1)
+	r.dials.Add(1)
+	storeMax(&r.peak, r.live.Add(1))
 	r.readers.Add(1)
 	go c.readLoop()
 	return c, nil
@@ -154,9 +188,13 @@ func (c *client) readLoop() {
 	defer c.r.readers.Done()
 	defer close(c.done)
 	err := c.readFrames()
-	if !c.closing.Load() {
+	// Whoever sets closing first ends the connection: startClose, or this
+	// reader when the server ended it first.
+	if c.closing.CompareAndSwap(false, true) {
+		c.byServer.Store(true)
 		c.dead.Store(true)
 		c.r.live.Add(-1)
+		c.r.groups[c.group].live.Add(-1)
 		c.writeOff()
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = errors.New("connection closed by server without close frame")
@@ -171,9 +209,9 @@ func (c *client) readLoop() {
 // deliveries that were expected from it and have not arrived are taken off
 // each sender's outstanding count.
 func (c *client) writeOff() {
-	for s := range c.r.senders {
-		ss := &c.r.senders[s]
-		ss.expected.Add(-(ss.sent.Load() - c.recv[s]))
+	for k, n := range c.recv {
+		ss := &c.r.senders[c.sLo+k]
+		ss.expected.Add(-(ss.sent.Load() - n))
 	}
 }
 
@@ -276,9 +314,13 @@ func (c *client) handle(msg []byte, now int64) {
 			}
 		}
 		sid, seq, ts, ok := parseMsg(line, r.tag)
-		if !ok || sid >= int64(len(c.lastSeq)) {
-			if bytes.HasPrefix(line, r.probe) {
-				if !c.ready.Load() {
+		if !ok {
+			if p, isProbe := bytes.CutPrefix(line, r.probe); isProbe {
+				g, _, ok := parseUint(p, 0)
+				switch {
+				case !ok || g != int64(c.group):
+					c.st.misrouted++
+				case !c.ready.Load():
 					c.ready.Store(true)
 				}
 				continue
@@ -286,12 +328,21 @@ func (c *client) handle(msg []byte, now int64) {
 			c.st.other++
 			continue
 		}
+		k := sid - int64(c.sLo)
+		if k < 0 || k >= int64(len(c.lastSeq)) {
+			if sid < int64(len(r.senders)) {
+				c.st.misrouted++
+			} else {
+				c.st.other++
+			}
+			continue
+		}
 		if sid == self {
 			c.st.echoes++
 			continue
 		}
 		measured := ts >= mStart && ts < mEnd
-		last := c.lastSeq[sid]
+		last := c.lastSeq[k]
 		switch {
 		case seq == last:
 			if measured {
@@ -303,9 +354,9 @@ func (c *client) handle(msg []byte, now int64) {
 				c.st.outOfOrder++
 			}
 		default:
-			c.lastSeq[sid] = seq
+			c.lastSeq[k] = seq
 		}
-		c.recv[sid]++
+		c.recv[k]++
 		r.senders[sid].delivered.Add(1)
 		if measured {
 			c.st.delivered++
@@ -321,19 +372,26 @@ func (c *client) sample(lat int64) {
 		c.st.maxLatency = lat
 	}
 	c.seen++
-	limit := c.r.sampleCap
-	if len(c.samples) < limit {
-		c.samples = append(c.samples, lat)
-		return
+	c.samples = keepSample(c.samples, c.seen, &c.rng, c.r.sampleCap, lat)
+}
+
+// keepSample adds v, the seen-th value offered, to samples: every one up to
+// limit, then each with probability limit/seen in place of a random one
+// (reservoir sampling). rng is the state of a xorshift64* generator, not 0.
+func keepSample(samples []int64, seen int64, rng *uint64, limit int, v int64) []int64 {
+	if len(samples) < limit {
+		return append(samples, v)
 	}
-	// xorshift64*
-	c.rng ^= c.rng >> 12
-	c.rng ^= c.rng << 25
-	c.rng ^= c.rng >> 27
-	j := (c.rng * 2685821657736338717) % uint64(c.seen)
+	x := *rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	*rng = x
+	j := (x * 2685821657736338717) % uint64(seen)
 	if j < uint64(limit) {
-		c.samples[j] = lat
+		samples[j] = v
 	}
+	return samples
 }
 
 // parseMsg parses "<sender> <seq> <unixnano> <tag>" followed by anything but
@@ -459,11 +517,14 @@ func (c *client) writeText(p []byte) error {
 	return err
 }
 
-// sendProbe sends probe k, in a send request in JSON mode.
+// sendProbe sends probe k of the client's group: "chatbench probe <tag>
+// <group> <k>", in a send request in JSON mode.
 func (c *client) sendProbe(k int) {
 	r := c.r
-	p := append([]byte(nil), r.sendPrefix...)
+	p := append([]byte(nil), c.sendPrefix...)
 	p = append(p, r.probe...)
+	p = strconv.AppendInt(p, int64(c.group), 10)
+	p = append(p, ' ')
 	p = strconv.AppendInt(p, int64(k), 10)
 	p = append(p, r.sendSuffix...)
 	c.probes.Add(1) // before the answer can come
@@ -481,7 +542,7 @@ type sender struct {
 
 func newSender(c *client, id, size int) *sender {
 	r := c.r
-	n := 14 + len(r.sendPrefix) + size + 64 + len(r.sendSuffix)
+	n := 14 + len(c.sendPrefix) + size + 64 + len(r.sendSuffix)
 	return &sender{c: c, id: id, size: size, buf: make([]byte, 0, n)}
 }
 
@@ -489,7 +550,7 @@ func newSender(c *client, id, size int) *sender {
 func (s *sender) send(now int64) error {
 	s.seq++
 	r := s.c.r
-	b := append(s.buf[:14], r.sendPrefix...)
+	b := append(s.buf[:14], s.c.sendPrefix...)
 	b = appendMsg(b, s.id, s.seq, now, r.tag, s.size)
 	b = append(b, r.sendSuffix...)
 	s.buf = b[:0]
@@ -509,3 +570,13 @@ func (s *sender) send(now int64) error {
 }
 
 var errConnOver = errors.New("connection over")
+
+// storeMax raises a to v if v is larger.
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}

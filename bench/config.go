@@ -3,15 +3,25 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Scenario names accepted in Config.Scenario.
 const (
+	// ScenarioFanout: every connection in one room, Senders of them send.
 	ScenarioFanout = "fanout"
-	ScenarioIdle   = "idle"
+	// ScenarioIdle: connections held open, to weigh the server's memory.
+	ScenarioIdle = "idle"
+	// ScenarioRooms: Rooms rooms of Members connections each, one sender
+	// per room; deliveries are counted per room.
+	ScenarioRooms = "rooms"
+	// ScenarioChurn: connections opened and closed again at a target rate,
+	// at most Conns at a time; handshakes are timed.
+	ScenarioChurn = "churn"
 )
 
 // Protocols accepted in Config.Proto.
@@ -22,6 +32,9 @@ const (
 	ProtoJSON = "json"
 )
 
+// maxRooms bounds Config.Rooms and Config.Members.
+const maxRooms = 1 << 20
+
 // DefaultRoom is the room joined when neither Config.Room nor the URL names
 // one.
 const DefaultRoom = "bench"
@@ -31,7 +44,8 @@ const DefaultRoom = "bench"
 type Config struct {
 	// URL is the WebSocket endpoint, e.g. ws://127.0.0.1:8082/ws.
 	URL string
-	// Scenario is ScenarioFanout (default) or ScenarioIdle.
+	// Scenario is ScenarioFanout (default), ScenarioIdle, ScenarioRooms or
+	// ScenarioChurn.
 	Scenario string
 	// Proto is the protocol spoken: ProtoPlain (default) or ProtoJSON. In
 	// JSON mode the connections ask for the subprotocol chatd.v1 (and fail
@@ -41,32 +55,53 @@ type Config struct {
 	// Room is the chat room to join and, in JSON mode, to send to. The room
 	// is joined with the URL's query parameter room, which is added as
 	// room=Room unless the URL has one. Default: the URL's room, else
-	// DefaultRoom; naming a room other than the URL's is an error.
+	// DefaultRoom; naming a room other than the URL's is an error. In the
+	// rooms scenario it is the prefix of the rooms' names: Room-0,
+	// Room-1, ..., each connection's URL naming its own.
 	Room string
 	// Conns is how many connections to open (default 100). All of them
-	// receive.
+	// receive. Rooms: Rooms*Members, which a zero Conns becomes and any
+	// other value is an error. Churn: the most connections open (or being
+	// opened or closed) at once.
 	Conns int
 	// Senders is how many of the connections also send (fanout; default 1).
+	// Rooms has one sender per room and churn none: there it is ignored.
 	Senders int
-	// Rate is the total send rate in messages per second, spread evenly over
-	// the senders. 0 sends as fast as Window allows.
+	// Rate is, for fanout, the total send rate in messages per second,
+	// spread evenly over the senders; for rooms, the send rate of each
+	// room's sender; for churn, the connections to open per second. 0 sends
+	// as fast as Window allows (churn: opens connections as fast as Conns
+	// at a time allow).
 	Rate float64
 	// Window bounds the messages in flight when Rate is 0: senders pause
-	// while more than Window messages (Window*(Conns-1) deliveries) are
-	// outstanding, and each sender while more than Window/Senders of its own
-	// are (default 64).
+	// while more than Window messages (Window*(Conns-1) deliveries; rooms:
+	// Window*(Members-1)) are outstanding, and each sender while more than
+	// Window/Senders (rooms: Window/Rooms) of its own are, at least one
+	// (default 64).
 	Window int
+	// Rooms is how many rooms the rooms scenario uses (default 10).
+	Rooms int
+	// Members is how many connections join each room in the rooms scenario
+	// (default 10, at least 2). Connection i joins room i%Rooms; the first
+	// connection of each room that opens is its sender.
+	Members int
+	// Hold is how long each churn connection stays open after its
+	// handshake before it starts the close handshake (default 0: at once).
+	Hold time.Duration
 	// Size is the payload size in bytes (default 64): "<sender> <seq>
 	// <unixnano> <run tag>" padded with 'x', never shorter than that. In
 	// JSON mode it is the size of the text, without the JSON around it.
 	Size int
-	// Duration is how long to send (fanout) or hold the connections (idle)
-	// once all are open (default 10s).
+	// Duration is how long to send (fanout, rooms), hold the connections
+	// (idle) once all are open, or open and close connections (churn)
+	// (default 10s).
 	Duration time.Duration
 	// Warmup is sent before Duration and left out of every figure.
 	Warmup time.Duration
 	// Drain is how long to wait after sending for the deliveries still in
-	// flight (default 5s).
+	// flight (default 5s). Churn does not use it: after Duration it lets the
+	// handshakes under way finish (each within ConnectTimeout) and closes
+	// their connections (each within 3s).
 	Drain time.Duration
 	// Settle is how long idle waits after all connections are open before it
 	// reads the server's memory (default 3s, at most Duration).
@@ -106,6 +141,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Scenario == "" {
 		c.Scenario = ScenarioFanout
 	}
+	if c.Scenario == ScenarioRooms {
+		def(&c.Rooms, 10)
+		def(&c.Members, 10)
+		if c.Rooms <= maxRooms && c.Members <= maxRooms && c.Conns == 0 {
+			c.Conns = c.Rooms * c.Members
+		}
+	}
 	def(&c.Conns, 100)
 	def(&c.Senders, 1)
 	def(&c.Window, 64)
@@ -129,16 +171,17 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("bad URL %q: only ws:// is supported", c.URL)
 	}
 	switch {
-	case c.Scenario != ScenarioFanout && c.Scenario != ScenarioIdle:
+	case c.Scenario != ScenarioFanout && c.Scenario != ScenarioIdle &&
+		c.Scenario != ScenarioRooms && c.Scenario != ScenarioChurn:
 		return c, fmt.Errorf("unknown scenario %q", c.Scenario)
 	case c.Conns < 0 || c.Senders < 0 || c.Window < 0 || c.Size < 0 ||
 		c.Sources < 0 || c.DialConcurrency < 0 || c.MaxSamples < 0 ||
-		c.MaxMessage < 0 || c.PID < 0:
+		c.MaxMessage < 0 || c.PID < 0 || c.Rooms < 0 || c.Members < 0:
 		return c, errors.New("negative count")
-	case c.Rate < 0:
-		return c, errors.New("negative rate")
+	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		return c, errors.New("negative or not finite rate")
 	case c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Settle < 0 ||
-		c.ConnectTimeout < 0:
+		c.ConnectTimeout < 0 || c.Hold < 0:
 		return c, errors.New("negative duration")
 	case c.Sources > 254:
 		return c, errors.New("at most 254 source addresses")
@@ -148,6 +191,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("fanout needs at least 2 connections")
 	case c.Scenario == ScenarioFanout && c.Senders > c.Conns:
 		return c, fmt.Errorf("%d senders but only %d connections", c.Senders, c.Conns)
+	case c.Scenario == ScenarioRooms && c.Members < 2:
+		return c, errors.New("rooms needs at least 2 members per room")
+	case c.Scenario == ScenarioRooms && (c.Rooms > maxRooms || c.Members > maxRooms):
+		return c, fmt.Errorf("more than %d rooms or members", maxRooms)
+	case c.Scenario == ScenarioRooms && c.Conns != c.Rooms*c.Members:
+		return c, fmt.Errorf("%d connections but %d rooms of %d members", c.Conns, c.Rooms, c.Members)
 	}
 	if c.Settle > c.Duration {
 		c.Settle = c.Duration
@@ -190,4 +239,33 @@ func (c Config) withRoom(u *url.URL) (Config, error) {
 	}
 	c.Room = room
 	return c, nil
+}
+
+// roomURLs returns the URL of each room of the rooms scenario: c.URL with
+// its room replaced by Room-0, Room-1, ...; for the other scenarios, c.URL
+// alone. c must have been through withDefaults.
+func (c Config) roomURLs() ([]string, error) {
+	if c.Scenario != ScenarioRooms {
+		return []string{c.URL}, nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	urls := make([]string, c.Rooms)
+	for g := range urls {
+		q.Set("room", roomName(c.Room, g))
+		u.RawQuery = q.Encode()
+		urls[g] = u.String()
+	}
+	return urls, nil
+}
+
+// roomName is the name of room g of the rooms scenario.
+func roomName(prefix string, g int) string {
+	return prefix + "-" + strconv.Itoa(g)
 }

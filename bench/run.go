@@ -3,15 +3,17 @@
 // client), and for chatd's JSON protocol (subprotocol chatd.v1: send
 // requests, acks and message events): opening many client connections
 // cheaply, sending timestamped messages at a fixed rate or as fast as a
-// window of outstanding deliveries allows, checking and timing what each
-// receiver gets (loss, duplicates, order, echoes of its own messages,
-// several messages merged into one frame with '\n'), holding idle
-// connections to weigh the server's memory per connection, reading the
-// server's CPU and memory from /proc, and summarising JSON results into a
-// table. It owns no server code.
+// window of outstanding deliveries allows, in one room or in many rooms at
+// once, checking and timing what each receiver gets (loss, duplicates,
+// order, echoes of its own messages, messages from another room, several
+// messages merged into one frame with '\n'), holding idle connections to
+// weigh the server's memory per connection, opening and closing connections
+// at a rate to time handshakes, reading the server's CPU and memory from
+// /proc, and summarising JSON results into a table. It owns no server code.
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,14 +36,16 @@ type Result struct {
 	Name     string  `json:"name,omitempty"`   // label of the case, set by the caller
 	Server   string  `json:"server,omitempty"` // label of the server, set by the caller
 	Scenario string  `json:"scenario"`
-	Proto    string  `json:"proto"` // plain or json
-	URL      string  `json:"url"`   // with the room added
-	Room     string  `json:"room"`
-	Conns    int     `json:"conns"`      // requested
-	Open     int     `json:"conns_open"` // opened
+	Proto    string  `json:"proto"`      // plain or json
+	URL      string  `json:"url"`        // with the room added (rooms: the first room's)
+	Room     string  `json:"room"`       // rooms: the prefix of the rooms' names
+	Conns    int     `json:"conns"`      // requested (churn: most open at once)
+	Open     int     `json:"conns_open"` // opened (churn: most open at once)
 	Senders  int     `json:"senders"`
-	Rate     float64 `json:"rate"` // requested messages/s, 0 = window
+	Rate     float64 `json:"rate"` // requested messages/s (rooms: per room; churn: connects/s), 0 = window (churn: unpaced)
 	Window   int     `json:"window,omitempty"`
+	Rooms    int     `json:"rooms,omitempty"`   // rooms: how many
+	Members  int     `json:"members,omitempty"` // rooms: connections per room
 	Size     int     `json:"size"`
 	ConnectS float64 `json:"connect_s"`  // time to open all connections
 	ReadyS   float64 `json:"ready_s"`    // then until all received a probe
@@ -55,7 +59,7 @@ type Result struct {
 	Sent       int64   `json:"sent"` // messages sent in the measured interval
 	SentPerSec float64 `json:"sent_per_sec"`
 	Delivered  int64   `json:"delivered"` // of those, deliveries to other clients
-	Expected   int64   `json:"expected"`  // sent * (conns_open - 1)
+	Expected   int64   `json:"expected"`  // sent * (conns_open - 1); rooms: summed per room
 	Lost       int64   `json:"lost"`      // expected - delivered
 	// LostReceivers is how many receivers missed at least one message
 	// (warmup included), and LostMax the most that one receiver missed.
@@ -66,6 +70,9 @@ type Result struct {
 	Echoes           int64   `json:"echoes"` // own messages received back
 	Other            int64   `json:"other"`  // lines (JSON: events) that are not this run's
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	// Misrouted counts this run's messages and probes received from another
+	// room's sender (rooms): a server that ignores ?room= has them all.
+	Misrouted int64 `json:"misrouted,omitempty"`
 	// Acks is how many of the messages sent in the measured interval the
 	// server acknowledged (JSON).
 	Acks int64 `json:"acks"`
@@ -76,16 +83,39 @@ type Result struct {
 	LatencyMax     float64 `json:"latency_max_ms"`
 	LatencySamples int     `json:"latency_samples"`
 
-	Errors        int `json:"errors"` // connect_errors + not_ready + disconnects + write_errors + server_errors
+	// RoomsWithLoss is how many rooms lost at least one measured delivery,
+	// and PerRoom the figures of each room (rooms).
+	RoomsWithLoss int          `json:"rooms_with_loss,omitempty"`
+	PerRoom       []RoomResult `json:"per_room,omitempty"`
+
+	// Churn: handshakes started in the measured interval, those that
+	// completed, per second, and how long they took (TCP connect plus
+	// WebSocket handshake); HoldS is Config.Hold.
+	Attempts         int64   `json:"connect_attempts,omitempty"`
+	Connects         int64   `json:"connects,omitempty"`
+	ConnectsPerSec   float64 `json:"connects_per_sec,omitempty"`
+	HoldS            float64 `json:"hold_s,omitempty"`
+	HandshakeP50     float64 `json:"handshake_p50_ms,omitempty"`
+	HandshakeP90     float64 `json:"handshake_p90_ms,omitempty"`
+	HandshakeP99     float64 `json:"handshake_p99_ms,omitempty"`
+	HandshakeMax     float64 `json:"handshake_max_ms,omitempty"`
+	HandshakeSamples int     `json:"handshake_samples,omitempty"`
+
+	// Errors is connect_errors + not_ready + disconnects + write_errors +
+	// server_errors + close_errors + misrouted.
+	Errors        int `json:"errors"`
 	ConnectErrors int `json:"connect_errors"`
 	NotReady      int `json:"not_ready"`   // open but never got a probe
 	Disconnects   int `json:"disconnects"` // ended by the server before we closed
 	WriteErrors   int `json:"write_errors"`
 	// ServerErrors counts the error events received (JSON), all phases;
 	// ServerError is the first of them.
-	ServerErrors int            `json:"server_errors"`
-	ServerError  string         `json:"server_error,omitempty"`
-	ErrorDetail  map[string]int `json:"error_detail,omitempty"`
+	ServerErrors int `json:"server_errors"`
+	// CloseErrors counts churn connections that got no answer to their
+	// close frame within 3s.
+	CloseErrors int            `json:"close_errors,omitempty"`
+	ServerError string         `json:"server_error,omitempty"`
+	ErrorDetail map[string]int `json:"error_detail,omitempty"`
 
 	ServerCPU     *float64 `json:"server_cpu_pct"`     // percent of one core
 	ServerRSS     *int64   `json:"server_rss_bytes"`   // VmRSS at the end
@@ -93,6 +123,18 @@ type Result struct {
 	ClientCPU     float64  `json:"client_cpu_pct"`     // this tool, percent of one core
 	ClientMaxRSS  int64    `json:"client_max_rss_bytes"`
 	ServerProcErr string   `json:"server_proc_error,omitempty"`
+}
+
+// RoomResult is what one room of the rooms scenario got: Open connections,
+// Sent messages in the measured interval, Delivered of Expected
+// (sent * (open - 1)) deliveries.
+type RoomResult struct {
+	Room      string `json:"room"`
+	Open      int    `json:"open"`
+	Sent      int64  `json:"sent"`
+	Delivered int64  `json:"delivered"`
+	Expected  int64  `json:"expected"`
+	Lost      int64  `json:"lost"`
 }
 
 // senderState holds the shared counters of one sender, padded so that two
@@ -121,19 +163,37 @@ type run struct {
 	// probe starts the lines that check that the server broadcasts to every
 	// connection before sending starts.
 	probe []byte
-	// json: JSON mode, where each text goes between sendPrefix and
-	// sendSuffix; both are empty in plain mode.
-	json                   bool
-	sendPrefix, sendSuffix []byte
+	// json: JSON mode, where each text goes between its group's sendPrefix
+	// and sendSuffix; both are empty in plain mode.
+	json       bool
+	sendSuffix []byte
+	// groups are the rooms of the rooms scenario, else one group of all
+	// connections; rooms is set for the rooms scenario.
+	groups []group
+	rooms  bool
+	// measuredSent is, per sender, the messages sent in the measured
+	// interval, set when sending is over.
+	measuredSent []int64
 
 	// Messages stamped in [mStart, mEnd) are measured.
 	mStart, mEnd atomic.Int64
 
 	live        atomic.Int64 // connections open and not ended by the server
+	peak        atomic.Int64 // the most that live was
+	dials       atomic.Int64 // connections opened, all phases
+	connectErrs atomic.Int64 // churn: connections that failed to open
+	closeErrs   atomic.Int64 // churn: closes that got no answer
 	disconnects atomic.Int64
 	writeErrs   atomic.Int64
 	readers     sync.WaitGroup
 	errs        errorLog
+}
+
+// group is one room of the rooms scenario, or all connections of the others.
+type group struct {
+	url        string
+	sendPrefix []byte       // JSON: what comes before a text in a send request
+	live       atomic.Int64 // its connections open and not ended by the server
 }
 
 // errorLog counts errors by kind.
@@ -210,15 +270,33 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	urls, err := cfg.roomURLs()
+	if err != nil {
+		return Result{}, err
+	}
 	r := &run{cfg: cfg, netDial: nd, tag: rand.Int64N(1 << 31)}
 	r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
+	r.rooms = cfg.Scenario == ScenarioRooms
+	r.groups = make([]group, len(urls))
+	for g, u := range urls {
+		r.groups[g].url = u
+	}
 	if cfg.Proto == ProtoJSON {
 		r.json = true
-		r.sendPrefix = sendPrefix(cfg.Room)
 		r.sendSuffix = sendSuffix
+		for g := range r.groups {
+			room := cfg.Room
+			if r.rooms {
+				room = roomName(cfg.Room, g)
+			}
+			r.groups[g].sendPrefix = sendPrefix(room)
+		}
 	}
-	if cfg.Scenario == ScenarioFanout {
+	switch cfg.Scenario {
+	case ScenarioFanout:
 		r.nSenders = cfg.Senders
+	case ScenarioRooms:
+		r.nSenders = cfg.Rooms
 	}
 	r.senders = make([]senderState, r.nSenders)
 	r.sampleCap = max(cfg.MaxSamples/cfg.Conns, 16)
@@ -228,17 +306,24 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	res := Result{
 		Scenario: cfg.Scenario,
 		Proto:    cfg.Proto,
-		URL:      cfg.URL,
+		URL:      urls[0],
 		Room:     cfg.Room,
 		Conns:    cfg.Conns,
 		Size:     cfg.Size,
 	}
-	if cfg.Scenario == ScenarioFanout {
-		res.Senders = cfg.Senders
+	switch cfg.Scenario {
+	case ScenarioFanout, ScenarioRooms:
+		res.Senders = r.nSenders
 		res.Rate = cfg.Rate
 		if cfg.Rate == 0 {
 			res.Window = cfg.Window
 		}
+		if r.rooms {
+			res.Rooms, res.Members = cfg.Rooms, cfg.Members
+		}
+	case ScenarioChurn:
+		res.Rate = cfg.Rate
+		res.HoldS = cfg.Hold.Seconds()
 	}
 
 	var phase atomic.Value
@@ -250,6 +335,15 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	var rssErr error
 	if cfg.PID != 0 && cfg.Scenario == ScenarioIdle {
 		rssBefore, rssErr = procRSS(cfg.PID)
+	}
+
+	if cfg.Scenario == ScenarioChurn {
+		phase.Store("churn")
+		runErr := r.churn(ctx, &res, &phase)
+		phase.Store("close")
+		r.results(nil, &res)
+		res.ClientMaxRSS = selfMaxRSS()
+		return res, runErr
 	}
 
 	t := time.Now()
@@ -266,7 +360,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 		runErr = errors.New("no connection could be opened")
 	case cfg.Scenario == ScenarioFanout && len(clients) < 2:
 		runErr = errors.New("fanout needs at least 2 open connections")
-	case cfg.Scenario == ScenarioFanout:
+	case cfg.Scenario == ScenarioFanout || cfg.Scenario == ScenarioRooms:
 		phase.Store("ready")
 		t := time.Now()
 		res.NotReady = r.waitReady(ctx, clients)
@@ -315,22 +409,46 @@ func (r *run) connectAll(ctx context.Context) ([]*client, int) {
 	return open, int(failed.Load())
 }
 
+// openPerGroup returns how many of clients are in each group.
+func (r *run) openPerGroup(clients []*client) []int {
+	open := make([]int, len(r.groups))
+	for _, c := range clients {
+		open[c.group]++
+	}
+	return open
+}
+
 // waitReady makes sure that the server broadcasts to every connection before
 // sending starts: a server may answer the handshake before it has subscribed
 // the connection, and under load the gap can be long enough to miss the first
-// messages. The first two connections send probes, each received by all the
-// others, again every half second, until every connection has received one or
-// ConnectTimeout has passed. It returns how many never received one.
+// messages. The first two connections of each group (room) send probes, each
+// received by all the others of the group, again every half second, until
+// every connection has received one or ConnectTimeout has passed. It returns
+// how many never received one. Connections alone in their room are left
+// out: nobody sends to them.
 func (r *run) waitReady(ctx context.Context, clients []*client) int {
+	open := r.openPerGroup(clients)
+	probing := make([]int, len(r.groups))
+	var probers, waiting []*client
+	for _, c := range clients {
+		if open[c.group] < 2 {
+			continue
+		}
+		waiting = append(waiting, c)
+		if probing[c.group] < 2 {
+			probing[c.group]++
+			probers = append(probers, c)
+		}
+	}
 	deadline := time.Now().Add(r.cfg.ConnectTimeout)
 	for k := 0; ; k++ {
-		for _, c := range clients[:2] {
+		for _, c := range probers {
 			c.sendProbe(k)
 		}
 		resend := time.Now().Add(500 * time.Millisecond)
 		for {
 			missing := 0
-			for _, c := range clients {
+			for _, c := range waiting {
 				if !c.ready.Load() && !c.dead.Load() {
 					missing++
 				}
@@ -349,6 +467,11 @@ func (r *run) waitReady(ctx context.Context, clients []*client) int {
 		}
 	}
 }
+
+// catchUp is how far a paced loop (sendLoop, churn) may fall behind its
+// schedule and still do at once what is due; beyond it, it skips the
+// missed slots.
+const catchUp = 100 * time.Millisecond
 
 // sleepUntil waits until t, or until ctx or stop ends; it reports whether t
 // was reached.
@@ -369,13 +492,48 @@ func sleepUntil(ctx context.Context, stop <-chan struct{}, t time.Time) bool {
 	}
 }
 
+// fanout sends from the senders for Warmup + Duration while every
+// connection receives, then waits for the deliveries in flight: in one room
+// (fanout) or in each room (rooms).
 func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase *atomic.Value) error {
 	cfg := r.cfg
-	nSenders := min(r.nSenders, len(clients))
-	res.Senders = nSenders
-	for i := range nSenders {
-		clients[i].senderID.Store(int32(i))
+	open := r.openPerGroup(clients)
+	// The senders: the first nSenders connections (fanout), or the first
+	// connection of each room with someone to send to (rooms).
+	var senders []*client
+	if r.rooms {
+		picked := make([]bool, len(r.groups))
+		for _, c := range clients {
+			if !picked[c.group] && open[c.group] >= 2 {
+				picked[c.group] = true
+				c.senderID.Store(int32(c.group))
+				senders = append(senders, c)
+			}
+		}
+	} else {
+		senders = clients[:min(r.nSenders, len(clients))]
+		for i, c := range senders {
+			c.senderID.Store(int32(i))
+		}
 	}
+	res.Senders = len(senders)
+	r.measuredSent = make([]int64, r.nSenders)
+	if len(senders) == 0 {
+		return errors.New("no room has 2 open connections")
+	}
+
+	// Rate > 0: evenly spaced sends, each sender offset by its share of the
+	// interval. Rate 0: each sender may have own messages outstanding.
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		perSender := cfg.Rate / float64(len(senders))
+		if r.rooms {
+			perSender = cfg.Rate
+		}
+		interval = time.Duration(min(float64(time.Second)/perSender, float64(24*time.Hour)))
+	}
+	own := max(int64(cfg.Window)/int64(len(senders)), 1)
+
 	t0 := time.Now()
 	mStart := t0.Add(cfg.Warmup)
 	mEnd := mStart.Add(cfg.Duration)
@@ -383,12 +541,13 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 	r.mEnd.Store(mEnd.UnixNano())
 
 	stop := make(chan struct{})
-	measuredSent := make([]int64, nSenders)
 	var wg sync.WaitGroup
-	for i := range nSenders {
-		s := newSender(clients[i], i, cfg.Size)
+	for j, c := range senders {
+		id := int(c.senderID.Load())
+		s := newSender(c, id, cfg.Size)
+		first := t0.Add(interval * time.Duration(j) / time.Duration(len(senders)))
 		wg.Go(func() {
-			measuredSent[i] = r.sendLoop(ctx, stop, s, nSenders, t0, mStart, mEnd)
+			r.measuredSent[id] = r.sendLoop(ctx, stop, s, interval, own, first, mStart, mEnd)
 		})
 	}
 
@@ -416,10 +575,11 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 	res.ClientCPU = clientCPU
 	res.ServerCPU = serverCPU
 	res.Duration = end.Sub(mStart).Seconds()
-	for _, n := range measuredSent {
+	for _, c := range senders {
+		n := r.measuredSent[c.senderID.Load()]
 		res.Sent += n
+		res.Expected += n * int64(open[c.group]-1)
 	}
-	res.Expected = res.Sent * int64(len(clients)-1)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -455,23 +615,26 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 }
 
 // sendLoop sends the messages of one sender until mEnd and returns how many
-// it sent in [mStart, mEnd).
-func (r *run) sendLoop(ctx context.Context, stop <-chan struct{}, s *sender, nSenders int, t0, mStart, mEnd time.Time) (measured int64) {
+// it sent in [mStart, mEnd): every interval from first on, or, when interval
+// is 0, whenever the sender has fewer than own messages outstanding and the
+// run fewer than Window.
+func (r *run) sendLoop(ctx context.Context, stop <-chan struct{}, s *sender, interval time.Duration, own int64, first, mStart, mEnd time.Time) (measured int64) {
 	cfg := r.cfg
 	st := &r.senders[s.id]
+	live := &r.groups[s.c.group].live // the sender's room
 	mS, mE := mStart.UnixNano(), mEnd.UnixNano()
 	send := func(now time.Time) bool {
 		ns := now.UnixNano()
 		if ns >= mE {
 			return false
 		}
-		st.expected.Add(max(r.live.Load()-1, 0))
+		st.expected.Add(max(live.Load()-1, 0))
 		if ns >= mS && measured == 0 {
 			st.firstMeasured.Store(s.seq + 1) // before its ack can come
 		}
 		err := s.send(ns)
 		if err != nil {
-			st.expected.Add(-max(r.live.Load()-1, 0))
+			st.expected.Add(-max(live.Load()-1, 0))
 			if !errors.Is(err, errConnOver) {
 				r.writeErrs.Add(1)
 				r.errs.add("write: ", err)
@@ -485,13 +648,11 @@ func (r *run) sendLoop(ctx context.Context, stop <-chan struct{}, s *sender, nSe
 		return true
 	}
 
-	if cfg.Rate > 0 {
-		// A schedule of evenly spaced sends, offset per sender. A sender
-		// that falls behind sends at once what is due, up to catchUp of it;
-		// beyond that it skips the missed slots.
-		interval := time.Duration(float64(time.Second) * float64(nSenders) / cfg.Rate)
-		const catchUp = 100 * time.Millisecond
-		next := t0.Add(interval * time.Duration(s.id) / time.Duration(nSenders))
+	if interval > 0 {
+		// A schedule of evenly spaced sends. A sender that falls behind
+		// sends at once what is due, up to catchUp of it; beyond that it
+		// skips the missed slots.
+		next := first
 		for {
 			if !sleepUntil(ctx, stop, next) {
 				return measured
@@ -509,11 +670,10 @@ func (r *run) sendLoop(ctx context.Context, stop <-chan struct{}, s *sender, nSe
 
 	// Window: pause while too much is outstanding.
 	global := int64(cfg.Window)
-	own := max(global/int64(nSenders), 1)
 	for {
 		backoff := 20 * time.Microsecond
 		for {
-			peers := max(r.live.Load()-1, 1)
+			peers := max(live.Load()-1, 1)
 			out := st.expected.Load() - st.delivered.Load()
 			if out < own*peers {
 				_, d, e := r.totals()
@@ -615,6 +775,7 @@ func (r *run) results(clients []*client, res *Result) {
 		st.outOfOrder += c.st.outOfOrder
 		st.echoes += c.st.echoes
 		st.other += c.st.other
+		st.misrouted += c.st.misrouted
 		st.acks += c.st.acks
 		st.serverErrors += c.st.serverErrors
 		st.maxLatency = max(st.maxLatency, c.st.maxLatency)
@@ -639,9 +800,9 @@ func (r *run) results(clients []*client, res *Result) {
 	for _, c := range clients {
 		self := int(c.senderID.Load())
 		var missing int64
-		for s := range r.senders {
-			if s != self {
-				missing += r.senders[s].sent.Load() - c.recv[s]
+		for k, n := range c.recv {
+			if s := c.sLo + k; s != self {
+				missing += r.senders[s].sent.Load() - n
 			}
 		}
 		if missing > 0 {
@@ -655,6 +816,13 @@ func (r *run) results(clients []*client, res *Result) {
 	res.OutOfOrder = st.outOfOrder
 	res.Echoes = st.echoes
 	res.Other = st.other
+	res.Misrouted = st.misrouted
+	if st.misrouted > 0 {
+		r.errs.addN("messages from another room", int(st.misrouted))
+	}
+	if r.rooms {
+		r.roomResults(clients, res)
+	}
 	res.Acks = st.acks
 	res.ServerErrors = int(st.serverErrors)
 	res.Lost = res.Expected - res.Delivered
@@ -670,8 +838,34 @@ func (r *run) results(clients []*client, res *Result) {
 
 	res.Disconnects = int(r.disconnects.Load())
 	res.WriteErrors = int(r.writeErrs.Load())
-	res.Errors = res.ConnectErrors + res.NotReady + res.Disconnects + res.WriteErrors + res.ServerErrors
+	res.Errors = res.ConnectErrors + res.NotReady + res.Disconnects + res.WriteErrors +
+		res.ServerErrors + res.CloseErrors + int(res.Misrouted)
 	res.ErrorDetail = r.errs.snapshot()
+}
+
+// roomResults fills in res.PerRoom and res.RoomsWithLoss.
+func (r *run) roomResults(clients []*client, res *Result) {
+	rooms := make([]RoomResult, len(r.groups))
+	for g := range rooms {
+		rooms[g].Room = roomName(r.cfg.Room, g)
+	}
+	for _, c := range clients {
+		rm := &rooms[c.group]
+		rm.Open++
+		rm.Delivered += c.st.delivered
+	}
+	for g := range rooms {
+		rm := &rooms[g]
+		if g < len(r.measuredSent) {
+			rm.Sent = r.measuredSent[g]
+		}
+		rm.Expected = rm.Sent * int64(max(rm.Open-1, 0))
+		rm.Lost = rm.Expected - rm.Delivered
+		if rm.Lost > 0 {
+			res.RoomsWithLoss++
+		}
+	}
+	res.PerRoom = rooms
 }
 
 // percentile returns the nearest-rank p-quantile of sorted s.
@@ -705,10 +899,22 @@ func (r *run) startProgress(w io.Writer, phase *atomic.Value) func() {
 			case <-done:
 				return
 			case now := <-tk.C:
+				if r.cfg.Scenario == ScenarioChurn {
+					d := r.dials.Load()
+					fmt.Fprintf(w, "%5.0fs %-7s open=%d/%d connects=%d %d/s errors=%d\n",
+						now.Sub(t0).Seconds(), phase.Load(), r.live.Load(), r.cfg.Conns,
+						d, d-lastD, r.connectErrs.Load()+r.closeErrs.Load()+r.disconnects.Load())
+					lastD = d
+					continue
+				}
 				sent, d, _ := r.totals()
-				fmt.Fprintf(w, "%5.0fs %-7s conns=%d/%d sent=%d delivered=%d %d/s\n",
+				rooms := ""
+				if r.rooms {
+					rooms = fmt.Sprintf(" rooms=%d", len(r.groups))
+				}
+				fmt.Fprintf(w, "%5.0fs %-7s conns=%d/%d%s sent=%d delivered=%d %d/s\n",
 					now.Sub(t0).Seconds(), phase.Load(), r.live.Load(), r.cfg.Conns,
-					sent, d, d-lastD)
+					rooms, sent, d, d-lastD)
 				lastD = d
 			}
 		}
@@ -735,21 +941,47 @@ func FormatText(w io.Writer, res Result) {
 	row := func(k, format string, a ...any) {
 		fmt.Fprintf(&b, "%-20s "+format+"\n", append([]any{k}, a...)...)
 	}
+	rooms := res.Scenario == ScenarioRooms
+	sends := res.Scenario == ScenarioFanout || rooms
 	row("scenario", "%s", res.Scenario)
+	room := orDash(res.Room)
+	if rooms {
+		room = fmt.Sprintf("%s-0 .. %s-%d", res.Room, res.Room, max(res.Rooms-1, 0))
+	}
 	if res.Proto == ProtoJSON {
-		row("protocol", "json (%s), room %s", Subprotocol, res.Room)
+		row("protocol", "json (%s), room %s", Subprotocol, room)
 	} else {
-		row("protocol", "plain, room %s", orDash(res.Room))
+		row("protocol", "plain, room %s", room)
 	}
 	row("url", "%s", res.URL)
-	row("conns", "%d open of %d (connected in %.2fs)", res.Open, res.Conns, res.ConnectS)
-	if res.Scenario == ScenarioFanout {
-		row("ready", "all receiving %.2fs later (%d never)", res.ReadyS, res.NotReady)
-	}
-	if res.Scenario == ScenarioFanout {
+	switch {
+	case res.Scenario == ScenarioChurn:
+		row("conns", "at most %d open at once (%d were)", res.Conns, res.Open)
 		if res.Rate > 0 {
-			row("senders", "%d at %g msg/s total, %d bytes", res.Senders, res.Rate, res.Size)
+			row("target", "%g connects/s, each held %gs", res.Rate, res.HoldS)
 		} else {
+			row("target", "as many connects as %d at a time allow, each held %gs", res.Conns, res.HoldS)
+		}
+		row("measured", "%.2fs (+%.2fs for the last to close)", res.Duration, res.DrainS)
+		row("connects", "%d of %d attempts (%.1f/s)", res.Connects, res.Attempts, res.ConnectsPerSec)
+		row("handshake ms", "p50 %.3f  p90 %.3f  p99 %.3f  max %.3f (%d samples)",
+			res.HandshakeP50, res.HandshakeP90, res.HandshakeP99, res.HandshakeMax, res.HandshakeSamples)
+	case rooms:
+		row("rooms", "%d, %d members each (%d connections)", res.Rooms, res.Members, res.Conns)
+		row("conns", "%d open of %d (connected in %.2fs)", res.Open, res.Conns, res.ConnectS)
+	default:
+		row("conns", "%d open of %d (connected in %.2fs)", res.Open, res.Conns, res.ConnectS)
+	}
+	if sends {
+		row("ready", "all receiving %.2fs later (%d never)", res.ReadyS, res.NotReady)
+		switch {
+		case rooms && res.Rate > 0:
+			row("senders", "%d, one per room, at %g msg/s each, %d bytes", res.Senders, res.Rate, res.Size)
+		case rooms:
+			row("senders", "%d, one per room, window %d msgs, %d bytes", res.Senders, res.Window, res.Size)
+		case res.Rate > 0:
+			row("senders", "%d at %g msg/s total, %d bytes", res.Senders, res.Rate, res.Size)
+		default:
 			row("senders", "%d, window %d msgs, %d bytes", res.Senders, res.Window, res.Size)
 		}
 		row("measured", "%.2fs (+%.2fs drain)", res.Duration, res.DrainS)
@@ -759,6 +991,9 @@ func FormatText(w io.Writer, res Result) {
 		row("sent", "%d (%.1f/s)", res.Sent, res.SentPerSec)
 		row("delivered", "%d of %d expected (%.0f/s)", res.Delivered, res.Expected, res.DeliveriesPerSec)
 		row("lost", "%d (%d receivers missed some, at most %d each)", res.Lost, res.LostReceivers, res.LostMax)
+		if rooms {
+			formatRooms(row, res)
+		}
 		row("duplicates", "%d", res.Duplicates)
 		row("out of order", "%d", res.OutOfOrder)
 		row("echoes", "%d", res.Echoes)
@@ -767,14 +1002,23 @@ func FormatText(w io.Writer, res Result) {
 		}
 		row("latency ms", "p50 %.3f  p90 %.3f  p99 %.3f  max %.3f (%d samples)",
 			res.LatencyP50, res.LatencyP90, res.LatencyP99, res.LatencyMax, res.LatencySamples)
-	} else {
+	} else if res.Scenario == ScenarioIdle {
 		row("held", "%.2fs", res.Duration)
 	}
 	if res.Other > 0 {
 		row("other lines", "%d", res.Other)
 	}
-	row("errors", "%d (connect %d, not ready %d, disconnects %d, write %d, server %d)",
-		res.Errors, res.ConnectErrors, res.NotReady, res.Disconnects, res.WriteErrors, res.ServerErrors)
+	if res.Scenario == ScenarioChurn {
+		row("errors", "%d (connect %d, disconnects %d, close %d, server %d)",
+			res.Errors, res.ConnectErrors, res.Disconnects, res.CloseErrors, res.ServerErrors)
+	} else {
+		misrouted := ""
+		if rooms {
+			misrouted = fmt.Sprintf(", from another room %d", res.Misrouted)
+		}
+		row("errors", "%d (connect %d, not ready %d, disconnects %d, write %d, server %d%s)",
+			res.Errors, res.ConnectErrors, res.NotReady, res.Disconnects, res.WriteErrors, res.ServerErrors, misrouted)
+	}
 	if res.ServerError != "" {
 		row("first server error", "%s", res.ServerError)
 	}
@@ -795,4 +1039,35 @@ func FormatText(w io.Writer, res Result) {
 	}
 	row("client cpu", "%.1f%% of one core (max rss %.1f MiB)", res.ClientCPU, float64(res.ClientMaxRSS)/(1<<20))
 	io.WriteString(w, b.String())
+}
+
+// formatRooms writes the per-room rows of a rooms result: the spread of the
+// rooms' delivered fractions and the rooms that lost most.
+func formatRooms(row func(k, format string, a ...any), res Result) {
+	if len(res.PerRoom) == 0 {
+		return
+	}
+	frac := func(rm RoomResult) float64 {
+		if rm.Expected == 0 {
+			return 1
+		}
+		return float64(rm.Delivered) / float64(rm.Expected)
+	}
+	lo, hi := res.PerRoom[0], res.PerRoom[0]
+	for _, rm := range res.PerRoom {
+		if frac(rm) < frac(lo) {
+			lo = rm
+		}
+		if frac(rm) > frac(hi) {
+			hi = rm
+		}
+	}
+	row("per room", "delivered %.1f%% (%s) to %.1f%% (%s) of expected; %d rooms lost some",
+		100*frac(lo), lo.Room, 100*frac(hi), hi.Room, res.RoomsWithLoss)
+	lossy := slices.Clone(res.PerRoom)
+	lossy = slices.DeleteFunc(lossy, func(rm RoomResult) bool { return rm.Lost <= 0 })
+	slices.SortStableFunc(lossy, func(a, b RoomResult) int { return cmp.Compare(b.Lost, a.Lost) })
+	for _, rm := range lossy[:min(len(lossy), 5)] {
+		row("", "%s: %d open, sent %d, delivered %d of %d", rm.Room, rm.Open, rm.Sent, rm.Delivered, rm.Expected)
+	}
 }

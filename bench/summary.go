@@ -20,6 +20,18 @@ func caseName(res Result) string {
 	case name != "":
 	case res.Scenario == ScenarioIdle:
 		name = fmt.Sprintf("idle c%d", res.Conns)
+	case res.Scenario == ScenarioChurn:
+		name = fmt.Sprintf("churn c%d r%g", res.Conns, res.Rate)
+		if res.Rate == 0 {
+			name = fmt.Sprintf("churn c%d unpaced", res.Conns)
+		}
+		if res.HoldS > 0 {
+			name += fmt.Sprintf(" hold%gs", res.HoldS)
+		}
+	case res.Scenario == ScenarioRooms && res.Rate == 0:
+		name = fmt.Sprintf("rooms %dx%d window%d", res.Rooms, res.Members, res.Window)
+	case res.Scenario == ScenarioRooms:
+		name = fmt.Sprintf("rooms %dx%d r%g", res.Rooms, res.Members, res.Rate)
 	case res.Rate == 0:
 		name = fmt.Sprintf("fanout c%d s%d window%d", res.Conns, res.Senders, res.Window)
 	default:
@@ -33,30 +45,43 @@ func caseName(res Result) string {
 
 // column is one figure of the summary table.
 type column struct {
-	title  string
-	fanout bool // for fanout cases only, else for idle ones only
-	all    bool // for both
-	get    func(Result) (float64, bool)
-	prec   int
+	title string
+	// scenarios are those the figure is for; empty: all of them.
+	scenarios []string
+	get       func(Result) (float64, bool)
+	prec      int
 }
 
+// applies tells whether c is a figure of scenario.
+func (c column) applies(scenario string) bool {
+	return len(c.scenarios) == 0 || slices.Contains(c.scenarios, scenario)
+}
+
+var (
+	sending = []string{ScenarioFanout, ScenarioRooms}
+	churn   = []string{ScenarioChurn}
+)
+
 var columns = []column{
-	{title: "deliveries/s", fanout: true, prec: 0, get: func(r Result) (float64, bool) { return r.DeliveriesPerSec, true }},
-	{title: "p50 ms", fanout: true, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyP50, true }},
-	{title: "p99 ms", fanout: true, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyP99, true }},
-	{title: "max ms", fanout: true, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyMax, true }},
-	{title: "server CPU %", all: true, prec: 1, get: func(r Result) (float64, bool) { return deref(r.ServerCPU) }},
-	{title: "deliveries/CPU-s", fanout: true, prec: 0, get: func(r Result) (float64, bool) {
+	{title: "deliveries/s", scenarios: sending, prec: 0, get: func(r Result) (float64, bool) { return r.DeliveriesPerSec, true }},
+	{title: "p50 ms", scenarios: sending, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyP50, true }},
+	{title: "p99 ms", scenarios: sending, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyP99, true }},
+	{title: "max ms", scenarios: sending, prec: 3, get: func(r Result) (float64, bool) { return r.LatencyMax, true }},
+	{title: "connects/s", scenarios: churn, prec: 0, get: func(r Result) (float64, bool) { return r.ConnectsPerSec, true }},
+	{title: "handshake p50 ms", scenarios: churn, prec: 3, get: func(r Result) (float64, bool) { return r.HandshakeP50, true }},
+	{title: "handshake p99 ms", scenarios: churn, prec: 3, get: func(r Result) (float64, bool) { return r.HandshakeP99, true }},
+	{title: "server CPU %", prec: 1, get: func(r Result) (float64, bool) { return deref(r.ServerCPU) }},
+	{title: "deliveries/CPU-s", scenarios: sending, prec: 0, get: func(r Result) (float64, bool) {
 		cpu, ok := deref(r.ServerCPU)
 		if !ok || cpu <= 0 {
 			return 0, false
 		}
 		return r.DeliveriesPerSec / (cpu / 100), true
 	}},
-	{title: "lost", fanout: true, prec: 0, get: func(r Result) (float64, bool) { return float64(r.Lost), true }},
-	{title: "errors", all: true, prec: 0, get: func(r Result) (float64, bool) { return float64(r.Errors), true }},
-	{title: "RSS/conn B", prec: 0, get: func(r Result) (float64, bool) { return deref(r.RSSPerConn) }},
-	{title: "client CPU %", all: true, prec: 1, get: func(r Result) (float64, bool) { return r.ClientCPU, true }},
+	{title: "lost", scenarios: sending, prec: 0, get: func(r Result) (float64, bool) { return float64(r.Lost), true }},
+	{title: "errors", prec: 0, get: func(r Result) (float64, bool) { return float64(r.Errors), true }},
+	{title: "RSS/conn B", scenarios: []string{ScenarioIdle}, prec: 0, get: func(r Result) (float64, bool) { return deref(r.RSSPerConn) }},
+	{title: "client CPU %", prec: 1, get: func(r Result) (float64, bool) { return r.ClientCPU, true }},
 }
 
 func deref[T int64 | float64](p *T) (float64, bool) {
@@ -69,13 +94,14 @@ func deref[T int64 | float64](p *T) (float64, bool) {
 // Summarize reads Results as JSON lines from in and writes to w a markdown
 // table with, per case and server, the median over the runs of each figure,
 // and per case a row with the ratio of each other server's medians to those
-// of server baseline.
+// of server baseline. The table has the columns of the figures of the
+// scenarios it has cases of.
 func Summarize(w io.Writer, in io.Reader, baseline string) error {
 	type key struct{ name, server string }
 	groups := map[key][]Result{}
 	var cases []string
 	servers := map[string][]string{}
-	isFanout := map[string]bool{}
+	scenario := map[string]string{}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	line := 0
@@ -93,7 +119,7 @@ func Summarize(w io.Writer, in io.Reader, baseline string) error {
 		k := key{caseName(res), res.Server}
 		if _, ok := servers[k.name]; !ok {
 			cases = append(cases, k.name)
-			isFanout[k.name] = res.Scenario == ScenarioFanout
+			scenario[k.name] = res.Scenario
 		}
 		if _, ok := groups[k]; !ok {
 			servers[k.name] = append(servers[k.name], k.server)
@@ -104,8 +130,17 @@ func Summarize(w io.Writer, in io.Reader, baseline string) error {
 		return err
 	}
 
-	head := []string{"case", "server", "runs"}
+	var cols []column
 	for _, c := range columns {
+		for _, name := range cases {
+			if c.applies(scenario[name]) {
+				cols = append(cols, c)
+				break
+			}
+		}
+	}
+	head := []string{"case", "server", "runs"}
+	for _, c := range cols {
 		head = append(head, c.title)
 	}
 	var b strings.Builder
@@ -127,9 +162,9 @@ func Summarize(w io.Writer, in io.Reader, baseline string) error {
 		for _, srv := range servers[name] {
 			runs := groups[key{name, srv}]
 			cells := []string{name, orDash(srv), strconv.Itoa(len(runs))}
-			for _, c := range columns {
+			for _, c := range cols {
 				m, ok := math.NaN(), false
-				if c.all || c.fanout == isFanout[name] {
+				if c.applies(scenario[name]) {
 					m, ok = median(runs, c.get)
 				}
 				medians[srv] = append(medians[srv], m)
@@ -147,7 +182,7 @@ func Summarize(w io.Writer, in io.Reader, baseline string) error {
 				continue
 			}
 			cells := []string{name, srv + "/" + baseline, ""}
-			for i := range columns {
+			for i := range cols {
 				if !oks[srv][i] || !oks[baseline][i] || base[i] == 0 {
 					cells = append(cells, "-")
 					continue

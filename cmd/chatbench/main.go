@@ -6,6 +6,8 @@
 //	chatbench -url ws://127.0.0.1:8082/ws -conns 1000 -senders 10 -rate 200 -duration 10s
 //	chatbench -url ws://127.0.0.1:8082/ws -proto json -room bench -rate 0 -window 64
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario idle -conns 10000 -pid 1234
+//	chatbench -url ws://127.0.0.1:8082/ws -scenario rooms -rooms 100 -members 10 -rate 5
+//	chatbench -url ws://127.0.0.1:8082/ws -scenario churn -conns 50 -rate 500 -duration 10s
 //	chatbench summarize results.jsonl
 package main
 
@@ -19,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -40,15 +43,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, `Usage: chatbench [flags]
        chatbench summarize [-baseline NAME] FILE...
 
-chatbench opens -conns WebSocket connections to a broadcast server and either
-sends timestamped text messages from the first -senders of them while all
-receive (fanout), or holds them (idle). It reports deliveries, loss, latency
-and, with -pid, the server's CPU and memory. The connections join -room with
-the URL query room=NAME. With -proto json they speak chatd's JSON protocol
-(subprotocol chatd.v1): messages go out as send requests, the acks are
-counted and the text of each message event is taken as the message.
-Progress goes to stderr once a second. Every run stops by itself: connect,
--warmup + -duration, -drain, close.
+chatbench load-tests a WebSocket broadcast server with one of four scenarios:
+
+  fanout  -conns connections in one room; the first -senders of them send
+          timestamped text messages (-rate in all) while all receive
+  rooms   -rooms rooms of -members connections each; one sender per room
+          sends -rate messages/s to its room; deliveries counted per room
+  idle    -conns connections held open, to weigh the server's memory
+  churn   connections opened and closed again, -rate per second, at most
+          -conns open at once, each held -hold; handshakes timed
+
+It reports deliveries, loss, latency (churn: connects/s and handshake
+latency) and, with -pid, the server's CPU and memory. The connections join
+-room with the URL query room=NAME (rooms: NAME-0, NAME-1, ...). With -proto
+json they speak chatd's JSON protocol (subprotocol chatd.v1): messages go
+out as send requests, the acks are counted and the text of each message
+event is taken as the message. Progress goes to stderr once a second. Every
+run stops by itself: connect, -warmup + -duration, -drain, close.
 
 "summarize" reads the JSON lines of -json runs (with -name and -server set)
 and prints a markdown table of the medians per case and server, with the
@@ -65,17 +76,20 @@ Flags:
 		name     string
 		cpuprof  string
 		server   string
-		scenario = fs.String("scenario", "fanout", "`fanout` (send and measure deliveries) or idle (hold connections, weigh server memory)")
+		scenario = fs.String("scenario", "fanout", "`fanout` (one room: send and measure deliveries), rooms (many rooms, a sender in each), idle (hold connections, weigh server memory) or churn (open and close connections, time handshakes)")
 	)
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8082/ws", "WebSocket `URL` of the server (ws:// only)")
 	fs.StringVar(&cfg.Proto, "proto", bench.ProtoPlain, "protocol: `plain` (text frames broadcast as they are) or json (chatd.v1: send requests, message events)")
 	fs.StringVar(&cfg.Room, "room", "", "room `NAME` to join and send to, added to the URL as room=NAME unless the URL has a room (default: the URL's room, else "+bench.DefaultRoom+")")
-	fs.IntVar(&cfg.Conns, "conns", 100, "connections to open; all of them receive")
+	fs.IntVar(&cfg.Conns, "conns", 100, "connections to open; all of them receive (rooms: rooms*members, the default; churn: most open at once)")
 	fs.IntVar(&cfg.Senders, "senders", 1, "how many of the connections also send (fanout)")
-	fs.Float64Var(&cfg.Rate, "rate", 100, "total messages per second over all senders, evenly spread; 0 = as fast as -window allows")
-	fs.IntVar(&cfg.Window, "window", 64, "with -rate 0: most messages in flight (each awaited by conns-1 receivers); each sender may have window/senders")
+	fs.Float64Var(&cfg.Rate, "rate", 100, "fanout: total messages per second over all senders, evenly spread; rooms: messages per second in each room; 0 = as fast as -window allows; churn: connects per second, 0 = as fast as -conns at a time allow")
+	fs.IntVar(&cfg.Window, "window", 64, "with -rate 0: most messages in flight (each awaited by conns-1 receivers, rooms: members-1); each sender may have window/senders (rooms: window/rooms), at least 1")
+	fs.IntVar(&cfg.Rooms, "rooms", 10, "rooms: how many rooms")
+	fs.IntVar(&cfg.Members, "members", 10, "rooms: connections per room (at least 2)")
+	fs.DurationVar(&cfg.Hold, "hold", 0, "churn: how long each connection stays open after its handshake")
 	fs.IntVar(&cfg.Size, "size", 64, "message payload `bytes`: \"<sender> <seq> <unixnano> <run tag>\" padded with x")
-	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured sending time (fanout) or holding time (idle), after all connections are open")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured sending time (fanout, rooms), holding time (idle) after all connections are open, or churning time (churn)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "sending time before -duration, left out of the figures")
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "most time to wait after sending for deliveries in flight")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "idle: time after all connections are open before the server's RSS is read")
@@ -99,8 +113,8 @@ Flags:
 		return 2
 	}
 	cfg.Scenario = *scenario
-	if cfg.Rate == 0 && cfg.Window == 0 {
-		fmt.Fprintln(stderr, "chatbench: -rate 0 needs -window > 0")
+	if msg := checkFlags(fs, &cfg); msg != "" {
+		fmt.Fprintf(stderr, "chatbench: %s\n", msg)
 		return 2
 	}
 
@@ -139,6 +153,43 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// scenarioFlags are flags that apply to some scenarios only, and are
+// refused with the others. (Older flags that a scenario has no use for, such
+// as -size with idle, are ignored as they always were.)
+var scenarioFlags = map[string][]string{
+	"senders": {bench.ScenarioFanout, bench.ScenarioIdle},
+	"rooms":   {bench.ScenarioRooms},
+	"members": {bench.ScenarioRooms},
+	"hold":    {bench.ScenarioChurn},
+}
+
+// checkFlags refuses flags given for a scenario that has no use for them,
+// and fits cfg to the scenario: the rooms scenario's connections are
+// rooms*members unless -conns is given. It returns what is wrong, or "".
+func checkFlags(fs *flag.FlagSet, cfg *bench.Config) string {
+	var msg string
+	fs.Visit(func(f *flag.Flag) {
+		if sc, ok := scenarioFlags[f.Name]; ok && msg == "" && !slices.Contains(sc, cfg.Scenario) {
+			msg = fmt.Sprintf("-%s does not apply to -scenario %s", f.Name, cfg.Scenario)
+		}
+	})
+	if msg != "" {
+		return msg
+	}
+	sends := cfg.Scenario == bench.ScenarioFanout || cfg.Scenario == bench.ScenarioRooms
+	if sends && cfg.Rate == 0 && cfg.Window == 0 {
+		return "-rate 0 needs -window > 0"
+	}
+	if cfg.Scenario == bench.ScenarioRooms {
+		conns := false
+		fs.Visit(func(f *flag.Flag) { conns = conns || f.Name == "conns" })
+		if !conns {
+			cfg.Conns = 0 // rooms * members
+		}
+	}
+	return ""
 }
 
 func summarize(args []string, stdout, stderr io.Writer) int {
