@@ -301,6 +301,17 @@ func (c *Client) Who(ctx context.Context, room string) ([]string, error) {
 	return ack.Members, nil
 }
 
+// History returns up to limit messages of room older than before (0: the
+// newest), oldest first, and whether older ones remain. A server without a
+// store answers with the error unavailable.
+func (c *Client) History(ctx context.Context, room string, before uint64, limit int) ([]protocol.Message, bool, error) {
+	ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeHistory, Room: room, Before: before, Limit: limit}, true)
+	if err != nil {
+		return nil, false, err
+	}
+	return ack.Messages, ack.More, nil
+}
+
 // Typing tells the other members of room that this user is typing. Calling
 // it on every keystroke is fine: the server forwards at most one typing
 // event per user and room every two seconds.

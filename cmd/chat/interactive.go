@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/protocol"
 )
 
 const help = `Type a line to send it to the current room. Commands:
@@ -17,7 +21,7 @@ const help = `Type a line to send it to the current room. Commands:
   /nick NAME        become NAME: names belong to a connection, so this
                     reconnects under the new name and rejoins your rooms
                     (others see you leave and join)
-  /history [N]      show the last N messages (not supported by this server yet)
+  /history [N]      show the last N messages of the current room (default 20)
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -156,13 +160,15 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 		}
 		a.nick(ctx, arg)
 	case "history":
+		n := 20
 		if arg != "" {
-			if n, err := strconv.Atoi(arg); err != nil || n <= 0 {
+			var err error
+			if n, err = strconv.Atoi(arg); err != nil || n <= 0 {
 				a.out.problem("usage: /history [N]")
 				return false
 			}
 		}
-		a.out.notice("history is not supported by this server yet: chatd.v1 has no history request, so only messages sent while you are connected are shown")
+		a.history(ctx, n)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":
@@ -217,5 +223,28 @@ func (a *app) nick(ctx context.Context, name string) {
 	a.out.notice("you are now %s", cl.Name())
 	if a.current != "" && !slices.Contains(cl.Joined(), a.current) {
 		a.current = ""
+	}
+}
+
+// history prints the newest n messages of the current room.
+func (a *app) history(ctx context.Context, n int) {
+	if a.current == "" {
+		a.out.problem("join a room first")
+		return
+	}
+	msgs, more, err := a.cl.History(ctx, a.current, 0, n)
+	if client.ErrorCode(err) == protocol.CodeUnavailable {
+		a.out.notice("no history: %v", err)
+		return
+	}
+	if err != nil {
+		a.out.problem("history: %v", err)
+		return
+	}
+	if more {
+		a.out.notice("older messages exist; /history %d shows more", 2*n)
+	}
+	for _, m := range msgs {
+		a.out.line("%s [%s] %s: %s", clock(time.UnixMilli(m.TS)), m.Room, clean(m.From), clean(m.Text))
 	}
 }
