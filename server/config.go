@@ -56,6 +56,13 @@ type Config struct {
 	// OnCommit, if set, is told of every store commit: its size, how long
 	// it took and whether it failed (for metrics).
 	OnCommit func(size int, took time.Duration, err error)
+	// RetentionAge and RetentionMessages limit what a store keeps: messages
+	// older than RetentionAge, and beyond the newest RetentionMessages of a
+	// room, are deleted every RetentionInterval, in the background. Zero
+	// means no limit; RetentionInterval zero means one minute.
+	RetentionAge      time.Duration
+	RetentionMessages int
+	RetentionInterval time.Duration
 	// HistoryLimit bounds the messages one history request or join replay
 	// returns. Zero means 1000.
 	HistoryLimit int
@@ -111,6 +118,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendBurst <= 0 {
 		c.SendBurst = max(int(2*c.SendRate), 1)
+	}
+	if c.RetentionInterval <= 0 {
+		c.RetentionInterval = time.Minute
 	}
 	if c.HistoryLimit <= 0 {
 		c.HistoryLimit = 1000

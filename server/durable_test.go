@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
@@ -173,5 +174,28 @@ func TestHistoryWithoutAStoreIsUnavailable(t *testing.T) {
 	c := dialJSON(t, ts, "room=r")
 	if r := c.request(`{"type":"history","room":"r"}`); r["code"] != "unavailable" {
 		t.Fatalf("history without a store: %v", r)
+	}
+}
+
+func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
+	ts := start(t, server.Config{
+		Store:             openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		SendRate:          -1,
+		RetentionMessages: 3,
+		RetentionInterval: 20 * time.Millisecond,
+	})
+	c := dialJSON(t, ts, "room=r&name=c")
+	for i := 1; i <= 10; i++ {
+		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+	}
+	waitFor(t, "retention", func() bool {
+		ack := c.do(`{"type":"history","room":"r","limit":10}`)
+		msgs, _ := ack["messages"].([]any)
+		return len(msgs) == 3
+	})
+	late := dialJSON(t, ts, "name=late")
+	msgs, ack := late.joinCollect(`{"type":"join","room":"r","since":2}`)
+	if fmt.Sprint(seqs(msgs)) != "[8 9 10]" || ack["missing"] != true {
+		t.Fatalf("recovery after retention: %v, ack %v", seqs(msgs), ack)
 	}
 }

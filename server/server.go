@@ -70,6 +70,9 @@ func New(cfg Config) *Server {
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
+	if cfg.Store != nil && (cfg.RetentionAge > 0 || cfg.RetentionMessages > 0) {
+		s.bg.Go(s.retain)
+	}
 	s.mux = s.routes()
 	return s
 }

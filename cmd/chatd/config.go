@@ -44,6 +44,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
 	fs.StringVar(&c.storeKind, "store", "memory", "where room messages are kept: memory (lost on exit), sqlite (a file in -data), or a postgres:// URL")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store")
+	fs.DurationVar(&c.server.RetentionAge, "retention-age", 0, "delete stored messages older than this, in the background (0: keep)")
+	fs.IntVar(&c.server.RetentionMessages, "retention-messages", 0, "keep at most this many of each room's newest stored messages (0: all)")
 	fs.IntVar(&c.server.HistoryLimit, "history-limit", 1000, "most messages one history request or join replay returns")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
