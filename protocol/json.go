@@ -23,6 +23,7 @@ const (
 	TypeTyping  = "typing"
 	TypeDM      = "dm"
 	TypeHistory = "history"
+	TypeRead    = "read"
 )
 
 // Event types the server sends to JSON clients.
@@ -52,6 +53,8 @@ type Request struct {
 	Since *uint64 `json:"since,omitempty"`
 	// History (join) replays the newest History messages.
 	History int `json:"history,omitempty"`
+	// Seq (read) is the sequence number read up to.
+	Seq uint64 `json:"seq,omitempty"`
 	// Before, After and Limit page through a room's history.
 	Before uint64 `json:"before,omitempty"`
 	After  uint64 `json:"after,omitempty"`
@@ -140,6 +143,10 @@ func DecodeRequest(b []byte) (Request, *Error) {
 		if e = need("to", r.To != ""); e == nil {
 			e = need("text", r.Text != nil)
 		}
+	case TypeRead:
+		if e = need("room", r.Room != ""); e == nil {
+			e = need("seq", r.Seq > 0)
+		}
 	case TypeRooms:
 	case "":
 		e = Errorf(CodeBadRequest, "a request needs the field \"type\"")
@@ -177,6 +184,16 @@ type Welcome struct {
 	Name     string `json:"name"`
 	Session  string `json:"session"`
 	Limits   Limits `json:"limits"`
+	// Reads are the user's read positions, room to sequence number, when
+	// another connection of the same user set some.
+	Reads map[string]uint64 `json:"reads,omitempty"`
+}
+
+// Read tells a user's connections how far the user has read a room.
+type Read struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Seq  uint64 `json:"seq"`
 }
 
 // Limits tells a client what the server accepts.
@@ -242,6 +259,7 @@ type Ack struct {
 	Missing  bool      `json:"missing,omitempty"`  // retention removed some of what was asked for
 	More     bool      `json:"more,omitempty"`     // a limit cut the answer short; page on
 	Messages []Message `json:"messages,omitempty"` // history replies
+	Read     uint64    `json:"read,omitempty"`     // join: the user's read position in the room
 }
 
 // RoomInfo is one entry of a rooms reply.

@@ -86,6 +86,10 @@ func FuzzDecodeRequest(f *testing.F) {
 			if r.Room == "" {
 				t.Fatalf("accepted %+v", r)
 			}
+		case protocol.TypeRead:
+			if r.Room == "" || r.Seq == 0 {
+				t.Fatalf("accepted %+v", r)
+			}
 		case protocol.TypeRooms:
 		default:
 			t.Fatalf("accepted unknown type %q", r.Type)

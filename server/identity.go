@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
+
+	"github.com/chatd/chatd/protocol"
 )
 
 // session is one user: a name held while at least one connection uses it,
@@ -16,7 +19,8 @@ type session struct {
 	key   string // case-folded: names are unique regardless of case
 	token string
 
-	conns []*conn // guarded by sessions.mu
+	conns []*conn           // guarded by sessions.mu
+	reads map[string]uint64 // room -> read up to; guarded by sessions.mu
 }
 
 // sessions is the registry of users present on this server.
@@ -114,6 +118,37 @@ func (r *sessions) deliverDM(from *conn, to string, frame []byte) (delivered int
 		}
 	}
 	return delivered, true
+}
+
+// markRead moves the user's read position in room forward to seq and tells
+// the user's other JSON connections. It reports the position after the call.
+func (r *sessions) markRead(s *session, from *conn, room string, seq uint64) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if seq <= s.reads[room] {
+		return s.reads[room]
+	}
+	if s.reads == nil {
+		s.reads = make(map[string]uint64)
+	}
+	s.reads[room] = seq
+	frame := protocol.JSONFrame(protocol.Read{Type: protocol.TypeRead, Room: room, Seq: seq})
+	for _, c := range s.conns {
+		if c != from && c.format == formatJSON {
+			c.send(frame)
+		}
+	}
+	return seq
+}
+
+// readsOf returns a copy of the user's read positions (room "" for all).
+func (r *sessions) readsOf(s *session) map[string]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(s.reads) == 0 {
+		return nil
+	}
+	return maps.Clone(s.reads)
 }
 
 // lookup returns the display name of a present user.

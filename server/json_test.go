@@ -59,6 +59,9 @@ func TestRequests(t *testing.T) {
 		{name: "send unjoined", req: `{"type":"send","id":"1","room":"go","text":"hi"}`, want: "not_member"},
 		{name: "send without text", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go"}`, want: "bad_request"},
 		{name: "send text not a string", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"send","id":"1","room":"go","text":42}`, want: "bad_request"},
+		{name: "read", setup: []string{`{"type":"join","room":"go"}`, `{"type":"send","room":"go","text":"x"}`}, req: `{"type":"read","id":"1","room":"go","seq":1}`, want: "ack"},
+		{name: "read unjoined", req: `{"type":"read","id":"1","room":"go","seq":1}`, want: "not_member"},
+		{name: "read without seq", setup: []string{`{"type":"join","room":"go"}`}, req: `{"type":"read","id":"1","room":"go"}`, want: "bad_request"},
 		{name: "rooms", setup: []string{`{"type":"join","room":"go"}`, `{"type":"join","room":"rust"}`}, req: `{"type":"rooms","id":"1"}`, want: "ack", check: func(t *testing.T, r map[string]any) {
 			if fmt.Sprint(r["rooms"]) != "[map[members:1 room:go] map[members:1 room:rust]]" {
 				t.Fatalf("rooms %v", r["rooms"])
@@ -311,5 +314,36 @@ func TestUnknownSubprotocolIsRefused(t *testing.T) {
 	_, resp, err := websocket.Dial(ctx, ts.url(""), &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("dial with an unknown subprotocol: %v %v, want 400", err, resp)
+	}
+}
+
+func TestReadPositionIsSharedByAUsersConnections(t *testing.T) {
+	ts := start(t, server.Config{SendRate: -1})
+	phone := dialJSON(t, ts, "room=r&name=alice")
+	token := phone.welcome["session"].(string)
+	laptop := dialJSON(t, ts, "room=r&name=alice&session="+token)
+	bob := dialJSON(t, ts, "room=r&name=bob")
+	for i := range 5 {
+		bob.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+	}
+	if ack := phone.do(`{"type":"read","room":"r","seq":3}`); ack["seq"] != float64(3) {
+		t.Fatalf("read ack %v", ack)
+	}
+	ev := laptop.event()
+	for ev["type"] == "message" || ev["type"] == "presence" {
+		ev = laptop.event()
+	}
+	if ev["type"] != "read" || ev["room"] != "r" || ev["seq"] != float64(3) {
+		t.Fatalf("laptop got %v", ev)
+	}
+	if ack := laptop.do(`{"type":"read","room":"r","seq":2}`); ack["seq"] != float64(3) {
+		t.Fatalf("a read position moved back: %v", ack)
+	}
+	tablet := dialJSON(t, ts, "name=alice&session="+token)
+	if fmt.Sprint(tablet.welcome["reads"]) != "map[r:3]" {
+		t.Fatalf("welcome reads %v", tablet.welcome["reads"])
+	}
+	if ack := tablet.do(`{"type":"join","room":"r"}`); ack["read"] != float64(3) {
+		t.Fatalf("join ack %v", ack)
 	}
 }

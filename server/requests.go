@@ -97,6 +97,13 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			}
 		}
 		ack.Members = c.srv.hub.Members(r.Room)
+		ack.Read = c.srv.sessions.readsOf(c.sess)[r.Room]
+
+	case protocol.TypeRead:
+		if _, ok := c.rooms[r.Room]; !ok {
+			return notMember(r.Room)
+		}
+		ack.Seq = c.srv.sessions.markRead(c.sess, c, r.Room, r.Seq)
 
 	case protocol.TypeHistory:
 		if e := c.history(r, &ack); e != nil {

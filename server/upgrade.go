@@ -88,6 +88,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.send(protocol.JSONFrame(protocol.Welcome{
 			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
 			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst},
+			Reads:  s.sessions.readsOf(c.sess),
 		}))
 	}
 	// Join before registering: a connection counted in Stats is one that
