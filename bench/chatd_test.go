@@ -2,12 +2,11 @@ package bench_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/bench"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -15,25 +14,12 @@ import (
 // both protocols, and checks that the counts agree: on a healthy server
 // every message reaches every other member exactly once, in order.
 func TestAgainstChatd(t *testing.T) {
-	srv := server.New(server.Config{Logger: slog.New(slog.DiscardHandler), SendRate: -1})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	srv := servertest.Start(t, server.Config{SendRate: -1})
 
 	for _, proto := range []string{bench.ProtoPlain, bench.ProtoJSON} {
 		for _, rate := range []float64{200, 0} {
 			res, err := bench.Run(context.Background(), bench.Config{
-				URL:      "ws://" + ln.Addr().String() + "/ws",
+				URL:      srv.URL(),
 				Scenario: bench.ScenarioFanout,
 				Proto:    proto,
 				Conns:    40,

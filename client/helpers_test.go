@@ -2,15 +2,13 @@ package client_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -18,53 +16,26 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testServer is a real chatd server on a loopback port, served by
-// Server.Serve as the chatd command does.
+// testServer is a real chatd server on loopback.
 type testServer struct {
-	*server.Server
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	*servertest.Server
+	addr string
 }
 
 // start serves a new server on addr ("" for a random port).
 func start(t *testing.T, cfg server.Config, addr string) *testServer {
 	t.Helper()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: server.New(cfg), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- ts.Serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
+	s := servertest.StartAt(t, cfg, addr)
+	return &testServer{Server: s, addr: s.Addr}
 }
 
 // stop shuts the server down (clients get 1001) and waits for it.
-func (ts *testServer) stop(t *testing.T) {
-	t.Helper()
-	ts.once.Do(func() {
-		ts.cancel()
-		select {
-		case err := <-ts.done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s")
-		}
-	})
-}
+func (ts *testServer) stop(t *testing.T) { ts.Stop(t) }
 
-func (ts *testServer) url() string { return "ws://" + ts.addr + "/ws" }
+func (ts *testServer) url() string { return ts.URL() }
 
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -2,8 +2,6 @@ package metrics_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
@@ -25,25 +24,12 @@ func TestStoreCommitsAreMeasured(t *testing.T) {
 	}
 	defer st.Close()
 	commits := metrics.NewCommits()
-	srv := server.New(server.Config{Logger: slog.New(slog.DiscardHandler), Store: st, OnCommit: commits.Observe})
+	srv := servertest.Start(t, server.Config{Store: st, OnCommit: commits.Observe})
 	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer dcancel()
-	c, _, err := websocket.Dial(dctx, "ws://"+ln.Addr().String()+"/ws?room=m", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+	c, _, err := websocket.Dial(dctx, srv.URL()+"?room=m", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +46,7 @@ func TestStoreCommitsAreMeasured(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	resp, err := http.Get("http://" + srv.Addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

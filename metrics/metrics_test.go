@@ -3,8 +3,6 @@ package metrics_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
 )
@@ -23,22 +22,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestScrapeAfterKnownTraffic drives a real server with real clients and
 // checks the scraped values, parsed with the Prometheus text parser.
 func TestScrapeAfterKnownTraffic(t *testing.T) {
-	srv := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)})
+	srv := servertest.Start(t, server.Config{})
 	srv.Handle("GET /metrics", metrics.Handler(srv))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	base := "ws://" + ln.Addr().String() + "/ws"
+	base := srv.URL()
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer dcancel()
@@ -89,7 +75,7 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	resp, err := http.Get("http://" + srv.Addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

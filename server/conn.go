@@ -53,6 +53,10 @@ type conn struct {
 	queued    int  // bytes in queue, each frame counting frameOverhead extra
 	scheduled bool // the write side has an owner
 	final     bool // a close frame is the last thing queued; accept no more
+	// corked holds queued frames back until the connection has joined its
+	// room and is registered, so that a client that has read its welcome
+	// (or its first frame) knows it is already a member.
+	corked bool
 }
 
 // Deliver implements hub.Subscriber. It never blocks: it appends to the
@@ -78,8 +82,8 @@ func (c *conn) Deliver(frame []byte, droppable bool) {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += size
-	start := !c.scheduled
-	c.scheduled = true
+	start := !c.scheduled && !c.corked
+	c.scheduled = c.scheduled || start
 	c.mu.Unlock()
 	if start {
 		c.startWriting()
@@ -122,8 +126,21 @@ func (c *conn) finalizeLocked(frame []byte, drop bool) {
 	c.queued += len(frame) + frameOverhead
 	c.final = true
 	c.closing.Store(true)
+	c.corked = false // a close frame goes out whatever the state
 	start := !c.scheduled
 	c.scheduled = true
+	c.mu.Unlock()
+	if start {
+		c.startWriting()
+	}
+}
+
+// uncork lets the frames queued during setup go out.
+func (c *conn) uncork() {
+	c.mu.Lock()
+	c.corked = false
+	start := !c.scheduled && len(c.queue) > 0
+	c.scheduled = c.scheduled || start
 	c.mu.Unlock()
 	if start {
 		c.startWriting()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -21,7 +22,8 @@ import (
 // docs/benchmarks.md for load runs with separate processes.
 func BenchmarkFanout1000(b *testing.B) {
 	const members = 1000
-	ts := startBench(b)
+	s := servertest.Start(b, server.Config{SendRate: -1})
+	ts := &testServer{Server: s, addr: s.Addr}
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
 	conns := make([]net.Conn, members)
@@ -66,22 +68,6 @@ func BenchmarkFanout1000(b *testing.B) {
 		nc.Close()
 	}
 	wg.Wait()
-}
-
-func startBench(b *testing.B) *testServer {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: server.New(server.Config{Logger: discardLogger(), SendRate: -1}), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- ts.Serve(ctx, ln, 5*time.Second) }()
-	b.Cleanup(func() {
-		cancel()
-		<-ts.done
-	})
-	return ts
 }
 
 // countFrames reads frames until the connection ends, counting text frames.

@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -26,48 +24,20 @@ func TestMain(m *testing.M) {
 // testServer is a chatd server listening on a random loopback port, served
 // by Server.Serve exactly as the chatd command does.
 type testServer struct {
-	*server.Server
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	*servertest.Server
+	addr string
 }
 
 func start(t *testing.T, cfg server.Config) *testServer {
 	t.Helper()
-	if cfg.Logger == nil {
-		cfg.Logger = discardLogger()
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: server.New(cfg), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- ts.Serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
+	s := servertest.Start(t, cfg)
+	return &testServer{Server: s, addr: s.Addr}
 }
 
-// stop shuts the server down and waits for Serve to return; it is safe to
-// call more than once.
-func (ts *testServer) stop(t *testing.T) {
-	t.Helper()
-	ts.once.Do(func() {
-		ts.cancel()
-		select {
-		case err := <-ts.done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s")
-		}
-	})
-}
+func (ts *testServer) stop(t *testing.T) { ts.Stop(t) }
 
 func (ts *testServer) url(query string) string {
-	u := "ws://" + ts.addr + "/ws"
+	u := ts.URL()
 	if query != "" {
 		u += "?" + query
 	}
@@ -202,5 +172,3 @@ func httpGet(t *testing.T, url string, header http.Header) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

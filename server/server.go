@@ -81,8 +81,8 @@ func New(cfg Config) *Server {
 // endpoint), GET /healthz, GET /, and whatever was added with Handle.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Handle adds a route, such as /metrics, to the server's handler. Call it
-// before serving.
+// Handle adds a route, such as /metrics, to the server's handler. It may be
+// called while serving.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 func (s *Server) routes() *http.ServeMux {

@@ -73,6 +73,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		id:     id,
 		format: format,
 		rooms:  make(map[string]struct{}, 1),
+		corked: true,
 	}
 	if s.cfg.SendRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
@@ -113,6 +114,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stats.accepted.Add(1)
+	c.uncork()
 	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", room, "name", c.sess.name, "json", format == formatJSON)
 	// The reader runs on a fresh goroutine so that net/http's connection
 	// goroutine, with its larger stack, ends here.
