@@ -16,22 +16,27 @@ import (
 // readLoop is the connection's reader goroutine. It holds no buffer while
 // the client is idle: headers are read into a small array and each message
 // into a slice of exactly its size.
-func (c *conn) readLoop(r io.Reader, opened time.Time) {
+func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	var err error
-	defer func() { c.cleanup(opened, err) }()
+	r := &frameReader{src: src}
+	defer func() {
+		r.release()
+		c.cleanup(opened, err)
+	}()
 
 	var hbuf [ws.MaxHeaderSize - 2]byte
 	var ctrl [ws.MaxControlFramePayloadSize]byte
 	var msg []byte // the message being assembled from fragments
 	limit := int64(c.srv.cfg.MaxMessageBytes)
 	for {
+		r.idle()
 		if !c.closing.Load() {
 			if err = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 				return
 			}
 		}
 		var h ws.Header
-		if h, err = ws.ReadHeaderBuffer(r, hbuf[:]); err != nil {
+		if h, err = ws.ReadHeaderBuffer(r.header(), hbuf[:]); err != nil {
 			return
 		}
 		state := ws.StateServerSide
