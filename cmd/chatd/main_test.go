@@ -26,6 +26,7 @@ func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-log-level", "debug")
+	cmd.Dir = t.TempDir() // the default store is ./chatd-data
 	cmd.Env = append(os.Environ(), "CHATD_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
