@@ -51,8 +51,9 @@ type Request struct {
 	// Since (join) recovers a room: every message after this sequence
 	// number is replayed before live ones.
 	Since *uint64 `json:"since,omitempty"`
-	// History (join) replays the newest History messages.
-	History int `json:"history,omitempty"`
+	// History (join) replays the newest History messages; absent means
+	// the server's default.
+	History *int `json:"history,omitempty"`
 	// Seq (read) is the sequence number read up to.
 	Seq uint64 `json:"seq,omitempty"`
 	// Before, After and Limit page through a room's history.
@@ -129,7 +130,7 @@ func DecodeRequest(b []byte) (Request, *Error) {
 	switch r.Type {
 	case TypeJoin, TypeLeave, TypeWho, TypeTyping, TypeHistory:
 		e = need("room", r.Room != "")
-		if e == nil && (r.History < 0 || r.Limit < 0) {
+		if e == nil && (r.History != nil && *r.History < 0 || r.Limit < 0) {
 			e = Errorf(CodeBadRequest, "history and limit must not be negative")
 		}
 		if e == nil && r.Before > 0 && r.After > 0 {

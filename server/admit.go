@@ -52,6 +52,9 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		}
 		req.room = room
 	}
+	if req.format == formatJSON {
+		req.history = s.cfg.JoinHistory
+	}
 	if h := q.Get("history"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 0 {

@@ -63,6 +63,10 @@ type Config struct {
 	RetentionAge      time.Duration
 	RetentionMessages int
 	RetentionInterval time.Duration
+	// JoinHistory is how many of a room's newest messages a JSON client
+	// receives when it joins without saying (plain clients ask with
+	// ?history=). Zero means 50; negative means none.
+	JoinHistory int
 	// HistoryLimit bounds the messages one history request or join replay
 	// returns. Zero means 1000.
 	HistoryLimit int
@@ -125,6 +129,13 @@ func (c Config) withDefaults() Config {
 	if c.HistoryLimit <= 0 {
 		c.HistoryLimit = 1000
 	}
+	switch {
+	case c.JoinHistory == 0:
+		c.JoinHistory = 50
+	case c.JoinHistory < 0:
+		c.JoinHistory = 0
+	}
+	c.JoinHistory = min(c.JoinHistory, c.HistoryLimit)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

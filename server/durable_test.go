@@ -199,3 +199,31 @@ func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
 		t.Fatalf("recovery after retention: %v, ack %v", seqs(msgs), ack)
 	}
 }
+
+func TestJoiningShowsRecentHistoryToJSONClientsOnly(t *testing.T) {
+	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1, JoinHistory: 3})
+	c := dialJSON(t, ts, "room=r&name=c")
+	for i := 1; i <= 5; i++ {
+		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
+	}
+	j := dialJSON(t, ts, "name=j")
+	if msgs, ack := j.joinCollect(`{"type":"join","room":"r"}`); fmt.Sprint(seqs(msgs)) != "[3 4 5]" || ack["replayed"] != float64(3) {
+		t.Fatalf("default join history %v, ack %v", seqs(msgs), ack)
+	}
+	none := dialJSON(t, ts, "name=none")
+	if msgs, _ := none.joinCollect(`{"type":"join","room":"r","history":0}`); len(msgs) != 0 {
+		t.Fatalf("history 0 replayed %v", seqs(msgs))
+	}
+	atConnect := dialJSON(t, ts, "room=r&name=k")
+	for want := 3; want <= 5; want++ {
+		if m := atConnect.expect("message"); m["seq"] != float64(want) {
+			t.Fatalf("join at connect replayed %v, want seq %d", m["seq"], want)
+		}
+	}
+	plain := dial(t, ts, "room=r")
+	waitFor(t, "plain joined", func() bool { return ts.Stats().Conns == 5 })
+	c.do(`{"type":"send","room":"r","text":"live"}`)
+	if got := plain.read(); got != "live" {
+		t.Fatalf("a plain client without ?history= got %q first, want only live messages", got)
+	}
+}

@@ -87,7 +87,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			if len(c.rooms) >= c.srv.cfg.MaxRooms {
 				return protocol.Errorf(protocol.CodeRoomLimit, "a connection may be in at most %d rooms", c.srv.cfg.MaxRooms)
 			}
-			res, err := c.joinReplay(r.Room, replayOf(r))
+			res, err := c.joinReplay(r.Room, c.replayOf(r))
 			if err != nil {
 				return protocol.Errorf(protocol.CodeUnavailable, "join %q: the history store failed; try again", r.Room)
 			}
@@ -217,11 +217,16 @@ func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) 
 	return res, nil
 }
 
-func replayOf(r *protocol.Request) hub.Replay {
-	if r.Since != nil {
+// replayOf is the history a join asks for: recovery after since, the
+// newest history messages, or by default the server's JoinHistory.
+func (c *conn) replayOf(r *protocol.Request) hub.Replay {
+	switch {
+	case r.Since != nil:
 		return hub.Replay{After: *r.Since}
+	case r.History != nil:
+		return hub.Replay{Last: *r.History}
 	}
-	return hub.Replay{Last: r.History}
+	return hub.Replay{Last: c.srv.cfg.JoinHistory}
 }
 
 func (c *conn) leave(room string) {

@@ -18,6 +18,7 @@ type config struct {
 	logLevel        string
 	pprofAddr       string
 	sendRate        float64
+	joinHistory     int
 	storeKind       string
 	dataDir         string
 	server          server.Config
@@ -46,6 +47,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.DurationVar(&c.server.RetentionAge, "retention-age", 0, "delete stored messages older than this, in the background (0: keep)")
 	fs.IntVar(&c.server.RetentionMessages, "retention-messages", 0, "keep at most this many of each room's newest stored messages (0: all)")
+	fs.IntVar(&c.joinHistory, "join-history", 50, "newest messages a JSON client receives when it joins a room without asking for a number (0: none)")
 	fs.IntVar(&c.server.HistoryLimit, "history-limit", 1000, "most messages one history request or join replay returns")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
@@ -81,6 +83,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	})
 	// In server.Config zero means the default rate; on the command line
 	// zero reads more naturally as "no limit".
+	c.server.JoinHistory = c.joinHistory
+	if c.joinHistory == 0 {
+		c.server.JoinHistory = -1
+	}
 	c.server.SendRate = c.sendRate
 	if c.sendRate == 0 {
 		c.server.SendRate = -1
