@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,34 +16,9 @@ import (
 // random port, chats through it, and checks that SIGTERM closes clients
 // with 1001 and exits 0.
 func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "chatd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-log-level", "debug")
-	cmd.Dir = t.TempDir() // the default store is ./chatd-data
-	cmd.Env = append(os.Environ(), "CHATD_ADDR=127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	logs := bufio.NewScanner(stderr)
-	addrRE := regexp.MustCompile(`websocket=(ws://\S+)`)
-	var url string
-	for url == "" && logs.Scan() {
-		if m := addrRE.FindStringSubmatch(logs.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		t.Fatal("chatd never logged its address")
-	}
-	go io.Copy(io.Discard, stderr)
+	// The address comes from the environment, as an operator might set it;
+	// the default store goes to ./chatd-data in a temporary directory.
+	url, cmd := startChatdEnv(t, buildChatd(t), []string{"CHATD_ADDR=127.0.0.1:0"}, "-log-level", "debug")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

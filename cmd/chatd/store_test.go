@@ -29,7 +29,16 @@ func buildChatd(t *testing.T) string {
 // startChatd runs the binary on a random port and returns its WebSocket URL.
 func startChatd(t *testing.T, bin string, args ...string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	return startChatdEnv(t, bin, nil, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startChatdEnv runs the binary with extra environment variables, in a
+// temporary working directory, and returns its WebSocket URL once it logs it.
+func startChatdEnv(t *testing.T, bin string, env []string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
