@@ -2,14 +2,11 @@ package metrics_test
 
 import (
 	"context"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/metrics"
@@ -46,16 +43,7 @@ func TestStoreCommitsAreMeasured(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + srv.Addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	families := scrape(t, srv)
 	size := families["chatd_store_batch_messages"].GetMetric()[0].GetHistogram()
 	if size.GetSampleSum() != 5 || size.GetSampleCount() < 1 {
 		t.Fatalf("batch sizes: sum %v over %d commits, want 5 messages", size.GetSampleSum(), size.GetSampleCount())

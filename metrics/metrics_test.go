@@ -2,12 +2,12 @@ package metrics_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
@@ -18,6 +18,22 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// scrape fetches srv's /metrics and parses it with the Prometheus text parser.
+func scrape(t *testing.T, srv *servertest.Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.Addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return families
+}
 
 // TestScrapeAfterKnownTraffic drives a real server with real clients and
 // checks the scraped values, parsed with the Prometheus text parser.
@@ -75,16 +91,7 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + srv.Addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	families := scrape(t, srv)
 	value := func(name string, label ...string) float64 {
 		t.Helper()
 		f := families[name]
@@ -136,5 +143,4 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 	if value("go_goroutines") <= 0 {
 		t.Error("no Go runtime metrics")
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
 }

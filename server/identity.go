@@ -141,7 +141,14 @@ func (r *sessions) markRead(s *session, from *conn, room string, seq uint64) uin
 	return seq
 }
 
-// readsOf returns a copy of the user's read positions (room "" for all).
+// readOf returns the user's read position in room.
+func (r *sessions) readOf(s *session, room string) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return s.reads[room]
+}
+
+// readsOf returns a copy of the user's read positions.
 func (r *sessions) readsOf(s *session) map[string]uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -97,7 +97,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			}
 		}
 		ack.Members = c.srv.hub.Members(r.Room)
-		ack.Read = c.srv.sessions.readsOf(c.sess)[r.Room]
+		ack.Read = c.srv.sessions.readOf(c.sess, r.Room)
 
 	case protocol.TypeRead:
 		if _, ok := c.rooms[r.Room]; !ok {
