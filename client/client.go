@@ -29,6 +29,11 @@ type Options struct {
 	// Session is the token from another connection's welcome event, needed
 	// to connect as a Name that a connection already holds.
 	Session string
+	// Token signs in: a login token from the server's /api/login, or a JWT
+	// the server accepts. It is sent in the Authorization header, and the
+	// server then ignores Name and Session. A server that closes the
+	// connection with 4001 (token expired or revoked) is not redialed.
+	Token string
 	// Rooms are joined by Dial before it returns.
 	Rooms []string
 

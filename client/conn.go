@@ -30,10 +30,14 @@ func (c *Client) connect(ctx context.Context, name, session string) (*websocket.
 		}
 	}
 	u.RawQuery = q.Encode()
-	ws, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+	opts := &websocket.DialOptions{
 		HTTPClient:   c.opts.HTTPClient,
 		Subprotocols: []string{protocol.SubprotocolV1},
-	})
+	}
+	if c.opts.Token != "" {
+		opts.HTTPHeader = http.Header{"Authorization": {"Bearer " + c.opts.Token}}
+	}
+	ws, resp, err := websocket.Dial(ctx, u.String(), opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != 0 && resp.StatusCode != http.StatusSwitchingProtocols {
 			he := &HandshakeError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header)}
@@ -233,7 +237,7 @@ func retryable(err error) bool {
 	switch websocket.StatusCode(ce.Code) {
 	case websocket.StatusProtocolError, websocket.StatusUnsupportedData,
 		websocket.StatusInvalidFramePayloadData, websocket.StatusPolicyViolation,
-		websocket.StatusMessageTooBig:
+		websocket.StatusMessageTooBig, websocket.StatusCode(protocol.CloseUnauthorized):
 		return false
 	}
 	return true

@@ -168,8 +168,9 @@ func lastSeq(msgs []store.Message, otherwise uint64) uint64 {
 	return msgs[len(msgs)-1].Seq
 }
 
-// stored runs on the journal's goroutine once a message's batch is durable
-// (or failed): the members get it, then its publisher is told.
+// stored runs on the goroutine of the room's journal once a message's batch
+// is durable (or failed): the members get it, then its publisher is told.
+// Rooms of other journals may be in stored at the same time.
 func (h *Hub) stored(r *room, e *Event, from Subscriber, err error) {
 	p := Published{Seq: e.Seq, Time: e.Time}
 	r.mu.Lock()

@@ -36,7 +36,9 @@ type Event struct {
 	Time time.Time
 	// Done, on a message published to a durable hub, is called once the
 	// message is stored and fanned out, or has failed to be stored. It runs
-	// on the journal's goroutine and must not block.
+	// on the goroutine of the room's journal and must not block; Done of
+	// messages in rooms of different journals may run at the same time, so
+	// a subscriber's messages to two rooms may complete in either order.
 	Done func(Published, error)
 }
 

@@ -50,12 +50,14 @@ type Config struct {
 	DedupWindow time.Duration
 	// DedupEntries bounds the ids a room remembers. Zero means 4096.
 	DedupEntries int
-	// Store and Journal, when set, make messages durable: each room's
+	// Store and Journals, when set, make messages durable: each room's
 	// sequence continues from the store, and a message is offered to the
-	// members only after the journal has stored it. Store also serves the
-	// history replayed by JoinReplay.
-	Store   store.Store
-	Journal *journal.Journal
+	// members only after its room's journal has stored it. A room always
+	// uses the same journal of the set, so its order is that journal's
+	// order, and a slow commit holds up only the rooms of one journal.
+	// Store also serves the history replayed by JoinReplay.
+	Store    store.Store
+	Journals *journal.Set
 	// ReplayLimit bounds the messages one JoinReplay delivers. Zero means 1000.
 	ReplayLimit int
 }

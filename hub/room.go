@@ -86,6 +86,8 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 		if _, ok := r.pos[from]; !ok {
 			return Published{}, ErrNotMember
 		}
+	} else if r.dead {
+		return Published{}, errRoomFreed
 	}
 	if e.Kind != KindMessage {
 		return Published{Delivered: r.fanoutLocked(h, e, from)}, nil
@@ -103,14 +105,15 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	if key != "" {
 		r.dedup.add(key, e.Seq, now, h.cfg.DedupEntries)
 	}
-	if h.cfg.Journal == nil {
+	if h.cfg.Journals == nil {
 		r.fanned = e.Seq
 		return Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}, nil
 	}
 	// Submitting under the room lock makes the journal's order the room's
-	// sequence order, which is the order the members will see.
+	// sequence order, which is the order the members will see. That holds
+	// because a room's messages all go to the same journal of the set.
 	ev := *e
-	err := h.cfg.Journal.Submit(store.Message{
+	err := h.cfg.Journals.For(r.name).Submit(store.Message{
 		Room: r.name, Seq: ev.Seq, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
 	}, func(err error) { h.stored(r, &ev, from, err) })
 	if err != nil {

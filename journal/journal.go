@@ -12,6 +12,11 @@
 // One goroutine, started by New and stopped by Close, does the appends and
 // runs the callbacks, so callbacks run one at a time, in submission order,
 // and must not block.
+//
+// A Set is several journals over one store, each with its own goroutine,
+// and sends every message of a room to the same one: order holds within a
+// room, and a slow commit (a slow fsync, a lock wait) holds up only the
+// rooms of its journal. Callbacks of different journals run concurrently.
 package journal
 
 import (
@@ -35,7 +40,8 @@ type Config struct {
 	// AppendTimeout bounds one append. Zero means 30s.
 	AppendTimeout time.Duration
 	// OnCommit, if set, is told each batch's size, how long its append took,
-	// and whether it failed, for metrics.
+	// and whether it failed, for metrics. The journals of a Set share it and
+	// call it concurrently.
 	OnCommit func(size int, took time.Duration, err error)
 }
 
@@ -101,11 +107,28 @@ func (j *Journal) Backlog() int {
 // and its callbacks have run, and stops the committer. If ctx ends first it
 // returns ctx's error, and the committer finishes the queue on its own.
 func (j *Journal) Close(ctx context.Context) error {
+	j.refuse()
+	return j.wait(ctx)
+}
+
+// refuse makes Submit return ErrClosed from now on, and has the committer
+// stop once the queue is empty.
+func (j *Journal) refuse() {
 	j.mu.Lock()
 	j.closing = true
 	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits until the committer has stopped or ctx ends. A committer that
+// has already stopped counts as stopped even if ctx has ended too.
+func (j *Journal) wait(ctx context.Context) error {
+	select {
+	case <-j.stopped:
+		return nil
 	default:
 	}
 	select {

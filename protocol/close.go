@@ -23,6 +23,9 @@ const (
 	// CloseTryAgainLater: the client did not read fast enough and its
 	// outbound queue overflowed (a slow consumer); reconnect.
 	CloseTryAgainLater = ws.StatusCode(1013)
+	// CloseUnauthorized: the connection's token expired or was revoked
+	// (logout, password change); sign in again, then reconnect.
+	CloseUnauthorized = ws.StatusCode(4001)
 )
 
 // CloseFrame encodes a close frame with code and a human-readable reason.

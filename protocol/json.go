@@ -24,6 +24,16 @@ const (
 	TypeDM      = "dm"
 	TypeHistory = "history"
 	TypeRead    = "read"
+	// TypeAuth presents a fresh token on an open connection, to extend a
+	// signed-in connection's life without reconnecting.
+	TypeAuth = "auth"
+	// TypeCreate creates a room with an owner, private or public.
+	TypeCreate = "create"
+	// TypeInvite and TypeRemove let a private room's owner add and remove
+	// members; TypeMembers lists them.
+	TypeInvite  = "invite"
+	TypeRemove  = "remove"
+	TypeMembers = "members"
 )
 
 // Event types the server sends to JSON clients.
@@ -33,11 +43,20 @@ const (
 	TypeError    = "error"
 	TypeMessage  = "message"
 	TypePresence = "presence"
+	// TypeInvited tells a user it was made a member of a private room.
+	TypeInvited = "invited"
+	// TypeRemoved tells a user's connections that they were taken out of a
+	// private room by its owner.
+	TypeRemoved = "removed"
 	// TypeTyping and TypeDM are also event types.
 )
 
 // MaxIDLen bounds request ids and client message ids.
 const MaxIDLen = 64
+
+// MaxTokenLen bounds a token: chatd's own are 70 bytes, a JWT with a few
+// room grants a few hundred.
+const MaxTokenLen = 4096
 
 // Request is one JSON request. Which fields are required depends on Type;
 // DecodeRequest checks them.
@@ -60,26 +79,34 @@ type Request struct {
 	Before uint64 `json:"before,omitempty"`
 	After  uint64 `json:"after,omitempty"`
 	Limit  int    `json:"limit,omitempty"`
+	// Token (auth) is the new token of a signed-in connection.
+	Token string `json:"token,omitempty"`
+	// Private (create) makes the room private: members only.
+	Private bool `json:"private,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
 const (
-	CodeBadRequest  = "bad_request"  // malformed JSON, a missing or wrongly typed field
-	CodeUnknownType = "unknown_type" // a request type this server does not know
-	CodeInvalidRoom = "invalid_room" // a room name that breaks the naming rules
-	CodeUnknownRoom = "unknown_room" // who for a room nobody is in
-	CodeNotMember   = "not_member"   // send, typing or leave for a room not joined
-	CodeRoomLimit   = "room_limit"   // joining one room more than the limit allows
-	CodeRateLimited = "rate_limited" // sending faster than the rate limit allows
-	CodeUnknownUser = "unknown_user" // dm to a user who is not connected
-	CodeUnreachable = "unreachable"  // dm to a user with no JSON connection
-	CodeUnavailable = "unavailable"  // history is not kept, or the store failed
+	CodeBadRequest   = "bad_request"  // malformed JSON, a missing or wrongly typed field
+	CodeUnknownType  = "unknown_type" // a request type this server does not know
+	CodeInvalidRoom  = "invalid_room" // a room name that breaks the naming rules
+	CodeUnknownRoom  = "unknown_room" // who for a room nobody is in
+	CodeNotMember    = "not_member"   // send, typing or leave for a room not joined
+	CodeRoomLimit    = "room_limit"   // joining one room more than the limit allows
+	CodeRateLimited  = "rate_limited" // sending faster than the rate limit allows
+	CodeUnknownUser  = "unknown_user" // dm to a user who is not connected
+	CodeUnreachable  = "unreachable"  // dm to a user with no JSON connection
+	CodeUnavailable  = "unavailable"  // history is not kept, or the store failed
+	CodeUnauthorized = "unauthorized" // auth with a token that is invalid, expired or revoked
+	CodeForbidden    = "forbidden"    // a private room for a non-member, an owner's request by another user
+	CodeConflict     = "conflict"     // create for a room that exists
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
 var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
 	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
+	CodeUnauthorized, CodeForbidden, CodeConflict,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.
@@ -128,7 +155,7 @@ func DecodeRequest(b []byte) (Request, *Error) {
 	}
 	var e *Error
 	switch r.Type {
-	case TypeJoin, TypeLeave, TypeWho, TypeTyping, TypeHistory:
+	case TypeJoin, TypeLeave, TypeWho, TypeTyping, TypeHistory, TypeCreate, TypeMembers:
 		e = need("room", r.Room != "")
 		if e == nil && (r.History != nil && *r.History < 0 || r.Limit < 0) {
 			e = Errorf(CodeBadRequest, "history and limit must not be negative")
@@ -147,6 +174,15 @@ func DecodeRequest(b []byte) (Request, *Error) {
 	case TypeRead:
 		if e = need("room", r.Room != ""); e == nil {
 			e = need("seq", r.Seq > 0)
+		}
+	case TypeInvite, TypeRemove:
+		if e = need("room", r.Room != ""); e == nil {
+			e = need("to", r.To != "")
+		}
+	case TypeAuth:
+		e = need("token", r.Token != "")
+		if e == nil && len(r.Token) > MaxTokenLen {
+			e = Errorf(CodeBadRequest, "token is longer than %d bytes", MaxTokenLen)
 		}
 	case TypeRooms:
 	case "":
@@ -184,10 +220,39 @@ type Welcome struct {
 	Protocol string `json:"protocol"`
 	Name     string `json:"name"`
 	Session  string `json:"session"`
-	Limits   Limits `json:"limits"`
+	// Auth says how the connection is signed in: AuthGuest, AuthAccount
+	// or AuthJWT.
+	Auth string `json:"auth"`
+	// Expires is when a signed-in connection's token expires, in epoch
+	// milliseconds; the server closes it then with CloseUnauthorized
+	// unless the client sent a fresh token with an auth request.
+	Expires int64  `json:"expires,omitempty"`
+	Limits  Limits `json:"limits"`
 	// Reads are the user's read positions, room to sequence number, when
 	// another connection of the same user set some.
 	Reads map[string]uint64 `json:"reads,omitempty"`
+}
+
+// How a connection is signed in (Welcome.Auth).
+const (
+	AuthGuest   = "guest"   // no account: a name held while connected
+	AuthAccount = "account" // a chatd account, by a login token
+	AuthJWT     = "jwt"     // a user of an external application, by its JWT
+)
+
+// Invited tells a user that it was made a member of a private room.
+type Invited struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	From string `json:"from"`
+}
+
+// Removed tells a user's connections that the room's owner took them out
+// of a private room; they are no longer in it.
+type Removed struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	By   string `json:"by"`
 }
 
 // Read tells a user's connections how far the user has read a room.
@@ -261,12 +326,16 @@ type Ack struct {
 	More     bool      `json:"more,omitempty"`     // a limit cut the answer short; page on
 	Messages []Message `json:"messages,omitempty"` // history replies
 	Read     uint64    `json:"read,omitempty"`     // join: the user's read position in the room
+	Expires  int64     `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
+	Private  bool      `json:"private,omitempty"`  // create: the room is private
 }
 
 // RoomInfo is one entry of a rooms reply.
 type RoomInfo struct {
 	Room    string `json:"room"`
 	Members int    `json:"members"`
+	// Private marks a private room, listed only to its members.
+	Private bool `json:"private,omitempty"`
 }
 
 // ErrorEvent answers a request that failed.

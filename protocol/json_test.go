@@ -27,6 +27,15 @@ func TestDecodeRequest(t *testing.T) {
 		{``, protocol.CodeBadRequest, ""},
 		{`{"type":"rooms"} x`, protocol.CodeBadRequest, ""},
 		{`{"type":"rooms","client_msg_id":"` + strings.Repeat("x", 65) + `"}`, protocol.CodeBadRequest, ""},
+		{`{"type":"create","room":"Team","private":true}`, "", "team"},
+		{`{"type":"create"}`, protocol.CodeBadRequest, ""},
+		{`{"type":"invite","room":"team","to":"bob"}`, "", "team"},
+		{`{"type":"invite","room":"team"}`, protocol.CodeBadRequest, ""},
+		{`{"type":"remove","to":"bob"}`, protocol.CodeBadRequest, ""},
+		{`{"type":"members","room":"team"}`, "", "team"},
+		{`{"type":"auth","token":"chatd_x"}`, "", ""},
+		{`{"type":"auth"}`, protocol.CodeBadRequest, ""},
+		{`{"type":"auth","token":"` + strings.Repeat("x", protocol.MaxTokenLen+1) + `"}`, protocol.CodeBadRequest, ""},
 	}
 	for _, tc := range cases {
 		r, err := protocol.DecodeRequest([]byte(tc.in))
@@ -53,6 +62,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"who","room":"x"}`,
 		`{"type":"typing","room":"x"}`,
 		`{"type":"leave","room":"x"}`,
+		`{"type":"create","room":"x","private":true}`,
+		`{"type":"invite","room":"x","to":"bob"}`,
+		`{"type":"auth","id":"9","token":"chatd_abc"}`,
 		`{"type":"send","room":"go","text":42}`,
 		`{"type":`,
 		`[]`,
@@ -82,12 +94,21 @@ func FuzzDecodeRequest(f *testing.F) {
 			if r.Text == nil || r.To == "" {
 				t.Fatalf("accepted %+v", r)
 			}
-		case protocol.TypeJoin, protocol.TypeLeave, protocol.TypeWho, protocol.TypeTyping, protocol.TypeHistory:
+		case protocol.TypeJoin, protocol.TypeLeave, protocol.TypeWho, protocol.TypeTyping, protocol.TypeHistory,
+			protocol.TypeCreate, protocol.TypeMembers:
 			if r.Room == "" {
 				t.Fatalf("accepted %+v", r)
 			}
 		case protocol.TypeRead:
 			if r.Room == "" || r.Seq == 0 {
+				t.Fatalf("accepted %+v", r)
+			}
+		case protocol.TypeInvite, protocol.TypeRemove:
+			if r.Room == "" || r.To == "" {
+				t.Fatalf("accepted %+v", r)
+			}
+		case protocol.TypeAuth:
+			if r.Token == "" || len(r.Token) > protocol.MaxTokenLen {
 				t.Fatalf("accepted %+v", r)
 			}
 		case protocol.TypeRooms:

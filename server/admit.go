@@ -1,10 +1,12 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
@@ -13,10 +15,11 @@ import (
 // wsRequest is what a WebSocket upgrade request asks for.
 type wsRequest struct {
 	format  hub.Format
-	room    string // "" for a JSON client that joins no room at connect
-	name    string
-	token   string
-	history int // messages to replay at connect
+	room    string   // "" for a JSON client that joins no room at connect
+	id      identity // whom the connection speaks for
+	token   string   // a guest's session token
+	history int      // messages to replay at connect
+	reads   map[string]uint64
 }
 
 // refusal is an upgrade answered with an HTTP status instead.
@@ -36,13 +39,21 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		return wsRequest{}, &refusal{http.StatusUpgradeRequired, RefusedInvalid,
 			"this endpoint speaks WebSocket only; connect with a WebSocket client, e.g. websocat ws://" + r.Host + "/ws"}
 	}
+	if rf := s.checkOrigin(r); rf != nil {
+		return wsRequest{}, rf
+	}
 	req := wsRequest{format: formatPlain}
-	if offered := r.Header.Values("Sec-WebSocket-Protocol"); len(offered) > 0 {
-		if !headerHasToken(r.Header, "Sec-WebSocket-Protocol", protocol.SubprotocolV1) {
-			return req, invalid("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested",
-				strings.Join(offered, ", "), protocol.SubprotocolV1)
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			switch p = strings.TrimSpace(p); {
+			case p == protocol.SubprotocolV1:
+				req.format = formatJSON
+			case strings.HasPrefix(p, tokenSubprotocolPrefix):
+			default:
+				return req, invalid("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested",
+					p, protocol.SubprotocolV1)
+			}
 		}
-		req.format = formatJSON
 	}
 	q := r.URL.Query()
 	if q.Get("room") != "" || req.format == formatPlain {
@@ -62,21 +73,78 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		}
 		req.history = min(n, s.cfg.HistoryLimit)
 	}
-	req.name, req.token = q.Get("name"), q.Get("session")
+	if rf := s.identify(r, &req, id); rf != nil {
+		return req, rf
+	}
+	if err := s.sessions.available(req.id, req.token); err != nil {
+		return req, &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", req.id.name, err)}
+	}
+	if req.room != "" {
+		ok, err := s.mayEnter(r.Context(), req.id, req.room)
+		switch {
+		case err != nil:
+			s.log.Warn("room access at connect", "room", req.room, "err", err)
+			return req, storeDown()
+		case !ok:
+			return req, &refusal{http.StatusForbidden, RefusedForbidden, forbiddenRoom(req.room).Message}
+		}
+	}
+	reads, err := s.storedReads(r.Context(), req.id)
+	if err != nil {
+		s.log.Warn("read positions at connect", "err", err)
+		return req, storeDown()
+	}
+	req.reads = reads
+	return req, nil
+}
+
+// identify sets whom the connection speaks for: the user its token signs
+// in, or a guest with the name it asks for (or a generated one).
+func (s *Server) identify(r *http.Request, req *wsRequest, connID uint64) *refusal {
+	if tok := bearerOf(r); tok != "" {
+		id, err := s.authenticate(r.Context(), tok, time.Now())
+		switch {
+		case errors.Is(err, errBadToken):
+			return &refusal{http.StatusUnauthorized, RefusedUnauthorized, err.Error()}
+		case err != nil:
+			s.log.Warn("authenticate at connect", "err", err)
+			return storeDown()
+		}
+		req.id = id
+		return nil
+	}
+	if s.cfg.Auth == AuthRequired {
+		return &refusal{http.StatusUnauthorized, RefusedUnauthorized,
+			"this server admits signed-in users only: present a token (Authorization: Bearer, a chatd.token.<token> subprotocol, or ?token=)"}
+	}
+	q := r.URL.Query()
+	name, token := q.Get("name"), q.Get("session")
+	guest := func() { name, token = fmt.Sprintf("%s%d", guestPrefix, connID), "" }
 	switch {
-	case req.name == "":
-		req.name = fmt.Sprintf("%s%d", guestPrefix, id)
-	case protocol.ValidateName(req.name) != nil:
-		return req, invalid("%v", protocol.ValidateName(req.name))
-	case strings.HasPrefix(strings.ToLower(req.name), guestPrefix) && !s.sessions.holds(req.name, req.token):
+	case name == "":
+		guest()
+	case protocol.ValidateName(name) != nil:
+		return &refusal{http.StatusBadRequest, RefusedInvalid, protocol.ValidateName(name).Error()}
+	case isGuestName(name) && !s.sessions.holds(name, token):
 		// A guest keeps its name on another connection only with the
 		// name's token; otherwise it is a new guest.
-		req.name, req.token = fmt.Sprintf("%s%d", guestPrefix, id), ""
+		guest()
+	case !isGuestName(name):
+		registered, err := s.isRegistered(r.Context(), name)
+		switch {
+		case err != nil:
+			s.log.Warn("look up name at connect", "err", err)
+			return storeDown()
+		case registered:
+			return &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q belongs to an account: log in to use it", name)}
+		}
 	}
-	if !s.sessions.available(req.name, req.token) {
-		return req, &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", req.name, errNameTaken)}
-	}
-	return req, nil
+	req.id, req.token = identity{kind: protocol.AuthGuest, name: name}, token
+	return nil
+}
+
+func storeDown() *refusal {
+	return &refusal{http.StatusServiceUnavailable, RefusedUnavailable, "the account store failed; try again later"}
 }
 
 func isWebSocketRequest(r *http.Request) bool {

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"time"
 
+	"github.com/chatd/chatd/auth"
 	"github.com/chatd/chatd/store"
 )
 
@@ -54,8 +57,16 @@ type Config struct {
 	// Nil keeps messages in memory only. The caller opens and closes it.
 	Store store.Store
 	// OnCommit, if set, is told of every store commit: its size, how long
-	// it took and whether it failed (for metrics).
+	// it took and whether it failed (for metrics). With StoreShards above
+	// one it is called concurrently.
 	OnCommit func(size int, took time.Duration, err error)
+	// StoreShards is how many group-commit journals, each committing on its
+	// own, share the rooms (a room always uses the same one), so that a
+	// slow commit holds up only the rooms of its journal. More shards help
+	// a store that commits in parallel (PostgreSQL); with one that
+	// serializes writes (SQLite) they only make batches smaller. Zero means
+	// one, a single journal for every room.
+	StoreShards int
 	// RetentionAge and RetentionMessages limit what a store keeps: messages
 	// older than RetentionAge, and beyond the newest RetentionMessages of a
 	// room, are deleted every RetentionInterval, in the background. Zero
@@ -72,6 +83,77 @@ type Config struct {
 	HistoryLimit int
 	// Logger receives connection and error logs. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// Accounts, when set, keeps user accounts, their login tokens and
+	// private rooms, and enables the account API (/api/register,
+	// /api/login, ...). Nil means guests only. The caller opens and closes
+	// it.
+	Accounts store.Accounts
+	// Auth is AuthOptional (the zero value: guests may connect, as well as
+	// signed-in users) or AuthRequired (every connection presents a token).
+	Auth AuthMode
+	// ClosedRegistration refuses /api/register, for deployments whose
+	// accounts are made by an operator or come from JWTs.
+	ClosedRegistration bool
+	// TokenTTL is how long a login token is valid. Zero means 7 days.
+	TokenTTL time.Duration
+	// PasswordParams tunes password hashing. Zero means auth.DefaultParams.
+	PasswordParams auth.Params
+	// JWT, when set, accepts tokens minted by another application (see
+	// package auth) as well as chatd's own.
+	JWT *auth.Verifier
+	// APIKey, when set, enables POST /api/rooms/{room}/messages for
+	// callers that present it as a bearer token.
+	APIKey string
+	// AllowedOrigins lists the origins (scheme://host[:port]) whose pages
+	// may open WebSockets besides the server's own; "*" allows any. A
+	// request without an Origin header (not from a browser) is always
+	// allowed.
+	AllowedOrigins []string
+	// TrustedProxies lists the addresses of reverse proxies whose
+	// X-Forwarded-For header names the client. Empty means the header is
+	// ignored and the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// IPConns caps concurrent WebSocket connections from one client
+	// address (IPv6: one /64); IPConnRate and IPConnBurst bound how fast
+	// one address may open them, per second. Zero means no limit.
+	IPConns     int
+	IPConnRate  float64
+	IPConnBurst int
+	// LoginsPerAccount and LoginsPerIP bound login attempts per minute, to
+	// one account and from one client address (registrations count against
+	// the address too). Zero means 5 and 30; negative means no limit.
+	LoginsPerAccount int
+	LoginsPerIP      int
+}
+
+// AuthMode says who may connect.
+type AuthMode int
+
+const (
+	// AuthOptional lets guests connect as well as signed-in users.
+	AuthOptional AuthMode = iota
+	// AuthRequired refuses connections without a valid token.
+	AuthRequired
+)
+
+// String returns the mode's flag spelling.
+func (m AuthMode) String() string {
+	if m == AuthRequired {
+		return "required"
+	}
+	return "optional"
+}
+
+// ParseAuthMode parses a flag value: "optional" or "required".
+func ParseAuthMode(s string) (AuthMode, error) {
+	switch s {
+	case "optional", "":
+		return AuthOptional, nil
+	case "required":
+		return AuthRequired, nil
+	}
+	return 0, fmt.Errorf("auth mode %q: want optional or required", s)
 }
 
 const (
@@ -138,6 +220,21 @@ func (c Config) withDefaults() Config {
 	c.JoinHistory = min(c.JoinHistory, c.HistoryLimit)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 7 * 24 * time.Hour
+	}
+	if c.PasswordParams == (auth.Params{}) {
+		c.PasswordParams = auth.DefaultParams
+	}
+	if c.LoginsPerAccount == 0 {
+		c.LoginsPerAccount = 5
+	}
+	if c.LoginsPerIP == 0 {
+		c.LoginsPerIP = 30
+	}
+	if c.IPConnRate > 0 && c.IPConnBurst <= 0 {
+		c.IPConnBurst = max(int(2*c.IPConnRate), 1)
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,8 +26,15 @@ type conn struct {
 	raw    syscall.RawConn // nil when nc cannot be written without blocking
 	w      *writer
 	id     uint64
+	addr   netip.Prefix // the client's address, as per-address limits count it
 	format hub.Format
 	sess   *session // the user behind the connection
+
+	// authMu guards whom the connection speaks for, which an auth request
+	// changes while other goroutines look for connections to revoke.
+	authMu sync.Mutex
+	ident  identity
+	expiry *time.Timer // closes the connection when its token expires
 
 	// Reader-owned.
 	rooms     map[string]struct{} // rooms joined

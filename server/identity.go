@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,12 +15,14 @@ import (
 )
 
 // session is one user: a name held while at least one connection uses it,
-// and the secret that lets another connection (a second device, or a
-// reconnect) use the same name.
+// and, for a guest, the secret that lets another connection (a second
+// device, or a reconnect) use the same name. Signed-in users need no
+// secret: their token proves the name.
 type session struct {
-	name  string // as the user wrote it
-	key   string // case-folded: names are unique regardless of case
-	token string
+	name     string // as the user wrote it
+	key      string // case-folded: names are unique regardless of case
+	token    string
+	signedIn bool
 
 	conns []*conn           // guarded by sessions.mu
 	reads map[string]uint64 // room -> read up to; guarded by sessions.mu
@@ -29,47 +34,93 @@ type sessions struct {
 	byUser map[string]*session
 }
 
-var errNameTaken = errors.New("name is in use; pass the session token from the welcome event to connect as the same user")
+var (
+	errNameTaken   = errors.New("name is in use; pass the session token from the welcome event to connect as the same user")
+	errNameByGuest = errors.New("name is in use by a guest")
+)
 
 // guestPrefix starts every generated name and no chosen one, so that a
 // generated name is always free.
 const guestPrefix = "guest-"
 
-// claim attaches c to the user name. A name nobody holds is granted with a
-// new token; a held name only with its token.
-func (r *sessions) claim(name, token string, c *conn) (*session, error) {
-	key := strings.ToLower(name)
+// claim attaches c to the user id names. A name nobody holds is granted
+// (to a guest with a new token); a held name to a guest only with its
+// token, and to a signed-in user only if the holder is signed in too.
+// reads are the user's stored read positions, merged into the session.
+func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *conn) (*session, error) {
+	key := id.key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.byUser == nil {
 		r.byUser = make(map[string]*session)
 	}
 	s := r.byUser[key]
-	switch {
-	case s == nil:
-		s = &session{name: name, key: key, token: rand.Text()}
+	if err := admits(s, id, token); err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = &session{name: id.name, key: key, token: rand.Text(), signedIn: id.signedIn()}
 		r.byUser[key] = s
-	case subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1:
-		return nil, errNameTaken
+	}
+	for room, seq := range reads {
+		if seq > s.reads[room] {
+			if s.reads == nil {
+				s.reads = make(map[string]uint64)
+			}
+			s.reads[room] = seq
+		}
 	}
 	s.conns = append(s.conns, c)
 	return s, nil
 }
 
-// available reports whether claim would grant name with token now.
-func (r *sessions) available(name, token string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.byUser[strings.ToLower(name)]
-	return s == nil || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
+// admits is claim's rule for the session s (nil if the name is free).
+func admits(s *session, id identity, token string) error {
+	switch {
+	case s == nil:
+		return nil
+	case id.signedIn() && !s.signedIn:
+		return errNameByGuest
+	case id.signedIn():
+		return nil
+	case s.signedIn || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1:
+		return errNameTaken
+	}
+	return nil
 }
 
-// holds reports whether name is held by a session whose token is token.
+// available reports whether claim would grant id's name with token now.
+func (r *sessions) available(id identity, token string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return admits(r.byUser[id.key()], id, token)
+}
+
+// holds reports whether name is held by a guest session whose token is
+// token.
 func (r *sessions) holds(name, token string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.byUser[strings.ToLower(name)]
-	return s != nil && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
+	return s != nil && !s.signedIn && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
+}
+
+// connsOf returns the connections of the user with key.
+func (r *sessions) connsOf(key string) []*conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.byUser[key]; s != nil {
+		return slices.Clone(s.conns)
+	}
+	return nil
+}
+
+// heldByGuest reports whether a guest holds name now.
+func (r *sessions) heldByGuest(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.byUser[strings.ToLower(name)]
+	return s != nil && !s.signedIn
 }
 
 // release detaches c; the name is free once its last connection is gone.
@@ -167,4 +218,32 @@ func (r *sessions) lookup(name string) (string, bool) {
 		return "", false
 	}
 	return s.name, true
+}
+
+// persistRead stores a signed-in user's read position, so that it outlives
+// the user's connections; a guest's lasts as long as its session.
+func (c *conn) persistRead(room string, seq uint64) *protocol.Error {
+	st, id := c.srv.cfg.Store, c.identity()
+	if st == nil || !id.signedIn() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := st.SetRead(ctx, id.key(), room, seq); err != nil {
+		c.srv.log.Warn("store read position", "room", room, "err", err)
+		return protocol.Errorf(protocol.CodeUnavailable, "the history store failed; try again")
+	}
+	return nil
+}
+
+// storedReads loads a signed-in user's read positions for its session.
+func (s *Server) storedReads(ctx context.Context, id identity) (map[string]uint64, error) {
+	if s.cfg.Store == nil || !id.signedIn() {
+		return nil, nil
+	}
+	reads, err := s.cfg.Store.ReadPositions(ctx, id.key())
+	if err != nil {
+		return nil, fmt.Errorf("read positions of %q: %w", id.name, err)
+	}
+	return reads, nil
 }

@@ -129,6 +129,7 @@ func (c *conn) cleanup(opened time.Time, err error) {
 		c.leave(room)
 	}
 	c.abort()
+	c.stopExpiry()
 	c.srv.sessions.release(c.sess, c)
 	c.srv.unregister(c)
 	reason := closeReason(c, err)

@@ -1,6 +1,9 @@
 package server
 
-import "errors"
+import (
+	"errors"
+	"net/netip"
+)
 
 var (
 	errShuttingDown = errors.New("server is shutting down")
@@ -22,11 +25,12 @@ func (s *Server) reserve() error {
 	return nil
 }
 
-// release returns a slot whose upgrade failed.
-func (s *Server) release() {
+// release returns a slot whose upgrade failed, and the address's count.
+func (s *Server) release(addr netip.Prefix) {
 	s.mu.Lock()
 	s.reserved--
 	s.mu.Unlock()
+	s.addrs.release(addr)
 }
 
 // register adds an upgraded connection. It fails once Shutdown has begun,
@@ -36,6 +40,7 @@ func (s *Server) register(c *conn) bool {
 	defer s.mu.Unlock()
 	if s.closed {
 		s.reserved--
+		s.addrs.release(c.addr)
 		return false
 	}
 	s.conns[c] = struct{}{}
@@ -48,5 +53,6 @@ func (s *Server) unregister(c *conn) {
 	delete(s.conns, c)
 	s.reserved--
 	s.mu.Unlock()
+	s.addrs.release(c.addr)
 	s.readers.Done()
 }

@@ -87,6 +87,9 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			if len(c.rooms) >= c.srv.cfg.MaxRooms {
 				return protocol.Errorf(protocol.CodeRoomLimit, "a connection may be in at most %d rooms", c.srv.cfg.MaxRooms)
 			}
+			if e := c.checkEnter(r.Room); e != nil {
+				return e
+			}
 			res, err := c.joinReplay(r.Room, c.replayOf(r))
 			if err != nil {
 				return protocol.Errorf(protocol.CodeUnavailable, "join %q: the history store failed; try again", r.Room)
@@ -103,9 +106,15 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if _, ok := c.rooms[r.Room]; !ok {
 			return notMember(r.Room)
 		}
+		if e := c.persistRead(r.Room, r.Seq); e != nil {
+			return e
+		}
 		ack.Seq = c.srv.sessions.markRead(c.sess, c, r.Room, r.Seq)
 
 	case protocol.TypeHistory:
+		if e := c.checkEnter(r.Room); e != nil {
+			return e
+		}
 		if e := c.history(r, &ack); e != nil {
 			return e
 		}
@@ -144,11 +153,20 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		for _, info := range c.srv.hub.Rooms() {
 			ack.Rooms = append(ack.Rooms, protocol.RoomInfo{Room: info.Name, Members: info.Users})
 		}
+		rooms, err := c.visibleRooms(ack.Rooms)
+		if err != nil {
+			c.srv.log.Warn("list rooms", "err", err)
+			return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
+		}
+		ack.Rooms = rooms
 		if ack.Rooms == nil {
 			ack.Rooms = []protocol.RoomInfo{}
 		}
 
 	case protocol.TypeWho:
+		if e := c.checkEnter(r.Room); e != nil {
+			return e
+		}
 		ack.Members = c.srv.hub.Members(r.Room)
 		if len(ack.Members) == 0 {
 			return protocol.Errorf(protocol.CodeUnknownRoom, "nobody is in room %q", r.Room)
@@ -175,6 +193,34 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			return e
 		}
 		ack.TS = protocol.Millis(time.Now())
+
+	case protocol.TypeAuth:
+		expires, e := c.reauth(r.Token)
+		if e != nil {
+			return e
+		}
+		ack.Expires = protocol.Millis(expires)
+
+	case protocol.TypeCreate:
+		if e := c.createRoom(r); e != nil {
+			return e
+		}
+		ack.Private = r.Private
+
+	case protocol.TypeInvite:
+		if e := c.invite(r); e != nil {
+			return e
+		}
+
+	case protocol.TypeRemove:
+		if e := c.remove(r); e != nil {
+			return e
+		}
+
+	case protocol.TypeMembers:
+		if e := c.members(r, &ack); e != nil {
+			return e
+		}
 	}
 	c.send(protocol.JSONFrame(ack))
 	return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ import (
 var (
 	closeGoingAway    = protocol.CloseFrame(protocol.CloseGoingAway, "server shutting down")
 	closeSlowConsumer = protocol.CloseFrame(protocol.CloseTryAgainLater, "slow consumer: outbound queue full; reconnect")
+	closeTokenExpired = protocol.CloseFrame(protocol.CloseUnauthorized, "token expired; sign in again")
+	closeLoggedOut    = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: logged out")
+	closePasswordSet  = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: password changed")
 )
 
 // Server is a chatd server. Create it with New, serve Handler (or call
@@ -27,12 +31,19 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hub      *hub.Hub
-	journal  *journal.Journal // nil without a store
+	journals *journal.Set // nil without a store
 	writers  []*writer
 	nextID   atomic.Uint64
 	nextDM   atomic.Uint64
 	stats    counters
 	sessions sessions
+
+	addrs           *addrLimiter  // WebSocket connections per client address
+	loginsByAccount *keyedLimiter // login attempts per account
+	loginsByAddr    *keyedLimiter // login and register attempts per address
+	hashing         chan struct{} // bounds concurrent password hashes
+	dummyOnce       sync.Once
+	dummy           string // see dummyHash
 
 	mux *http.ServeMux
 
@@ -56,11 +67,16 @@ func New(cfg Config) *Server {
 
 		stop:  make(chan struct{}),
 		conns: make(map[*conn]struct{}),
+
+		addrs:           newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
+		loginsByAccount: newKeyedLimiter(cfg.LoginsPerAccount),
+		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP),
+		hashing:         make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit}
 	if cfg.Store != nil {
-		s.journal = journal.New(journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
-		hcfg.Journal = s.journal
+		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
+		hcfg.Journals = s.journals
 	}
 	s.hub = hub.New(hcfg)
 	s.writers = make([]*writer, cfg.Writers)
@@ -78,7 +94,8 @@ func New(cfg Config) *Server {
 }
 
 // Handler returns the server's HTTP routes: GET /ws (the WebSocket
-// endpoint), GET /healthz, GET /, and whatever was added with Handle.
+// endpoint), GET /healthz, GET /, the account API under /api/, and
+// whatever was added with Handle.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Handle adds a route, such as /metrics, to the server's handler. It may be
@@ -88,6 +105,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", s.handleWS)
+	s.apiRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -163,9 +181,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		<-done
 	}
-	if s.journal != nil {
+	if s.journals != nil {
 		// No reader is left to submit; store what was accepted.
-		if jerr := s.journal.Close(ctx); jerr != nil && err == nil {
+		if jerr := s.journals.Close(ctx); jerr != nil && err == nil {
 			err = fmt.Errorf("store pending messages: %w", jerr)
 		}
 	}
@@ -201,5 +219,9 @@ func (s *Server) keepalive() {
 			c.send(protocol.PingFrame)
 			conns[i] = nil
 		}
+		now := time.Now()
+		s.addrs.sweep(now)
+		s.loginsByAccount.sweep(now)
+		s.loginsByAddr.sweep(now)
 	}
 }

@@ -12,16 +12,25 @@ const (
 	RefusedNameHeld = "name_held" // the name belongs to another connection
 	RefusedCapacity = "capacity"  // the connection cap was reached
 	RefusedShutdown = "shutdown"  // the server is shutting down
+
+	RefusedUnauthorized = "unauthorized" // no token where one is required, or a bad one
+	RefusedForbidden    = "forbidden"    // a private room the user is not a member of
+	RefusedOrigin       = "origin"       // a browser page from an origin not allowed
+	RefusedIPConns      = "ip_conns"     // too many connections from one address
+	RefusedIPRate       = "ip_rate"      // connecting too fast from one address
+	RefusedUnavailable  = "unavailable"  // the account store failed
+	RefusedLoginRate    = "login_rate"   // too many login attempts (account API)
 )
 
-var refusalReasons = []string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown}
+var refusalReasons = [...]string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown,
+	RefusedUnauthorized, RefusedForbidden, RefusedOrigin, RefusedIPConns, RefusedIPRate, RefusedUnavailable, RefusedLoginRate}
 
 // counters are plain atomics bumped on the paths that already do work
 // (a connection, a message, an error), never per delivery; metrics read
 // them when scraped.
 type counters struct {
 	accepted      atomic.Uint64
-	refused       [4]atomic.Uint64 // indexed like refusalReasons
+	refused       [len(refusalReasons)]atomic.Uint64
 	messagesIn    atomic.Uint64
 	deliveries    atomic.Uint64
 	slowEvictions atomic.Uint64

@@ -23,16 +23,24 @@ import (
 // the upgrade get an HTTP status with a plain-text reason.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	id := s.nextID.Add(1)
+	addr := addrKey(s.clientAddr(r))
+	if reason := s.addrs.acquire(addr, time.Now()); reason != "" {
+		w.Header().Set("Retry-After", "1")
+		s.refuse(w, http.StatusTooManyRequests, reason, "too many connections from your address; try again later")
+		return
+	}
 	req, rf := s.parseWSRequest(r, id)
 	if rf != nil {
+		s.addrs.release(addr)
 		if rf.status == http.StatusUpgradeRequired {
 			w.Header().Set("Upgrade", "websocket")
 		}
 		s.refuse(w, rf.status, rf.reason, rf.msg)
 		return
 	}
-	format, room, name, token := req.format, req.room, req.name, req.token
+	format, room := req.format, req.room
 	if err := s.reserve(); err != nil {
+		s.addrs.release(addr)
 		reason := RefusedCapacity
 		if errors.Is(err, errShuttingDown) {
 			reason = RefusedShutdown
@@ -49,7 +57,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		// The upgrader has answered the client with a status and reason.
-		s.release()
+		s.release(addr)
 		if nc != nil {
 			_ = nc.Close()
 		}
@@ -71,6 +79,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		raw:    rawConnOf(nc),
 		w:      s.writers[id%uint64(len(s.writers))],
 		id:     id,
+		addr:   addr,
 		format: format,
 		rooms:  make(map[string]struct{}, 1),
 		corked: true,
@@ -78,9 +87,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.SendRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
 	}
-	if c.sess, err = s.sessions.claim(name, token, c); err != nil {
+	c.setIdentity(req.id)
+	if c.sess, err = s.sessions.claim(req.id, req.token, req.reads, c); err != nil {
 		// Another connection took the name since the check above.
-		s.release()
+		s.release(addr)
+		c.stopExpiry()
 		_, _ = nc.Write(protocol.CloseFrame(protocol.ClosePolicyViolation, err.Error()))
 		_ = nc.Close()
 		return
@@ -88,6 +99,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if format == formatJSON {
 		c.send(protocol.JSONFrame(protocol.Welcome{
 			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
+			Auth: req.id.kind, Expires: expiresMillis(req.id.expires),
 			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst},
 			Reads:  s.sessions.readsOf(c.sess),
 		}))
@@ -99,8 +111,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("join at connect", "room", room, "err", err)
 			_, _ = nc.Write(protocol.CloseFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
 			s.sessions.release(c.sess, c)
+			c.stopExpiry()
 			c.abort()
-			s.release()
+			s.release(addr)
 			return
 		}
 	}
@@ -109,6 +122,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 			c.leave(room)
 		}
 		s.sessions.release(c.sess, c)
+		c.stopExpiry()
 		c.abort()
 		s.stats.refuse(RefusedShutdown)
 		return
@@ -119,6 +133,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	// The reader runs on a fresh goroutine so that net/http's connection
 	// goroutine, with its larger stack, ends here.
 	go c.readLoop(rd, time.Now())
+}
+
+func expiresMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return protocol.Millis(t)
 }
 
 // refuse answers an upgrade that cannot be accepted with status and a

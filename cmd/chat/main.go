@@ -36,6 +36,7 @@ type config struct {
 	url     string
 	name    string
 	session string
+	token   string
 	room    string
 	json    bool
 	script  bool
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8082/ws", "chatd WebSocket `URL`")
 	fs.StringVar(&cfg.name, "name", "", "user `name` (default: a guest name given by the server)")
 	fs.StringVar(&cfg.session, "session", "", "session `token` of -name, to connect as a user who is already connected elsewhere")
+	fs.StringVar(&cfg.token, "token", os.Getenv("CHATD_TOKEN"), "sign in with this login `token` (from POST /api/login) or JWT; default $CHATD_TOKEN")
 	fs.StringVar(&cfg.room, "room", "lobby", "`room` to join (scripts send to it)")
 	fs.BoolVar(&cfg.json, "json", false, "print the server's events as JSON, one object per line, and notices on stderr")
 	fs.BoolVar(&cfg.script, "script", false, "scripted mode even when stdin is a terminal: send each line to -room, exit when all are acknowledged")
@@ -148,7 +150,7 @@ type app struct {
 func (a *app) dial(ctx context.Context, name, session string, rooms []string) (*client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.timeout)
 	defer cancel()
-	return client.Dial(ctx, a.cfg.url, client.Options{Name: name, Session: session, Rooms: rooms, Reconnect: true})
+	return client.Dial(ctx, a.cfg.url, client.Options{Name: name, Session: session, Token: a.cfg.token, Rooms: rooms, Reconnect: true})
 }
 
 // use makes cl the current client, closing the previous one.

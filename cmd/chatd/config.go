@@ -22,6 +22,17 @@ type config struct {
 	storeKind       string
 	dataDir         string
 	server          server.Config
+
+	authMode       string
+	registration   bool
+	jwtSecret      string
+	jwtKeyFile     string
+	jwtIssuer      string
+	jwtAudience    string
+	allowedOrigins string
+	trustedProxies string
+	tlsCert        string
+	tlsKey         string
 }
 
 // parseConfig reads flags, then fills every flag not given on the command
@@ -45,10 +56,29 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
 	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory (lost on exit)")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
+	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
+		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep pool_max_conns above it)")
 	fs.DurationVar(&c.server.RetentionAge, "retention-age", 0, "delete stored messages older than this, in the background (0: keep)")
 	fs.IntVar(&c.server.RetentionMessages, "retention-messages", 0, "keep at most this many of each room's newest stored messages (0: all)")
 	fs.IntVar(&c.joinHistory, "join-history", 50, "newest messages a JSON client receives when it joins a room without asking for a number (0: none)")
 	fs.IntVar(&c.server.HistoryLimit, "history-limit", 1000, "most messages one history request or join replay returns")
+	fs.StringVar(&c.authMode, "auth", "optional", "who may connect: optional (guests too) or required (signed-in users only, plain clients included)")
+	fs.BoolVar(&c.registration, "registration", true, "let anyone register an account with POST /api/register")
+	fs.DurationVar(&c.server.TokenTTL, "token-ttl", 7*24*time.Hour, "how long a login token is valid; clients refresh it before then")
+	fs.StringVar(&c.jwtSecret, "jwt-hmac-secret", "", "accept HS256/384/512 JWTs signed with this secret, at least 32 bytes (prefer the environment variable)")
+	fs.StringVar(&c.jwtKeyFile, "jwt-public-key", "", "accept RS256/PS256/EdDSA JWTs signed by the keys in this PEM `file`")
+	fs.StringVar(&c.jwtIssuer, "jwt-issuer", "", "when set, JWTs must carry this iss")
+	fs.StringVar(&c.jwtAudience, "jwt-audience", "", "when set, JWTs must carry this aud")
+	fs.StringVar(&c.server.APIKey, "api-key", "", "enable POST /api/rooms/{room}/messages for callers presenting this key as a bearer token (prefer the environment variable)")
+	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "comma-separated origins (https://example.com) whose pages may open WebSockets besides chatd's own; * allows any")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client")
+	fs.IntVar(&c.server.IPConns, "ip-conns", 500, "concurrent WebSocket connections from one address (IPv6: one /64); more get 429 (0: no limit)")
+	fs.Float64Var(&c.server.IPConnRate, "ip-conn-rate", 20, "new WebSocket connections per second from one address, sustained (0: no limit)")
+	fs.IntVar(&c.server.IPConnBurst, "ip-conn-burst", 0, "new connections one address may open in a burst above -ip-conn-rate (0: 100)")
+	fs.IntVar(&c.server.LoginsPerAccount, "logins-per-account", 5, "login attempts per minute to one account (0: no limit)")
+	fs.IntVar(&c.server.LoginsPerIP, "logins-per-ip", 30, "login and registration attempts per minute from one address (0: no limit)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve https:// and wss:// with this certificate `file` (PEM, with -tls-key)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "private key `file` of -tls-cert")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long clients get to close before they are dropped")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -91,7 +121,18 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	if c.sendRate == 0 {
 		c.server.SendRate = -1
 	}
-	return c, envErr
+	if c.server.IPConnRate > 0 && c.server.IPConnBurst == 0 {
+		c.server.IPConnBurst = 100
+	}
+	for _, n := range []*int{&c.server.LoginsPerAccount, &c.server.LoginsPerIP} {
+		if *n == 0 {
+			*n = -1
+		}
+	}
+	if envErr != nil {
+		return c, envErr
+	}
+	return c, c.parseSecurity()
 }
 
 func envName(flagName string) string {

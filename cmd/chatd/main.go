@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,18 +59,22 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if st != nil {
 		defer st.Close()
 		cfg.server.Store = st
-		logger.Info("storing messages", "store", storeName(cfg.storeKind, cfg.dataDir))
+		if cfg.server.StoreShards <= 0 {
+			cfg.server.StoreShards = defaultStoreShards(cfg.storeKind)
+		}
+		logger.Info("storing messages", "store", storeName(cfg.storeKind, cfg.dataDir), "shards", cfg.server.StoreShards)
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	cfg.server.Accounts = accountsOf(cfg.server.Store)
+	ln, scheme, err := cfg.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+		return err
 	}
 	commits := metrics.NewCommits()
 	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
 	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
-	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", "ws://"+ln.Addr().String()+"/ws")
+	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", scheme+"://"+ln.Addr().String()+"/ws", "auth", cfg.server.Auth)
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

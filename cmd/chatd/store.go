@@ -33,6 +33,23 @@ func openStore(ctx context.Context, kind, dataDir string) (store.Store, error) {
 	return nil, fmt.Errorf("-store %q: want memory, sqlite or a postgres:// URL", kind)
 }
 
+// defaultStoreShards is the number of journals for -store-shards 0.
+//
+// SQLite takes every write through one connection, so journals in
+// parallel would only queue there, each with smaller batches and so more
+// fsyncs per message: one journal. PostgreSQL commits transactions on
+// separate connections in parallel, and a commit waiting on a row lock or
+// a slow WAL flush then holds up only a quarter of the rooms. Four is also
+// pgxpool's smallest default pool: while every journal is committing, joins
+// and history reads wait for a connection, hence the advice in the flag's
+// help to keep pool_max_conns above -store-shards.
+func defaultStoreShards(kind string) int {
+	if strings.HasPrefix(kind, "postgres://") || strings.HasPrefix(kind, "postgresql://") {
+		return 4
+	}
+	return 1
+}
+
 // storeName describes the store for logs without a password.
 func storeName(kind, dataDir string) string {
 	if kind == "sqlite" {

@@ -48,7 +48,7 @@ func startChatdEnv(t *testing.T, bin string, env []string, args ...string) (stri
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	logs := bufio.NewScanner(stderr)
-	re := regexp.MustCompile(`websocket=(ws://\S+)`)
+	re := regexp.MustCompile(`websocket=(wss?://\S+)`)
 	for logs.Scan() {
 		if m := re.FindStringSubmatch(logs.Text()); m != nil {
 			go io.Copy(io.Discard, stderr)

@@ -1,5 +1,5 @@
-// Package postgres owns chatd's store.Store in a PostgreSQL database: the
-// connection pool, the schema and its migrations.
+// Package postgres owns chatd's store.Store and store.Accounts in a
+// PostgreSQL database: the connection pool, the schema and its migrations.
 //
 // It uses github.com/jackc/pgx/v5 and its pool, pgxpool, directly (not
 // through database/sql), for binary arrays and pipelined batches: an Append
@@ -59,8 +59,8 @@ var migrationFiles embed.FS
 // trimChunk is how many messages one Trim transaction deletes at most.
 const trimChunk = 1000
 
-// Store is a store.Store in a PostgreSQL database. It is safe for
-// concurrent use.
+// Store is a store.Store and a store.Accounts in a PostgreSQL database. It
+// is safe for concurrent use.
 type Store struct {
 	pool      *pgxpool.Pool
 	closeOnce sync.Once

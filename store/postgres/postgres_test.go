@@ -56,7 +56,12 @@ func withSearchPath(tb testing.TB, dsn, schema string) string {
 // dropped when the test ends, and returns a DSN that uses it.
 func newSchema(tb testing.TB) (dsn, schema string) {
 	tb.Helper()
-	base := baseDSN(tb)
+	return newSchemaIn(tb, baseDSN(tb))
+}
+
+// newSchemaIn is newSchema in the database of the DSN base.
+func newSchemaIn(tb testing.TB, base string) (dsn, schema string) {
+	tb.Helper()
 	var b [6]byte
 	rand.Read(b[:])
 	schema = "chatd_test_" + hex.EncodeToString(b[:])

@@ -1,6 +1,6 @@
-// Package sqlite owns chatd's store.Store in one SQLite database file: the
-// connections to it, its schema and migrations, and the lock that keeps a
-// second chatd process away from it.
+// Package sqlite owns chatd's store.Store and store.Accounts in one SQLite
+// database file: the connections to it, its schema and migrations, and the
+// lock that keeps a second chatd process away from it.
 //
 // # Driver
 //
@@ -16,13 +16,13 @@
 // # Connections
 //
 // A Store holds two pools on the same file. Every write (Append, Trim,
-// SetRead, migrations) goes through a pool of exactly one connection, so
-// writes are serialized in the process and never fail with SQLITE_BUSY
-// against each other; its transactions start with BEGIN IMMEDIATE. Reads go
-// through a separate pool of query-only connections, which WAL lets run
-// while a write is in progress. Each connection waits up to 5 s for a lock
-// held by another process (busy_timeout) before it reports "database is
-// locked".
+// SetRead, the accounts' writes, migrations) goes through a pool of exactly
+// one connection, so writes are serialized in the process and never fail
+// with SQLITE_BUSY against each other; its transactions start with BEGIN
+// IMMEDIATE. Reads go through a separate pool of query-only connections,
+// which WAL lets run while a write is in progress. Each connection waits up
+// to 5 s for a lock held by another process (busy_timeout) before it
+// reports "database is locked".
 //
 // # Durability
 //
@@ -83,8 +83,8 @@ var busyTimeout = 5 * time.Second
 // trimChunk is how many messages one Trim transaction deletes at most.
 const trimChunk = 1000
 
-// Store is a store.Store in a SQLite database file. It is safe for
-// concurrent use.
+// Store is a store.Store and a store.Accounts in a SQLite database file.
+// It is safe for concurrent use.
 type Store struct {
 	path string
 	w    *sql.DB // exactly one connection: every write

@@ -1,7 +1,8 @@
-// Package storetest owns the conformance suite of store.Store: one set of
-// tests that every adapter (store/sqlite, store/postgres) runs against a
-// real database, so that they keep the same semantics, and the shared body
-// of their Append benchmarks.
+// Package storetest owns the conformance suites of store.Store (Run) and
+// store.Accounts (RunAccounts): sets of tests that every adapter
+// (store/sqlite, store/postgres, and store/memory for Accounts) runs, the
+// SQL ones against a real database, so that they keep the same semantics;
+// and the shared body of their Append benchmarks.
 package storetest
 
 import (

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store/memory"
+)
+
+func TestScriptSignsInWithAToken(t *testing.T) {
+	ts := start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
+		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}, "")
+	token := func(name string) string {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"name": name, "password": name + "'s password"})
+		resp, err := http.Post("http://"+ts.addr+"/api/register", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var reply struct{ Token string }
+		if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&reply) != nil {
+			t.Fatalf("register %s: %s", name, resp.Status)
+		}
+		return reply.Token
+	}
+	watcher, err := client.Dial(ctxT(t), ts.url(), client.Options{Token: token("watcher"), Rooms: []string{"ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { watcher.Close() })
+
+	var out, errb bytes.Buffer
+	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-token", token("deployer")}, strings.NewReader("shipped\n"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
+	}
+	if m := nextMessage(t, watcher); m.Text != "shipped" || m.From != "deployer" {
+		t.Fatalf("got %s", m.Raw)
+	}
+	// Without a token the server refuses, and chat says why.
+	errb.Reset()
+	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
+		t.Fatalf("no token: exit %d, stderr %q", code, &errb)
+	}
+}

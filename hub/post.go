@@ -1,0 +1,36 @@
+package hub
+
+import "errors"
+
+// errRoomFreed tells Post that the room it holds was freed meanwhile.
+var errRoomFreed = errors.New("room freed")
+
+// Post publishes a message on behalf of the server, such as one posted
+// through an HTTP API, to e.Room whether or not the room has members: an
+// empty room lives just long enough to number, store and deliver it. Like
+// Publish it returns Pending on a durable hub, with e.Done called once the
+// message is stored. Messages posted without members are not deduplicated
+// by ClientMsgID (there is no user to key it by); callers that need
+// idempotency check the store.
+func (h *Hub) Post(e *Event) (Published, error) {
+	for {
+		r, err := h.roomFor(e.Room)
+		if err != nil {
+			return Published{}, err
+		}
+		p, err := r.publish(h, e, nil)
+		if errors.Is(err, errRoomFreed) {
+			continue // freed since roomFor returned it; take the new one
+		}
+		r.mu.Lock()
+		empty := r.emptyLocked()
+		r.mu.Unlock()
+		if empty {
+			sh := h.shard(r.name)
+			sh.mu.Lock()
+			h.freeLocked(sh, r)
+			sh.mu.Unlock()
+		}
+		return p, err
+	}
+}

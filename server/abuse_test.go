@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/server"
+)
+
+func TestOriginIsChecked(t *testing.T) {
+	ts := start(t, server.Config{AllowedOrigins: []string{"https://chat.example.com"}})
+	origin := func(o string) *websocket.DialOptions {
+		return &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {o}}}
+	}
+	for _, bad := range []string{"https://evil.example", "null", "http://" + ts.addr + ".evil.example", "https://chat.example.com.evil.example"} {
+		if status, _ := dialRefused(t, ts, "", origin(bad)); status != http.StatusForbidden {
+			t.Errorf("origin %s: %d", bad, status)
+		}
+	}
+	for _, good := range []string{"http://" + ts.addr, "https://chat.example.com"} {
+		dialWith(t, ts, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"Origin": {good}}})
+	}
+	dial(t, ts, "") // no Origin: not a browser
+	if got := ts.Stats().Refused[server.RefusedOrigin]; got != 4 {
+		t.Fatalf("refused for origin: %d", got)
+	}
+}
+
+func TestConnectionsPerAddressAreCapped(t *testing.T) {
+	ts := start(t, server.Config{IPConns: 2})
+	a := dial(t, ts, "")
+	dial(t, ts, "")
+	if status, _ := dialRefused(t, ts, "", nil); status != http.StatusTooManyRequests {
+		t.Fatalf("third connection: %d", status)
+	}
+	a.ws.Close(websocket.StatusNormalClosure, "")
+	waitFor(t, "the slot to free", func() bool { return ts.Stats().Conns == 1 })
+	dial(t, ts, "")
+	if got := ts.Stats().Refused[server.RefusedIPConns]; got != 1 {
+		t.Fatalf("refused: %d", got)
+	}
+}
+
+func TestConnectionRatePerAddress(t *testing.T) {
+	ts := start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3})
+	for range 3 {
+		dial(t, ts, "")
+	}
+	status, _ := dialRefused(t, ts, "", nil)
+	if status != http.StatusTooManyRequests || ts.Stats().Refused[server.RefusedIPRate] != 1 {
+		t.Fatalf("fourth connection in a burst of 3: %d", status)
+	}
+}
+
+func TestForwardedForIsTrustedOnlyFromProxies(t *testing.T) {
+	forwarded := func(addr string) *websocket.DialOptions {
+		return &websocket.DialOptions{HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}
+	}
+	// Untrusted: the header is ignored, so both count against 127.0.0.1.
+	ts := start(t, server.Config{IPConns: 1})
+	dialWith(t, ts, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"203.0.113.1"}}})
+	if status, _ := dialRefused(t, ts, "", forwarded("203.0.113.2")); status != http.StatusTooManyRequests {
+		t.Fatalf("spoofed header: %d", status)
+	}
+	// Behind a trusted proxy, each forwarded client has its own count.
+	proxied := start(t, server.Config{IPConns: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	dialWith(t, proxied, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"203.0.113.1"}}})
+	dialWith(t, proxied, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"198.51.100.9, 203.0.113.2"}}})
+	if status, _ := dialRefused(t, proxied, "", forwarded("203.0.113.1")); status != http.StatusTooManyRequests {
+		t.Fatalf("second connection of a forwarded client: %d", status)
+	}
+}
+
+func TestLoginAttemptsAreThrottled(t *testing.T) {
+	ts, _ := startAccounts(t, func(c *server.Config) { c.LoginsPerAccount = 3; c.LoginsPerIP = 6 })
+	register(t, ts, "judy", "judy's password")
+	wrong := map[string]string{"name": "judy", "password": "guess guess"}
+	for range 3 {
+		if status, _, _ := api(t, ts, "POST", "/api/login", "", wrong); status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", status)
+		}
+	}
+	status, reply, h := api(t, ts, "POST", "/api/login", "", map[string]string{"name": "JUDY", "password": "judy's password"})
+	if status != http.StatusTooManyRequests || errCode(reply) != "rate_limited" {
+		t.Fatalf("fourth attempt on the account: %d %v", status, reply)
+	}
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err != nil || s < 1 {
+		t.Fatalf("Retry-After %q", h.Get("Retry-After"))
+	}
+	// The address has used 1 registration and 4 logins of its 6; other
+	// accounts are throttled by address after that.
+	for i, want := range []int{http.StatusUnauthorized, http.StatusTooManyRequests} {
+		if status, _, _ := api(t, ts, "POST", "/api/login", "", map[string]string{"name": "someone" + strconv.Itoa(i), "password": "guess guess"}); status != want {
+			t.Fatalf("login %d from the address: %d, want %d", i, status, want)
+		}
+	}
+	if got := ts.Stats().Refused[server.RefusedLoginRate]; got != 2 {
+		t.Fatalf("refused logins counted: %d", got)
+	}
+}
+
+func TestMetacharactersAreStoredLiterally(t *testing.T) {
+	ts, _ := startAccounts(t, nil)
+	const password = `'; DROP TABLE users; -- <script>alert("x")</script> %_\`
+	tok := register(t, ts, "mallory", password)
+	login(t, ts, "mallory", password)
+	for _, name := range []string{`x'; DROP TABLE users; --`, `<img src=x onerror=alert(1)>`, `a"b`} {
+		if status, reply, _ := api(t, ts, "POST", "/api/register", "", map[string]string{"name": name, "password": password}); status != http.StatusBadRequest || errCode(reply) != "invalid_request" {
+			t.Fatalf("register %q: %d %v", name, status, reply)
+		}
+	}
+	c := dialToken(t, ts, tok)
+	c.do(`{"type":"join","id":"j","room":"lab"}`)
+	const text = `<script>alert(1)</script>'); DELETE FROM messages; -- %_ \u0000 "quoted" &amp;`
+	c.do(`{"type":"send","id":"s","room":"lab","text":` + strconv.Quote(text) + `}`)
+	msgs := c.do(`{"type":"history","id":"h","room":"lab"}`)["messages"].([]any)
+	if got := msgs[len(msgs)-1].(map[string]any)["text"]; got != text {
+		t.Fatalf("history returned %q, want %q", got, text)
+	}
+	login(t, ts, "mallory", password) // the users table is still there
+}

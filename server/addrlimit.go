@@ -1,0 +1,143 @@
+package server
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// maxTrackedAddrs bounds the memory the per-address limits use. Entries
+// leave once an address has no connection and its rate bucket has
+// refilled, so only a flood from more addresses than this at once reaches
+// it; those addresses are refused until the sweep makes room.
+const maxTrackedAddrs = 100_000
+
+// addrLimiter caps concurrent connections and the connection rate per
+// client address. The zero limits mean none. Its methods are safe for
+// concurrent use.
+type addrLimiter struct {
+	maxConns int
+	rate     rate.Limit
+	burst    int
+
+	mu     sync.Mutex
+	byAddr map[netip.Prefix]*addrEntry
+}
+
+type addrEntry struct {
+	conns  int
+	bucket *rate.Limiter // nil without a rate limit
+}
+
+func newAddrLimiter(maxConns int, perSecond float64, burst int) *addrLimiter {
+	return &addrLimiter{maxConns: maxConns, rate: rate.Limit(perSecond), burst: burst,
+		byAddr: make(map[netip.Prefix]*addrEntry)}
+}
+
+func (l *addrLimiter) enabled() bool { return l.maxConns > 0 || l.rate > 0 }
+
+// acquire counts a new connection from key, or returns the Refused*
+// reason it is over a limit for.
+func (l *addrLimiter) acquire(key netip.Prefix, now time.Time) string {
+	if !l.enabled() {
+		return ""
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.byAddr[key]
+	if e == nil {
+		if len(l.byAddr) >= maxTrackedAddrs {
+			return RefusedIPRate
+		}
+		e = &addrEntry{}
+		if l.rate > 0 {
+			e.bucket = rate.NewLimiter(l.rate, l.burst)
+		}
+		l.byAddr[key] = e
+	}
+	if l.maxConns > 0 && e.conns >= l.maxConns {
+		return RefusedIPConns
+	}
+	if e.bucket != nil && !e.bucket.AllowN(now, 1) {
+		return RefusedIPRate
+	}
+	e.conns++
+	return ""
+}
+
+// release ends a connection that acquire counted.
+func (l *addrLimiter) release(key netip.Prefix) {
+	if !l.enabled() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.byAddr[key]; e != nil {
+		e.conns--
+		if e.conns <= 0 && e.bucket == nil {
+			delete(l.byAddr, key)
+		}
+	}
+}
+
+// sweep forgets addresses with no connection whose bucket is full again:
+// they are indistinguishable from addresses never seen.
+func (l *addrLimiter) sweep(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, e := range l.byAddr {
+		if e.conns <= 0 && (e.bucket == nil || e.bucket.TokensAt(now) >= float64(l.burst)) {
+			delete(l.byAddr, k)
+		}
+	}
+}
+
+// keyedLimiter bounds attempts per key (an account, an address) per
+// minute, for logins and registrations. Its methods are safe for
+// concurrent use.
+type keyedLimiter struct {
+	perMinute int // <= 0: no limit
+
+	mu   sync.Mutex
+	keys map[string]*rate.Limiter
+}
+
+func newKeyedLimiter(perMinute int) *keyedLimiter {
+	return &keyedLimiter{perMinute: perMinute, keys: make(map[string]*rate.Limiter)}
+}
+
+// allow takes one attempt for key, or says how long until the next.
+func (l *keyedLimiter) allow(key string, now time.Time) (ok bool, retry time.Duration) {
+	if l.perMinute <= 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.keys[key]
+	if b == nil {
+		if len(l.keys) >= maxTrackedAddrs {
+			return false, time.Minute
+		}
+		b = rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)
+		l.keys[key] = b
+	}
+	r := b.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// sweep forgets keys whose bucket is full again.
+func (l *keyedLimiter) sweep(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, b := range l.keys {
+		if b.TokensAt(now) >= float64(l.perMinute) {
+			delete(l.keys, k)
+		}
+	}
+}

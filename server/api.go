@@ -1,0 +1,431 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/protocol"
+	"github.com/chatd/chatd/store"
+)
+
+// The account API: small JSON over HTTP, for the browser client, the
+// terminal client and anything else. docs/protocol.md documents it.
+// Every error is {"error":{"code":...,"message":...}} with the status
+// apiStatus gives its code.
+
+// API error codes.
+const (
+	apiInvalidRequest     = "invalid_request"
+	apiInvalidCredentials = "invalid_credentials"
+	apiUnauthorized       = "unauthorized"
+	apiNameTaken          = "name_taken"
+	apiRegistrationClosed = "registration_closed"
+	apiRateLimited        = "rate_limited"
+	apiNotFound           = "not_found"
+	apiUnavailable        = "unavailable"
+)
+
+// apiStatus maps an API error code to its HTTP status, in one place.
+var apiStatus = map[string]int{
+	apiInvalidRequest:     http.StatusBadRequest,
+	apiInvalidCredentials: http.StatusUnauthorized,
+	apiUnauthorized:       http.StatusUnauthorized,
+	apiNameTaken:          http.StatusConflict,
+	apiRegistrationClosed: http.StatusForbidden,
+	apiRateLimited:        http.StatusTooManyRequests,
+	apiNotFound:           http.StatusNotFound,
+	apiUnavailable:        http.StatusServiceUnavailable,
+}
+
+// maxAPIBody bounds a request body: names, passwords and a message.
+const maxAPIBody = 128 << 10
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// credentials is the body of register and login.
+type credentials struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// tokenReply is the reply of register, login, refresh and password.
+type tokenReply struct {
+	Name    string `json:"name"`
+	Token   string `json:"token"`
+	Expires int64  `json:"expires"` // epoch milliseconds
+}
+
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/config", s.apiConfig)
+	mux.HandleFunc("POST /api/register", s.apiRegister)
+	mux.HandleFunc("POST /api/login", s.apiLogin)
+	mux.HandleFunc("POST /api/logout", s.apiLogout)
+	mux.HandleFunc("POST /api/refresh", s.apiRefresh)
+	mux.HandleFunc("POST /api/password", s.apiPassword)
+	mux.HandleFunc("GET /api/me", s.apiMe)
+	mux.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeAPIError(w http.ResponseWriter, code, format string, args ...any) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, fmt.Sprintf(format, args...)
+	if code == apiUnauthorized || code == apiInvalidCredentials {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="chatd"`)
+	}
+	writeJSON(w, apiStatus[code], e)
+}
+
+// decodeBody reads a JSON request body into v, answering the client when
+// it cannot.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err := dec.Decode(v); err != nil {
+		writeAPIError(w, apiInvalidRequest, "the body must be one JSON object: %v", err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) apiConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"auth":         s.cfg.Auth.String(),
+		"accounts":     s.cfg.Accounts != nil,
+		"registration": s.cfg.Accounts != nil && !s.cfg.ClosedRegistration,
+		"history":      s.cfg.Store != nil,
+	})
+}
+
+// accountsOrRefuse answers 404 on a server that keeps no accounts.
+func (s *Server) accountsOrRefuse(w http.ResponseWriter) bool {
+	if s.cfg.Accounts == nil {
+		writeAPIError(w, apiNotFound, "this server keeps no accounts")
+		return false
+	}
+	return true
+}
+
+// throttle takes an attempt from each limiter for its key, answering 429
+// when one is used up.
+func (s *Server) throttle(w http.ResponseWriter, checks ...throttleCheck) bool {
+	now := time.Now()
+	for _, c := range checks {
+		if ok, retry := c.l.allow(c.key, now); !ok {
+			s.stats.refuse(RefusedLoginRate)
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			writeAPIError(w, apiRateLimited, "too many attempts; try again in %d s", int(retry.Seconds())+1)
+			return false
+		}
+	}
+	return true
+}
+
+type throttleCheck struct {
+	l   *keyedLimiter
+	key string
+}
+
+func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
+	var in credentials
+	switch {
+	case !s.accountsOrRefuse(w):
+		return
+	case s.cfg.ClosedRegistration:
+		writeAPIError(w, apiRegistrationClosed, "this server does not take registrations")
+		return
+	case !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}):
+		return
+	case !decodeBody(w, r, &in):
+		return
+	}
+	if err := protocol.ValidateName(in.Name); err != nil {
+		writeAPIError(w, apiInvalidRequest, "%v", err)
+		return
+	}
+	if isGuestName(in.Name) {
+		writeAPIError(w, apiInvalidRequest, "names starting with %q are for guests", guestPrefix)
+		return
+	}
+	if err := auth.ValidatePassword(in.Password); err != nil {
+		writeAPIError(w, apiInvalidRequest, "%v", err)
+		return
+	}
+	if s.sessions.heldByGuest(in.Name) {
+		writeAPIError(w, apiNameTaken, "name %q is in use by a guest right now", in.Name)
+		return
+	}
+	hash, err := s.hashPassword(r.Context(), in.Password)
+	if err != nil {
+		s.apiFailed(w, "hash password", err)
+		return
+	}
+	err = s.cfg.Accounts.CreateUser(r.Context(), store.User{Key: strings.ToLower(in.Name), Name: in.Name, PasswordHash: hash, Created: time.Now()})
+	switch {
+	case errors.Is(err, store.ErrExists):
+		writeAPIError(w, apiNameTaken, "name %q is taken", in.Name)
+		return
+	case err != nil:
+		s.apiFailed(w, "create user", err)
+		return
+	}
+	s.issueToken(r.Context(), w, http.StatusCreated, in.Name)
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var in credentials
+	if !s.accountsOrRefuse(w) || !decodeBody(w, r, &in) {
+		return
+	}
+	key := strings.ToLower(in.Name)
+	if !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}, throttleCheck{s.loginsByAccount, key}) {
+		return
+	}
+	u, err := s.cfg.Accounts.User(r.Context(), key)
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.apiFailed(w, "look up user", err)
+		return
+	}
+	if !found {
+		// Spend the same time as for a wrong password, so that the reply's
+		// timing does not tell which names have accounts.
+		u.PasswordHash = s.dummyHash()
+	}
+	ok, err := s.checkPassword(r.Context(), u.PasswordHash, in.Password)
+	if err != nil {
+		s.apiFailed(w, "check password", err)
+		return
+	}
+	if !ok || !found {
+		writeAPIError(w, apiInvalidCredentials, "wrong name or password")
+		return
+	}
+	s.issueToken(r.Context(), w, http.StatusOK, u.Name)
+}
+
+// apiLogout revokes the token presented, and closes the connections it
+// opened.
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.apiIdentity(w, r)
+	if !ok {
+		return
+	}
+	if id.kind != protocol.AuthAccount {
+		writeAPIError(w, apiInvalidRequest, "only chatd login tokens can be logged out; a JWT expires on its own")
+		return
+	}
+	if err := s.cfg.Accounts.DeleteToken(r.Context(), id.tokenHash); err != nil {
+		s.apiFailed(w, "delete token", err)
+		return
+	}
+	s.closeConns(closeLoggedOut, func(c *conn) bool { return c.identity().tokenHash == id.tokenHash })
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiRefresh swaps the token presented for a new one. Connections opened
+// with the old token stay open until it would have expired (or until they
+// present the new one in an auth request); logging out the new token
+// closes them too.
+func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.apiIdentity(w, r)
+	if !ok {
+		return
+	}
+	if id.kind != protocol.AuthAccount {
+		writeAPIError(w, apiInvalidRequest, "only chatd login tokens can be refreshed; ask the JWT's issuer for a new one")
+		return
+	}
+	reply, err := s.newToken(r.Context(), id.name)
+	if err != nil {
+		s.apiFailed(w, "create token", err)
+		return
+	}
+	if err := s.cfg.Accounts.DeleteToken(r.Context(), id.tokenHash); err != nil {
+		s.apiFailed(w, "delete token", err)
+		return
+	}
+	newHash := auth.HashToken(reply.Token)
+	s.mu.Lock()
+	for c := range s.conns {
+		c.authMu.Lock()
+		if c.ident.tokenHash == id.tokenHash {
+			c.ident.tokenHash = newHash
+		}
+		c.authMu.Unlock()
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, reply)
+}
+
+type passwordChange struct {
+	Password    string `json:"password"`
+	NewPassword string `json:"new_password"`
+}
+
+// apiPassword changes the password, revoking every token of the account
+// and closing the connections they opened; the reply carries a new token.
+func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.apiIdentity(w, r)
+	if !ok {
+		return
+	}
+	var in passwordChange
+	switch {
+	case id.kind != protocol.AuthAccount:
+		writeAPIError(w, apiInvalidRequest, "only chatd accounts have passwords")
+		return
+	case !decodeBody(w, r, &in):
+		return
+	case !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}, throttleCheck{s.loginsByAccount, id.key()}):
+		return
+	}
+	if err := auth.ValidatePassword(in.NewPassword); err != nil {
+		writeAPIError(w, apiInvalidRequest, "new_password: %v", err)
+		return
+	}
+	u, err := s.cfg.Accounts.User(r.Context(), id.key())
+	if err != nil {
+		s.apiFailed(w, "look up user", err)
+		return
+	}
+	if ok, err := s.checkPassword(r.Context(), u.PasswordHash, in.Password); err != nil || !ok {
+		if err != nil {
+			s.apiFailed(w, "check password", err)
+			return
+		}
+		writeAPIError(w, apiInvalidCredentials, "wrong password")
+		return
+	}
+	hash, err := s.hashPassword(r.Context(), in.NewPassword)
+	if err == nil {
+		err = s.cfg.Accounts.SetPassword(r.Context(), id.key(), hash)
+	}
+	if err != nil {
+		s.apiFailed(w, "set password", err)
+		return
+	}
+	s.closeConns(closePasswordSet, func(c *conn) bool {
+		ci := c.identity()
+		return ci.kind == protocol.AuthAccount && ci.key() == id.key()
+	})
+	s.issueToken(r.Context(), w, http.StatusOK, u.Name)
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.apiIdentity(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": id.name, "auth": id.kind, "expires": expiresMillis(id.expires)})
+}
+
+// apiIdentity authenticates the bearer token of an API request.
+func (s *Server) apiIdentity(w http.ResponseWriter, r *http.Request) (identity, bool) {
+	tok := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, t, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			tok = strings.TrimSpace(t)
+		}
+	}
+	if tok == "" {
+		writeAPIError(w, apiUnauthorized, "send the token as Authorization: Bearer <token>")
+		return identity{}, false
+	}
+	id, err := s.authenticate(r.Context(), tok, time.Now())
+	switch {
+	case errors.Is(err, errBadToken):
+		writeAPIError(w, apiUnauthorized, "%v", err)
+		return identity{}, false
+	case err != nil:
+		s.apiFailed(w, "authenticate", err)
+		return identity{}, false
+	}
+	return id, true
+}
+
+// issueToken answers with a new login token for the user named name.
+func (s *Server) issueToken(ctx context.Context, w http.ResponseWriter, status int, name string) {
+	reply, err := s.newToken(ctx, name)
+	if err != nil {
+		s.apiFailed(w, "create token", err)
+		return
+	}
+	writeJSON(w, status, reply)
+}
+
+func (s *Server) newToken(ctx context.Context, name string) (tokenReply, error) {
+	secret, hash := auth.NewToken()
+	now := time.Now()
+	t := store.Token{Hash: hash, User: strings.ToLower(name), Created: now, Expires: now.Add(s.cfg.TokenTTL)}
+	if err := s.cfg.Accounts.CreateToken(ctx, t); err != nil {
+		return tokenReply{}, err
+	}
+	return tokenReply{Name: name, Token: secret, Expires: protocol.Millis(t.Expires)}, nil
+}
+
+func (s *Server) apiFailed(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	s.log.Warn("account API", "op", what, "err", err)
+	writeAPIError(w, apiUnavailable, "the server could not %s; try again", what)
+}
+
+// hashPassword hashes with at most GOMAXPROCS hashes at a time: each
+// takes PasswordParams.Memory, and unbounded concurrency would let a burst
+// of registrations exhaust memory.
+func (s *Server) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := s.acquireHashing(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-s.hashing }()
+	return auth.HashPassword(password, s.cfg.PasswordParams)
+}
+
+func (s *Server) checkPassword(ctx context.Context, encoded, password string) (bool, error) {
+	if err := s.acquireHashing(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-s.hashing }()
+	return auth.CheckPassword(encoded, password)
+}
+
+func (s *Server) acquireHashing(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dummyHash is a hash of no one's password with the server's parameters,
+// checked against when a login names an unknown user.
+func (s *Server) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, err := auth.HashPassword("no account has this password", s.cfg.PasswordParams)
+		if err != nil {
+			panic(fmt.Sprintf("hash a constant password: %v", err))
+		}
+		s.dummy = h
+	})
+	return s.dummy
+}
