@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chatd/chatd/auth"
 	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store"
 )
 
 func TestRegisterLoginRefreshLogout(t *testing.T) {
@@ -260,4 +262,18 @@ func TestReadPositionsOfAccountsOutliveConnections(t *testing.T) {
 	if reads["news"] != float64(2) {
 		t.Fatalf("welcome after reconnecting: %v", again.welcome)
 	}
+}
+
+func TestExpiredTokensAreDeleted(t *testing.T) {
+	defer server.SetTokenSweepInterval(20 * time.Millisecond)()
+	ts, st := startAccounts(t, func(c *server.Config) { c.TokenTTL = 50 * time.Millisecond })
+	tok := register(t, ts, "kim", "kim's password")
+	hash := auth.HashToken(tok)
+	if _, err := st.Token(context.Background(), hash); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the expired token to be deleted", func() bool {
+		_, err := st.Token(context.Background(), hash)
+		return errors.Is(err, store.ErrNotFound)
+	})
 }

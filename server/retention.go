@@ -28,3 +28,31 @@ func (s *Server) retain() {
 		}
 	}
 }
+
+// tokenSweepInterval is how often expired login tokens are deleted; tests
+// shorten it.
+var tokenSweepInterval = time.Hour
+
+// sweepTokens deletes expired login tokens every interval until the
+// server stops. Expired tokens are refused whether or not they are
+// still stored; deleting them only keeps the table from growing.
+func (s *Server) sweepTokens(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-s.stop:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := s.cfg.Accounts.DeleteExpiredTokens(ctx, time.Now())
+		cancel()
+		switch {
+		case err != nil:
+			s.log.Warn("delete expired tokens", "err", err)
+		case n > 0:
+			s.log.Debug("deleted expired tokens", "count", n)
+		}
+	}
+}

@@ -89,6 +89,10 @@ func New(cfg Config) *Server {
 	if cfg.Store != nil && (cfg.RetentionAge > 0 || cfg.RetentionMessages > 0) {
 		s.bg.Go(s.retain)
 	}
+	if cfg.Accounts != nil {
+		every := tokenSweepInterval
+		s.bg.Go(func() { s.sweepTokens(every) })
+	}
 	s.mux = s.routes()
 	return s
 }
