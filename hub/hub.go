@@ -60,6 +60,9 @@ type Config struct {
 	Journals *journal.Set
 	// ReplayLimit bounds the messages one JoinReplay delivers. Zero means 1000.
 	ReplayLimit int
+	// MaxBacklog is how many messages may wait in one journal before
+	// Backlogged reports the room's journal as behind. Zero means 10000.
+	MaxBacklog int
 }
 
 // ErrNotMember is returned for a publication from a subscriber that is not
@@ -90,6 +93,9 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.DedupEntries <= 0 {
 		cfg.DedupEntries = 4096
+	}
+	if cfg.MaxBacklog <= 0 {
+		cfg.MaxBacklog = 10000
 	}
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = 1000

@@ -67,6 +67,12 @@ type Config struct {
 	// serializes writes (SQLite) they only make batches smaller. Zero means
 	// one, a single journal for every room.
 	StoreShards int
+	// StoreBacklog is how many messages may wait for one journal's commit
+	// before new ones are held back: JSON sends get unavailable (resend
+	// with the same client_msg_id), plain clients wait, and the publish API
+	// answers 503. It bounds the memory a slow disk can make chatd use.
+	// Zero means 10000.
+	StoreBacklog int
 	// RetentionAge and RetentionMessages limit what a store keeps: messages
 	// older than RetentionAge, and beyond the newest RetentionMessages of a
 	// room, are deleted every RetentionInterval, in the background. Zero

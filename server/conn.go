@@ -28,7 +28,9 @@ type conn struct {
 	id     uint64
 	addr   netip.Prefix // the client's address, as per-address limits count it
 	format hub.Format
-	sess   *session // the user behind the connection
+	// plainRoom is the room a plain client chats in, fixed at connect.
+	plainRoom string
+	sess      *session // the user behind the connection
 
 	// authMu guards whom the connection speaks for, which an auth request
 	// changes while other goroutines look for connections to revoke.

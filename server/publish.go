@@ -82,6 +82,11 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.hub.Backlogged(room) {
+		w.Header().Set("Retry-After", "1")
+		writeAPIError(w, apiUnavailable, "the history store is behind; post again with the same client_msg_id in a moment")
+		return
+	}
 	type outcome struct {
 		p   hub.Published
 		err error

@@ -125,9 +125,12 @@ func (c *conn) fail(r io.Reader, code ws.StatusCode, reason string) {
 }
 
 func (c *conn) cleanup(opened time.Time, err error) {
+	// An owner's remove may be taking c out of a room at this moment.
+	c.handling.Lock()
 	for room := range c.rooms {
 		c.leave(room)
 	}
+	c.handling.Unlock()
 	c.abort()
 	c.stopExpiry()
 	c.srv.sessions.release(c.sess, c)

@@ -49,6 +49,10 @@ func (c *conn) handlePlain(text []byte) {
 			time.Sleep(d)
 		}
 	}
+	if !c.srv.waitBacklog(c.plainRoom) {
+		c.closeWith(closeStoreBehind, false)
+		return
+	}
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for room := range c.rooms {
@@ -62,6 +66,27 @@ func (c *conn) handlePlain(text []byte) {
 				c.srv.countMessage(p)
 			}})
 	}
+}
+
+// backlogWait is how long a plain client's message waits for a journal
+// that is behind before the client is told to come back later.
+const backlogWait = 5 * time.Second
+
+// waitBacklog waits, polling, until room's journal is no longer behind;
+// false if it still is after backlogWait or the server is stopping.
+func (s *Server) waitBacklog(room string) bool {
+	deadline := time.Now().Add(backlogWait)
+	for s.hub.Backlogged(room) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-s.stop:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
 }
 
 func (c *conn) publish(e *hub.Event) (hub.Published, error) {
@@ -135,6 +160,9 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if m, ok := c.storedRetry(r); ok {
 			ack.Seq, ack.TS, ack.Duplicate = m.Seq, protocol.Millis(m.Time), true
 			break
+		}
+		if c.srv.hub.Backlogged(r.Room) {
+			return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
 		}
 		e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
 		e.Done = func(p hub.Published, err error) { c.stored(ack, p, err) }

@@ -20,6 +20,7 @@ import (
 var (
 	closeGoingAway    = protocol.CloseFrame(protocol.CloseGoingAway, "server shutting down")
 	closeSlowConsumer = protocol.CloseFrame(protocol.CloseTryAgainLater, "slow consumer: outbound queue full; reconnect")
+	closeStoreBehind  = protocol.CloseFrame(protocol.CloseTryAgainLater, "the history store is behind; reconnect later")
 	closeTokenExpired = protocol.CloseFrame(protocol.CloseUnauthorized, "token expired; sign in again")
 	closeLoggedOut    = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: logged out")
 	closePasswordSet  = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: password changed")
@@ -73,7 +74,7 @@ func New(cfg Config) *Server {
 		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP),
 		hashing:         make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
-	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit}
+	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, MaxBacklog: cfg.StoreBacklog}
 	if cfg.Store != nil {
 		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
 		hcfg.Journals = s.journals

@@ -89,3 +89,35 @@ func TestSlowCommitDoesNotHoldUpRoomsOfOtherShards(t *testing.T) {
 		t.Fatalf("after the release, the member got %v", m)
 	}
 }
+
+func TestABackedUpJournalHoldsSendersBack(t *testing.T) {
+	st := &heldStore{
+		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
+	}
+	ts := start(t, server.Config{Store: st, StoreBacklog: 3, SendRate: -1})
+	t.Cleanup(st.release)
+	sender := dialJSON(t, ts, "name=sender")
+	sender.do(`{"type":"join","room":"slow"}`)
+	sender.send(`{"type":"send","id":"held","room":"slow","text":"0"}`)
+	<-st.entered
+	// The held batch has left the queue; three more fill it.
+	for i := range 3 {
+		sender.send(fmt.Sprintf(`{"type":"send","id":"q%d","room":"slow","text":"%d"}`, i, i+1))
+	}
+	r := sender.request(`{"type":"send","id":"over","room":"slow","text":"4","client_msg_id":"m4"}`)
+	if r["type"] != "error" || r["id"] != "over" || r["code"] != "unavailable" {
+		t.Fatalf("send beyond the backlog: %v", r)
+	}
+	st.release()
+	// Once the store catches up, the resend goes through and nothing
+	// accepted was lost.
+	var ack map[string]any
+	waitFor(t, "the resend to be accepted", func() bool {
+		ack = sender.request(`{"type":"send","id":"again","room":"slow","text":"4","client_msg_id":"m4"}`)
+		return ack["type"] == "ack" && ack["id"] == "again"
+	})
+	if ack["seq"] != float64(5) {
+		t.Fatalf("resend acked as %v, want seq 5 after the four accepted", ack)
+	}
+}

@@ -84,6 +84,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		rooms:  make(map[string]struct{}, 1),
 		corked: true,
 	}
+	if format == formatPlain {
+		c.plainRoom = room
+	}
 	if s.cfg.SendRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
 	}
