@@ -182,10 +182,7 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, err error) {
 	empty := r.emptyLocked()
 	r.mu.Unlock()
 	if empty {
-		sh := h.shard(r.name)
-		sh.mu.Lock()
-		h.freeLocked(sh, r)
-		sh.mu.Unlock()
+		h.free(r)
 	}
 	if e.Done != nil {
 		e.Done(p, err)

@@ -143,6 +143,15 @@ func (h *Hub) Leave(room string, s Subscriber) {
 	}
 }
 
+// free removes r from its shard if it is still empty: callers saw it
+// empty, but a member may have joined since.
+func (h *Hub) free(r *room) {
+	sh := h.shard(r.name)
+	sh.mu.Lock()
+	h.freeLocked(sh, r)
+	sh.mu.Unlock()
+}
+
 // freeLocked removes an empty room from its shard; sh.mu is held.
 func (h *Hub) freeLocked(sh *shard, r *room) {
 	r.mu.Lock()

@@ -26,10 +26,7 @@ func (h *Hub) Post(e *Event) (Published, error) {
 		empty := r.emptyLocked()
 		r.mu.Unlock()
 		if empty {
-			sh := h.shard(r.name)
-			sh.mu.Lock()
-			h.freeLocked(sh, r)
-			sh.mu.Unlock()
+			h.free(r)
 		}
 		return p, err
 	}
