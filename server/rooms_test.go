@@ -5,8 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/server"
 )
 
 func TestPrivateRoomAdmitsMembersOnly(t *testing.T) {
@@ -135,4 +140,36 @@ func TestRoomThatIsInUseCannotBecomePrivate(t *testing.T) {
 		t.Fatalf("create a room a plain client is in: %v", r)
 	}
 	plain.ws.Close(websocket.StatusNormalClosure, "")
+}
+
+func TestJWTRoomGrantsAdmitToPrivateRooms(t *testing.T) {
+	secret := []byte(strings.Repeat("g", 32))
+	v, err := auth.NewVerifier(auth.JWTConfig{HMACSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := startAccounts(t, func(c *server.Config) { c.JWT = v })
+	owner := dialToken(t, ts, register(t, ts, "owner", "owner's password"))
+	owner.do(`{"type":"create","id":"c","room":"ops","private":true}`)
+	jwtFor := func(claims jwt.MapClaims) string {
+		claims["exp"] = time.Now().Add(time.Hour).Unix()
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	granted := dialToken(t, ts, jwtFor(jwt.MapClaims{"sub": "u1", "name": "pat", "rooms": []string{"OPS"}}))
+	other := dialToken(t, ts, jwtFor(jwt.MapClaims{"sub": "u2", "name": "sam", "rooms": []string{"elsewhere"}}))
+	granted.do(`{"type":"join","id":"j","room":"ops"}`)
+	rooms := granted.do(`{"type":"rooms","id":"r"}`)["rooms"].([]any)
+	if len(rooms) != 1 || rooms[0].(map[string]any)["private"] != true {
+		t.Fatalf("rooms of the granted user: %v", rooms)
+	}
+	if r := other.request(`{"type":"join","id":"j","room":"ops"}`); r["code"] != "forbidden" {
+		t.Fatalf("JWT without the grant: %v", r)
+	}
+	// The owner cannot take away what the token grants.
+	owner.do(`{"type":"remove","id":"x","room":"ops","to":"pat"}`)
+	granted.do(`{"type":"send","id":"s","room":"ops","text":"still in"}`)
 }
