@@ -15,6 +15,7 @@ import (
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/journal"
 	"github.com/chatd/chatd/protocol"
+	"github.com/chatd/chatd/web"
 )
 
 var (
@@ -99,8 +100,8 @@ func New(cfg Config) *Server {
 }
 
 // Handler returns the server's HTTP routes: GET /ws (the WebSocket
-// endpoint), GET /healthz, GET /, the account API under /api/, and
-// whatever was added with Handle.
+// endpoint), GET /healthz, the browser client at GET /, the account API
+// under /api/, and whatever was added with Handle.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Handle adds a route, such as /metrics, to the server's handler. It may be
@@ -115,10 +116,8 @@ func (s *Server) routes() *http.ServeMux {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("chatd is running. Connect a WebSocket client to ws://" + r.Host + "/ws, e.g. websocat ws://" + r.Host + "/ws\n"))
-	})
+	// The browser client; more specific routes (/ws, /api/..., /metrics) win.
+	mux.Handle("GET /", web.Handler())
 	return mux
 }
 

@@ -1,0 +1,107 @@
+// model.js: what the client knows of its rooms and conversations, apart
+// from the DOM. A room's messages are kept in seq order with no seq twice,
+// whatever order or how often the server's replays deliver them.
+
+// Room is one joined room.
+export class Room {
+  constructor(name) {
+    this.name = name;
+    this.private = false;
+    this.messages = []; // in seq order
+    this.seqs = new Set();
+    this.last = 0; // newest seq known to exist: rejoins ask for what follows
+    this.read = 0; // the user's read position
+    this.synced = false; // joined on this page: rejoins recover with since
+    this.members = new Set(); // users present now
+    this.roster = null; // private rooms: every member, present or not
+    this.typing = new Map(); // user -> until (ms)
+    this.outbox = []; // sends not acknowledged yet
+    this.olderDone = false; // nothing older to fetch
+    this.loadingOlder = false;
+  }
+
+  get firstSeq() {
+    return this.messages.length ? this.messages[0].seq : 0;
+  }
+
+  get lastSeq() {
+    return this.messages.length ? this.messages[this.messages.length - 1].seq : 0;
+  }
+
+  get unread() {
+    return Math.max(0, this.last - this.read);
+  }
+
+  // add inserts a message event and returns where it went: "append",
+  // "insert" (anywhere else) or "" when its seq is already there.
+  add(m) {
+    if (!Number.isSafeInteger(m.seq) || m.seq <= 0 || this.seqs.has(m.seq)) return "";
+    const msg = {
+      seq: m.seq,
+      from: String(m.from ?? ""),
+      ts: Number(m.ts) || Date.now(),
+      text: typeof m.text === "string" ? m.text : "",
+      cmid: typeof m.client_msg_id === "string" ? m.client_msg_id : "",
+    };
+    this.seqs.add(msg.seq);
+    this.last = Math.max(this.last, msg.seq);
+    if (msg.seq > this.lastSeq) {
+      this.messages.push(msg);
+      return "append";
+    }
+    let lo = 0;
+    let hi = this.messages.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.messages[mid].seq < msg.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    this.messages.splice(lo, 0, msg);
+    return "insert";
+  }
+
+  // settle drops the outbox entry that a message of ours (by its
+  // client_msg_id) shows was delivered: a replay after a reconnect can
+  // bring it before the ack of the resend does.
+  settle(cmid) {
+    if (!cmid) return false;
+    const i = this.outbox.findIndex((o) => o.cmid === cmid);
+    if (i < 0) return false;
+    this.outbox.splice(i, 1);
+    return true;
+  }
+}
+
+// Conversation is a direct-message conversation with one user. The server
+// keeps no history of direct messages: they live as long as the page.
+export class Conversation {
+  constructor(peer) {
+    this.peer = peer;
+    this.messages = [];
+    this.ids = new Set();
+    this.unread = 0;
+    this.outbox = [];
+  }
+
+  // add appends a dm event, or our own acknowledged message; false if it
+  // is here already. A dm event has the server's id, and a message with a
+  // client_msg_id is named by it and its sender too.
+  add(m) {
+    const keys = [];
+    if (m.id !== undefined) keys.push("id:" + m.id);
+    if (m.client_msg_id) keys.push("cmid:" + String(m.from).toLowerCase() + ":" + m.client_msg_id);
+    if (keys.some((k) => this.ids.has(k))) return false;
+    for (const k of keys) this.ids.add(k);
+    this.messages.push({
+      from: String(m.from ?? ""),
+      ts: Number(m.ts) || Date.now(),
+      text: typeof m.text === "string" ? m.text : "",
+    });
+    return true;
+  }
+}
+
+// roomKey and dmKey name what the main pane shows: a room or a
+// conversation.
+export const roomKey = (name) => "room:" + name;
+export const dmKey = (peer) => "dm:" + peer.toLowerCase();

@@ -1,0 +1,197 @@
+// ui.js: rendering the model into the page. Every piece of user data goes
+// through text.js's el and appendLinkified, so it is only ever text.
+
+import { el, appendLinkified, timeEl } from "./text.js";
+
+// $ finds the element with id, which index.html must have.
+export const $ = (id) => document.getElementById(id);
+
+// A message continues the one before (no author line) when the same user
+// wrote it soon after.
+const GROUP_MS = 5 * 60 * 1000;
+
+const same = (a, b) => a.toLowerCase() === b.toLowerCase();
+
+// messageNode renders one delivered message; prev is the one shown above
+// it, if any. seq is null for direct messages.
+export function messageNode(msg, prev, me) {
+  const mine = same(msg.from, me);
+  const cont = prev && same(prev.from, msg.from) && msg.ts - prev.ts < GROUP_MS && msg.ts >= prev.ts;
+  const li = el("li", {
+    className: "msg" + (mine ? " mine" : "") + (cont ? " cont" : ""),
+    "data-seq": msg.seq ?? undefined,
+    "data-from": msg.from,
+  });
+  li.append(
+    el(
+      "div",
+      { className: "meta" },
+      el("span", { className: "author" }, msg.from),
+      mine ? el("span", { className: "you" }, "(you)") : null,
+      timeEl(msg.ts),
+    ),
+  );
+  const body = el("div", { className: "text" });
+  appendLinkified(body, msg.text);
+  li.append(body);
+  return li;
+}
+
+// renderMessages replaces list's content with msgs.
+export function renderMessages(list, msgs, me) {
+  const frag = document.createDocumentFragment();
+  let prev = null;
+  for (const m of msgs) {
+    frag.append(messageNode(m, prev, me));
+    prev = m;
+  }
+  list.replaceChildren(frag);
+}
+
+// renderOutbox shows the sends not yet acknowledged, below the messages.
+export function renderOutbox(list, outbox, me, { onRetry, onDiscard }) {
+  list.replaceChildren(
+    ...outbox.map((o) => {
+      const failed = o.state === "failed";
+      const li = el("li", { className: "msg mine pending" + (failed ? " failed" : ""), "data-cmid": o.cmid });
+      li.append(el("div", { className: "meta" }, el("span", { className: "author" }, me), el("span", { className: "you" }, "(you)"),
+        el("span", { className: "status" }, failed ? "not sent: " + o.error : "sending…")));
+      const body = el("div", { className: "text" });
+      appendLinkified(body, o.text);
+      li.append(body);
+      if (failed) {
+        li.append(el("div", { className: "actions" },
+          el("button", { type: "button", className: "link", onclick: () => onRetry(o) }, "Retry"),
+          el("button", { type: "button", className: "link", onclick: () => onDiscard(o) }, "Discard")));
+      }
+      return li;
+    }),
+  );
+}
+
+function badge(n) {
+  return n > 0 ? el("span", { className: "badge", "aria-label": `${n} unread` }, n > 999 ? "999+" : String(n)) : null;
+}
+
+// renderNav lists the joined rooms and the conversations.
+export function renderNav(rooms, dms, active, onSelect) {
+  $("room-list").replaceChildren(
+    ...[...rooms.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((r) => {
+        const key = "room:" + r.name;
+        return el("li", {},
+          el("button", {
+            type: "button",
+            className: "nav-item" + (r.unread ? " has-unread" : ""),
+            "data-room": r.name,
+            "aria-current": key === active ? "page" : undefined,
+            onclick: () => onSelect(key),
+          },
+          el("span", { className: "nav-name" }, "#" + r.name),
+          r.private ? el("span", { className: "tag" }, "private") : null,
+          badge(r.unread)));
+      }),
+  );
+  $("dm-list").replaceChildren(
+    ...[...dms.values()].map((c) => {
+      const key = "dm:" + c.peer.toLowerCase();
+      return el("li", {},
+        el("button", {
+          type: "button",
+          className: "nav-item" + (c.unread ? " has-unread" : ""),
+          "data-dm": c.peer,
+          "aria-current": key === active ? "page" : undefined,
+          onclick: () => onSelect(key),
+        },
+        el("span", { className: "nav-name" }, "@" + c.peer),
+        badge(c.unread)));
+    }),
+  );
+}
+
+// renderBrowse lists the server's rooms, from a rooms ack.
+export function renderBrowse(entries, joined, onJoin) {
+  const items = entries.map((e) =>
+    el("li", {},
+      el("button", { type: "button", className: "nav-item", "data-room": e.room, disabled: joined.has(e.room), onclick: () => onJoin(e.room) },
+        el("span", { className: "nav-name" }, "#" + e.room),
+        e.private ? el("span", { className: "tag" }, "private") : null,
+        el("span", { className: "count", title: "members online" }, String(e.members)))));
+  $("browse-list").replaceChildren(...(items.length ? items : [el("li", { className: "hint" }, "No rooms with anyone in them.")]));
+}
+
+// renderMembers lists who is in a room: present users, then (private rooms)
+// members who are not connected.
+export function renderMembers(room, me, { onDM, onRemove } = {}) {
+  const list = $("member-list");
+  if (!room) {
+    list.replaceChildren();
+    return;
+  }
+  const present = [...room.members];
+  const presentKeys = new Set(present.map((u) => u.toLowerCase()));
+  const away = (room.roster ?? []).filter((u) => !presentKeys.has(u.toLowerCase()));
+  const row = (user, online) => {
+    const mine = same(user, me);
+    return el("li", { className: "member" + (online ? " online" : " away"), "data-user": user },
+      el("span", { className: "dot", "aria-label": online ? "online" : "away" }),
+      mine
+        ? el("span", { className: "member-name" }, user, el("span", { className: "you" }, " (you)"))
+        : el("button", { type: "button", className: "link member-name", title: "Send a direct message", onclick: () => onDM(user) }, user),
+      room.private && !mine
+        ? el("button", { type: "button", className: "link remove", "aria-label": `Remove ${user} from #${room.name}`, title: "Remove from room", onclick: () => onRemove(user) }, "✕")
+        : null);
+  };
+  const byName = (a, b) => a.localeCompare(b, undefined, { sensitivity: "base" });
+  list.replaceChildren(...present.sort(byName).map((u) => row(u, true)), ...away.sort(byName).map((u) => row(u, false)));
+}
+
+// renderTyping says who is typing in room now.
+export function renderTyping(room, me) {
+  const now = Date.now();
+  const users = room ? [...room.typing].filter(([u, until]) => until > now && !same(u, me)).map(([u]) => u) : [];
+  let text = "";
+  if (users.length === 1) text = `${users[0]} is typing…`;
+  else if (users.length === 2) text = `${users[0]} and ${users[1]} are typing…`;
+  else if (users.length > 2) text = "Several people are typing…";
+  $("typing").textContent = text;
+}
+
+// notice shows a dismissible message above the messages, with optional
+// action buttons [{label, run}]. It removes itself after ttl ms, if given.
+export function notice(text, { actions = [], ttl = 0, kind = "info" } = {}) {
+  const li = el("li", { className: "notice " + kind });
+  const close = () => li.remove();
+  li.append(
+    el("span", {}, text),
+    ...actions.map((a) => el("button", { type: "button", className: "link", onclick: () => { close(); a.run(); } }, a.label)),
+    el("button", { type: "button", className: "link dismiss", "aria-label": "Dismiss", onclick: close }, "✕"),
+  );
+  $("notices").append(li);
+  if (ttl > 0) setTimeout(close, ttl);
+  return li;
+}
+
+// renderConn shows the connection state.
+export function renderConn(state, retryAt) {
+  document.body.dataset.conn = state;
+  const text = $("conn-text");
+  const retry = $("conn-retry");
+  retry.hidden = state !== "waiting";
+  switch (state) {
+    case "open":
+      text.textContent = "Connected";
+      break;
+    case "connecting":
+      text.textContent = "Connecting…";
+      break;
+    case "waiting": {
+      const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      text.textContent = s > 0 ? `Offline: reconnecting in ${s} s` : "Offline: reconnecting…";
+      break;
+    }
+    default:
+      text.textContent = "Disconnected";
+  }
+}
