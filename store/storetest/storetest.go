@@ -785,8 +785,9 @@ func (s *suite) testReopen(t *testing.T) {
 // of about 100 bytes spread over 8 rooms, and reports msgs/s. open returns
 // a new, empty store, which the benchmark closes.
 func BenchAppend(b *testing.B, open func(b *testing.B) store.Store) {
-	for _, size := range []int{1, 100, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+	for _, c := range []struct{ size, rooms int }{{1, 8}, {100, 8}, {1000, 8}, {1000, 100}} {
+		size, rooms := c.size, c.rooms
+		b.Run(fmt.Sprintf("batch=%d/rooms=%d", size, rooms), func(b *testing.B) {
 			st := open(b)
 			defer st.Close()
 			text := strings.Repeat("x", 100)
@@ -797,7 +798,7 @@ func BenchAppend(b *testing.B, open func(b *testing.B) store.Store) {
 			var n int
 			for b.Loop() {
 				for i := range batch {
-					room := fmt.Sprintf("room-%d", (n+i)%8)
+					room := fmt.Sprintf("room-%d", (n+i)%rooms)
 					seqs[room]++
 					batch[i] = store.Message{Room: room, Seq: seqs[room], From: "bench", Text: text, ClientMsgID: fmt.Sprint(n + i), Time: now}
 				}
