@@ -9,3 +9,11 @@ func SetTokenSweepInterval(d time.Duration) (restore func()) {
 	tokenSweepInterval = d
 	return func() { tokenSweepInterval = old }
 }
+
+// SetGuestGrace changes how long a disconnected guest keeps its name, for
+// a test, and returns a function that restores it.
+func SetGuestGrace(d time.Duration) (restore func()) {
+	old := guestGrace
+	guestGrace = d
+	return func() { guestGrace = old }
+}

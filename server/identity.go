@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chatd/chatd/protocol"
 )
@@ -26,6 +27,29 @@ type session struct {
 
 	conns []*conn           // guarded by sessions.mu
 	reads map[string]uint64 // room -> read up to; guarded by sessions.mu
+	// idleUntil is how long a guest's name stays reserved for its token
+	// after its last connection closed; zero while connected.
+	idleUntil time.Time // guarded by sessions.mu
+}
+
+// guestGrace is how long a guest keeps its name (and read positions) after
+// its last connection closes, so that a reload, a reconnect or a restart
+// of the client with its session token comes back as the same guest.
+// Tests shorten it.
+var guestGrace = 2 * time.Minute
+
+// gone reports whether s has no connection and its grace has passed: its
+// name is free.
+func (s *session) gone(now time.Time) bool {
+	return len(s.conns) == 0 && !now.Before(s.idleUntil)
+}
+
+// liveLocked returns the session holding key now, or nil; r.mu is held.
+func (r *sessions) liveLocked(key string, now time.Time) *session {
+	if s := r.byUser[key]; s != nil && !s.gone(now) {
+		return s
+	}
+	return nil
 }
 
 // sessions is the registry of users present on this server.
@@ -54,7 +78,7 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	if r.byUser == nil {
 		r.byUser = make(map[string]*session)
 	}
-	s := r.byUser[key]
+	s := r.liveLocked(key, time.Now())
 	if err := admits(s, id, token); err != nil {
 		return nil, err
 	}
@@ -71,6 +95,7 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 		}
 	}
 	s.conns = append(s.conns, c)
+	s.idleUntil = time.Time{}
 	return s, nil
 }
 
@@ -93,7 +118,7 @@ func admits(s *session, id identity, token string) error {
 func (r *sessions) available(id identity, token string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return admits(r.byUser[id.key()], id, token)
+	return admits(r.liveLocked(id.key(), time.Now()), id, token)
 }
 
 // holds reports whether name is held by a guest session whose token is
@@ -101,7 +126,7 @@ func (r *sessions) available(id identity, token string) error {
 func (r *sessions) holds(name, token string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.byUser[strings.ToLower(name)]
+	s := r.liveLocked(strings.ToLower(name), time.Now())
 	return s != nil && !s.signedIn && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) == 1
 }
 
@@ -119,7 +144,7 @@ func (r *sessions) connsOf(key string) []*conn {
 func (r *sessions) heldByGuest(name string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.byUser[strings.ToLower(name)]
+	s := r.liveLocked(strings.ToLower(name), time.Now())
 	return s != nil && !s.signedIn
 }
 
@@ -133,8 +158,24 @@ func (r *sessions) release(s *session, c *conn) {
 			break
 		}
 	}
-	if len(s.conns) == 0 && r.byUser[s.key] == s {
-		delete(r.byUser, s.key)
+	if len(s.conns) > 0 || r.byUser[s.key] != s {
+		return
+	}
+	if s.signedIn {
+		delete(r.byUser, s.key) // the token proves the name; nothing to keep
+		return
+	}
+	s.idleUntil = time.Now().Add(guestGrace)
+}
+
+// sweep forgets the guests whose grace has passed.
+func (r *sessions) sweep(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, s := range r.byUser {
+		if s.gone(now) {
+			delete(r.byUser, key)
+		}
 	}
 }
 
@@ -145,7 +186,7 @@ func (r *sessions) deliverDM(from *conn, to string, frame []byte) (delivered int
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rcpt := r.byUser[strings.ToLower(to)]
-	if rcpt == nil {
+	if rcpt == nil || len(rcpt.conns) == 0 {
 		return 0, false
 	}
 	for _, c := range rcpt.conns {
@@ -214,7 +255,7 @@ func (r *sessions) lookup(name string) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.byUser[strings.ToLower(name)]
-	if s == nil {
+	if s == nil || len(s.conns) == 0 {
 		return "", false
 	}
 	return s.name, true

@@ -225,6 +225,7 @@ func (s *Server) keepalive() {
 		}
 		now := time.Now()
 		s.addrs.sweep(now)
+		s.sessions.sweep(now)
 		s.loginsByAccount.sweep(now)
 		s.loginsByAddr.sweep(now)
 	}

@@ -341,3 +341,17 @@ func TestReconnectsAfterARestartWithNothingLostOrRepeated(t *testing.T) {
 		}
 	}
 }
+
+func TestAGeneratedGuestNameSurvivesAReload(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir(), "127.0.0.1:0")
+	p := newBrowser(t).newPage(t, "guest")
+	p.open(srv)
+	p.do("continue as a guest without a name",
+		chromedp.WaitVisible(chromedp.ID("guest-name")),
+		chromedp.Click(chromedp.ID("guest-button")),
+	)
+	p.waitFor("a guest name", `document.body.dataset.conn === "open" && document.getElementById("me-name").textContent.startsWith("guest-")`)
+	name := eval[string](p, `document.getElementById("me-name").textContent`)
+	p.do("reload", chromedp.Reload())
+	p.waitFor("the same name back", `document.body.dataset.conn === "open" && document.getElementById("me-name").textContent === `+jsString(name))
+}
