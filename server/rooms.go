@@ -229,6 +229,9 @@ func (s *Server) forceLeave(x *conn, room, by string) {
 // evictNonMembers takes out of a room that just became private everyone
 // who joined it before, except owner.
 func (s *Server) evictNonMembers(room, owner string) {
+	if members := s.hub.Members(room); len(members) == 0 || len(members) == 1 && strings.EqualFold(members[0], owner) {
+		return // the usual case: nobody slipped in
+	}
 	s.mu.Lock()
 	var in []*conn
 	for c := range s.conns {
