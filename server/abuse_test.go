@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -122,4 +123,33 @@ func TestMetacharactersAreStoredLiterally(t *testing.T) {
 		t.Fatalf("history returned %q, want %q", got, text)
 	}
 	login(t, ts, "mallory", password) // the users table is still there
+}
+
+func TestAccountAPIRefusesOtherOrigins(t *testing.T) {
+	ts, _ := startAccounts(t, nil)
+	body := strings.NewReader(`{"name":"victim","password":"chosen by the attacker"}`)
+	req, err := http.NewRequest("POST", "http://"+ts.addr+"/api/register", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Content-Type", "text/plain") // a "simple" cross-site request
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site register: %d", resp.StatusCode)
+	}
+	// The server's own pages, and clients that are not browsers, may.
+	req, _ = http.NewRequest("POST", "http://"+ts.addr+"/api/register", strings.NewReader(`{"name":"victim","password":"chosen by the user"}`))
+	req.Header.Set("Origin", "http://"+ts.addr)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("same-origin register: %d", resp.StatusCode)
+	}
 }

@@ -27,6 +27,7 @@ const (
 	apiUnauthorized       = "unauthorized"
 	apiNameTaken          = "name_taken"
 	apiRegistrationClosed = "registration_closed"
+	apiForbidden          = "forbidden"
 	apiRateLimited        = "rate_limited"
 	apiNotFound           = "not_found"
 	apiUnavailable        = "unavailable"
@@ -39,6 +40,7 @@ var apiStatus = map[string]int{
 	apiUnauthorized:       http.StatusUnauthorized,
 	apiNameTaken:          http.StatusConflict,
 	apiRegistrationClosed: http.StatusForbidden,
+	apiForbidden:          http.StatusForbidden,
 	apiRateLimited:        http.StatusTooManyRequests,
 	apiNotFound:           http.StatusNotFound,
 	apiUnavailable:        http.StatusServiceUnavailable,
@@ -68,14 +70,33 @@ type tokenReply struct {
 }
 
 func (s *Server) apiRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/config", s.apiConfig)
-	mux.HandleFunc("POST /api/register", s.apiRegister)
-	mux.HandleFunc("POST /api/login", s.apiLogin)
-	mux.HandleFunc("POST /api/logout", s.apiLogout)
-	mux.HandleFunc("POST /api/refresh", s.apiRefresh)
-	mux.HandleFunc("POST /api/password", s.apiPassword)
-	mux.HandleFunc("GET /api/me", s.apiMe)
-	mux.HandleFunc("POST /api/rooms/{room}/messages", s.apiPublish)
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /api/config":                 s.apiConfig,
+		"POST /api/register":              s.apiRegister,
+		"POST /api/login":                 s.apiLogin,
+		"POST /api/logout":                s.apiLogout,
+		"POST /api/refresh":               s.apiRefresh,
+		"POST /api/password":              s.apiPassword,
+		"GET /api/me":                     s.apiMe,
+		"POST /api/rooms/{room}/messages": s.apiPublish,
+	} {
+		mux.Handle(pattern, s.sameOrigin(h))
+	}
+}
+
+// sameOrigin refuses API requests from pages of other origins, as the
+// WebSocket upgrade does. A page can send a cross-site POST without asking
+// (a "simple" request with a text/plain body), and would otherwise make
+// its visitors register accounts or spend their address's login attempts.
+func (s *Server) sameOrigin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rf := s.checkOrigin(r); rf != nil {
+			s.stats.refuse(rf.reason)
+			writeAPIError(w, apiForbidden, "%s", rf.msg)
+			return
+		}
+		h(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -20,7 +20,7 @@ func (s *Server) checkOrigin(r *http.Request) *refusal {
 		return nil
 	}
 	return &refusal{http.StatusForbidden, RefusedOrigin,
-		"origin " + origin + " may not open WebSockets to this server; add it to -allowed-origins"}
+		"pages from origin " + origin + " may not use this server; add it to -allowed-origins"}
 }
 
 func (s *Server) originAllowed(origin, host string) bool {
