@@ -35,6 +35,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/server.sh
+. scripts/lib/server.sh
 
 SERVERS=${SERVERS:-gorilla chatd}
 ROUNDS=${ROUNDS:-3}
@@ -102,12 +104,6 @@ addr_of() {
 	esac
 }
 
-# port_open HOST:PORT: whether something accepts connections there.
-port_open() {
-	local host=${1%:*} port=${1##*:}
-	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
-}
-
 # start_server NAME: starts it in the background, sets server_pid and waits
 # (at most 10s) until it accepts connections.
 start_server() {
@@ -127,34 +123,9 @@ start_server() {
 		;;
 	esac
 	server_pid=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if port_open "$addr"; then
-			return 0
-		fi
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			tail -20 "$tmp/$name.log" >&2 || true
-			server_pid=
-			die "$name exited at start"
-		fi
-		sleep 0.1
-	done
-	die "$name does not accept connections on $addr after 10s"
+	await_server "$name" "$addr" "$tmp/$name.log" || die "$name did not start"
 }
 
-# stop_server: SIGTERM, then SIGKILL if it is still there after 15s.
-stop_server() {
-	[[ -n $server_pid ]] || return 0
-	kill -TERM "$server_pid" 2>/dev/null || true
-	local i
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
-}
 
 failures=0
 

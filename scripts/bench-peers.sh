@@ -56,6 +56,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/server.sh
+. scripts/lib/server.sh
 
 PEERS=${PEERS:-chatd gorilla node-ws centrifugo}
 BASELINE=${BASELINE:-chatd}
@@ -241,12 +243,6 @@ url_of() {
 	esac
 }
 
-# port_open HOST:PORT: whether something accepts connections there.
-port_open() {
-	local host=${1%:*} port=${1##*:}
-	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
-}
-
 # start_server NAME: starts it in the background, sets server_pid and waits
 # (at most 10s) until it accepts connections. Returns 1 if it does not.
 start_server() {
@@ -277,38 +273,9 @@ EOF
 		;;
 	esac
 	server_pid=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if port_open "$addr"; then
-			return 0
-		fi
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			tail -20 "$tmp/$name.log" >&2 || true
-			wait "$server_pid" 2>/dev/null || true
-			server_pid=
-			log "$name exited at start"
-			return 1
-		fi
-		sleep 0.1
-	done
-	log "$name does not accept connections on $addr after 10s"
-	stop_server
-	return 1
+	await_server "$name" "$addr" "$tmp/$name.log"
 }
 
-# stop_server: SIGTERM, then SIGKILL if it is still there after 15s.
-stop_server() {
-	[[ -n $server_pid ]] || return 0
-	kill -TERM "$server_pid" 2>/dev/null || true
-	local i
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
-}
 
 failures=0
 

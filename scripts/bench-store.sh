@@ -15,6 +15,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/server.sh
+. scripts/lib/server.sh
 
 STORES=${STORES:-memory sqlite postgres}
 ROUNDS=${ROUNDS:-3}
@@ -60,11 +62,6 @@ log "building chatd and chatbench into $tmp"
 go build -o "$tmp/chatd" ./cmd/chatd
 go build -o "$tmp/chatbench" ./cmd/chatbench
 
-port_open() {
-	local host=${1%:*} port=${1##*:}
-	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
-}
-
 # start_chatd STORE: a fresh chatd with an empty store of that kind.
 start_chatd() {
 	local store=$1 args=(-addr "$ADDR" -send-rate 0 -ip-conns 0 -ip-conn-rate 0)
@@ -88,25 +85,9 @@ start_chatd() {
 	port_open "$ADDR" && die "$ADDR is already in use"
 	"$tmp/chatd" "${args[@]}" >"$tmp/chatd.log" 2>&1 &
 	server_pid=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		port_open "$ADDR" && return 0
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			tail -20 "$tmp/chatd.log" >&2 || true
-			server_pid=
-			die "chatd exited at start"
-		fi
-		sleep 0.1
-	done
-	die "chatd does not accept connections on $ADDR after 10s"
+	await_server chatd "$ADDR" "$tmp/chatd.log" || die "chatd did not start"
 }
 
-stop_chatd() {
-	[[ -n $server_pid ]] || return 0
-	kill -TERM "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
-}
 
 failures=0
 bench() {
@@ -131,11 +112,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	for store in $STORES; do
 		start_chatd "$store"
 		bench fanout-window "$store" -scenario fanout -conns 1000 -senders 10 -window "$WINDOW"
-		stop_chatd
+		stop_server
 		# The stored-messages case gets a fresh, empty store of its own.
 		start_chatd "$store"
 		bench rooms-stored "$store" -scenario rooms -rooms 100 -members 2 -window "$ROOMS_WINDOW"
-		stop_chatd
+		stop_server
 	done
 done
 

@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# Server lifecycle shared by the benchmark scripts, which source this file.
+# They define log (a line on stderr) and keep the background server's pid
+# in server_pid.
+
+# port_open HOST:PORT: whether something accepts connections there.
+port_open() {
+	local host=${1%:*} port=${1##*:}
+	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+# await_server NAME ADDR LOGFILE: waits (at most 10s) until the server just
+# started as server_pid accepts connections on ADDR. Returns 1, with the
+# end of LOGFILE on stderr, if it exits or does not listen in time.
+await_server() {
+	local name=$1 addr=$2 logfile=$3 i
+	for ((i = 0; i < 100; i++)); do
+		if port_open "$addr"; then
+			return 0
+		fi
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			tail -20 "$logfile" >&2 || true
+			wait "$server_pid" 2>/dev/null || true
+			server_pid=
+			log "$name exited at start"
+			return 1
+		fi
+		sleep 0.1
+	done
+	log "$name does not accept connections on $addr after 10s"
+	stop_server
+	return 1
+}
+
+# stop_server: SIGTERM, then SIGKILL if it is still there after 15s.
+stop_server() {
+	[[ -n $server_pid ]] || return 0
+	kill -TERM "$server_pid" 2>/dev/null || true
+	local i
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
