@@ -57,7 +57,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory (lost on exit)")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
-		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep pool_max_conns above it)")
+		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep the pool, 16 connections unless the URL sets pool_max_conns, well above it)")
 	fs.DurationVar(&c.server.RetentionAge, "retention-age", 0, "delete stored messages older than this, in the background (0: keep)")
 	fs.IntVar(&c.server.RetentionMessages, "retention-messages", 0, "keep at most this many of each room's newest stored messages (0: all)")
 	fs.IntVar(&c.joinHistory, "join-history", 50, "newest messages a JSON client receives when it joins a room without asking for a number (0: none)")

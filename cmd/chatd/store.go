@@ -39,10 +39,10 @@ func openStore(ctx context.Context, kind, dataDir string) (store.Store, error) {
 // parallel would only queue there, each with smaller batches and so more
 // fsyncs per message: one journal. PostgreSQL commits transactions on
 // separate connections in parallel, and a commit waiting on a row lock or
-// a slow WAL flush then holds up only a quarter of the rooms. Four is also
-// pgxpool's smallest default pool: while every journal is committing, joins
-// and history reads wait for a connection, hence the advice in the flag's
-// help to keep pool_max_conns above -store-shards.
+// a slow WAL flush then holds up only a quarter of the rooms. The store's
+// pool (16 connections unless the URL sets pool_max_conns) leaves room for
+// joins, history reads and account lookups while every journal commits;
+// the flag's help says to keep it well above -store-shards.
 func defaultStoreShards(kind string) int {
 	if strings.HasPrefix(kind, "postgres://") || strings.HasPrefix(kind, "postgresql://") {
 		return 4

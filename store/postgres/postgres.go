@@ -66,15 +66,26 @@ type Store struct {
 	closeOnce sync.Once
 }
 
+// defaultMaxConns is the pool size when the DSN names none.
+const defaultMaxConns = 16
+
 // Open connects to the PostgreSQL database named by dsn (a URL or
 // key=value connection string, as libpq and pgx accept them; pool settings
 // such as pool_max_conns too) and migrates its schema to the newest version
 // this binary knows. It fails with an error wrapping store.ErrSchemaTooNew
-// if the database was migrated by a newer chatd.
+// if the database was migrated by a newer chatd. Without pool_max_conns
+// the pool holds up to defaultMaxConns connections.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default is max(4, CPUs). chatd commits on several
+		// journals at once (four by default) while joins, history reads
+		// and account lookups need connections too, so four would make
+		// them queue behind commits.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
