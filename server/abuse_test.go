@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -151,5 +155,24 @@ func TestAccountAPIRefusesOtherOrigins(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("same-origin register: %d", resp.StatusCode)
+	}
+}
+
+func TestAnAPIBodyTrickledTooSlowlyIsCutOff(t *testing.T) {
+	ts, _ := startAccounts(t, func(c *server.Config) { c.HandshakeTimeout = 200 * time.Millisecond })
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"name\":", ts.addr)
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("stalled body: %d", resp.StatusCode)
 	}
 }

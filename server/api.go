@@ -80,7 +80,17 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 		"GET /api/me":                     s.apiMe,
 		"POST /api/rooms/{room}/messages": s.apiPublish,
 	} {
-		mux.Handle(pattern, s.sameOrigin(h))
+		mux.Handle(pattern, s.sameOrigin(s.bounded(h)))
+	}
+}
+
+// bounded gives an API request HandshakeTimeout to send its body: the
+// server sets no read timeout of its own (it would cut WebSockets off), so
+// without one a client trickling a body would hold a goroutine forever.
+func (s *Server) bounded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+		h(w, r)
 	}
 }
 
