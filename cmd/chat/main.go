@@ -37,6 +37,8 @@ type config struct {
 	name    string
 	session string
 	token   string
+	login   string
+	signup  string
 	room    string
 	json    bool
 	script  bool
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&cfg.name, "name", "", "user `name` (default: a guest name given by the server)")
 	fs.StringVar(&cfg.session, "session", "", "session `token` of -name, to connect as a user who is already connected elsewhere")
 	fs.StringVar(&cfg.token, "token", os.Getenv("CHATD_TOKEN"), "sign in with this login `token` (from POST /api/login) or JWT; default $CHATD_TOKEN")
+	fs.StringVar(&cfg.login, "login", "", "log in to an account as `name` first; the password comes from $CHATD_PASSWORD or is asked for on the terminal")
+	fs.StringVar(&cfg.signup, "register", "", "register an account `name` first, then chat as it; the password as for -login")
 	fs.StringVar(&cfg.room, "room", "lobby", "`room` to join (scripts send to it)")
 	fs.BoolVar(&cfg.json, "json", false, "print the server's events as JSON, one object per line, and notices on stderr")
 	fs.BoolVar(&cfg.script, "script", false, "scripted mode even when stdin is a terminal: send each line to -room, exit when all are acknowledged")
@@ -86,6 +90,15 @@ stdin is sent to -room, e.g.  echo hello | chat -room ops
 		fmt.Fprintf(stderr, "chat: unexpected arguments %q\n", fs.Args())
 		fs.Usage()
 		return 2
+	}
+
+	if cfg.login != "" || cfg.signup != "" {
+		token, err := signIn(ctx, cfg, stdin, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "chat: %v\n", err)
+			return 1
+		}
+		cfg.token = token
 	}
 
 	a := &app{cfg: cfg, out: newPrinter(stdout, stderr, cfg.json)}

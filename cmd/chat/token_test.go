@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,5 +48,39 @@ func TestScriptSignsInWithAToken(t *testing.T) {
 	errb.Reset()
 	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
 		t.Fatalf("no token: exit %d, stderr %q", code, &errb)
+	}
+}
+
+func TestRegisterAndLogInFromTheCommandLine(t *testing.T) {
+	ts := start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
+		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}, "")
+	t.Setenv("CHATD_PASSWORD", "quinn's password")
+	var out, errb bytes.Buffer
+	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-register", "quinn"}, strings.NewReader("first\n"), &out, &errb); code != 0 {
+		t.Fatalf("register: exit %d; stderr:\n%s", code, &errb)
+	}
+	login, err := client.LogIn(ctxT(t), nil, ts.url(), "quinn", "quinn's password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := client.Dial(ctxT(t), ts.url(), client.Options{Token: login.Token, Rooms: []string{"ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { watcher.Close() })
+	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-login", "Quinn"}, strings.NewReader("second\n"), &out, &errb); code != 0 {
+		t.Fatalf("login: exit %d; stderr:\n%s", code, &errb)
+	}
+	if m := nextMessage(t, watcher); m.Text != "second" || m.From != "quinn" {
+		t.Fatalf("got %s", m.Raw)
+	}
+	errb.Reset()
+	t.Setenv("CHATD_PASSWORD", "not quinn's password")
+	if code := run(ctxT(t), []string{"-url", ts.url(), "-login", "quinn"}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "invalid_credentials") {
+		t.Fatalf("wrong password: exit %d, stderr %q", code, &errb)
+	}
+	_, err = client.LogIn(ctxT(t), nil, ts.url(), "quinn", "wrong password")
+	if ae, ok := errors.AsType[*client.APIError](err); !ok || ae.StatusCode != http.StatusUnauthorized || ae.Code != "invalid_credentials" {
+		t.Fatalf("LogIn with a wrong password: %v", err)
 	}
 }
