@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/chatd/chatd/metrics"
@@ -74,7 +75,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
 	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
-	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", scheme+"://"+ln.Addr().String()+"/ws", "auth", cfg.server.Auth)
+	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", scheme+"://"+ln.Addr().String()+"/ws",
+		"browser", strings.Replace(scheme, "ws", "http", 1)+"://"+ln.Addr().String()+"/", "auth", cfg.server.Auth)
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
