@@ -54,6 +54,8 @@ func (r *sessions) liveLocked(key string, now time.Time) *session {
 
 // sessions is the registry of users present on this server.
 type sessions struct {
+	grace time.Duration // guestGrace when the server was made
+
 	mu     sync.Mutex
 	byUser map[string]*session
 }
@@ -165,7 +167,7 @@ func (r *sessions) release(s *session, c *conn) {
 		delete(r.byUser, s.key) // the token proves the name; nothing to keep
 		return
 	}
-	s.idleUntil = time.Now().Add(guestGrace)
+	s.idleUntil = time.Now().Add(r.grace)
 }
 
 // sweep forgets the guests whose grace has passed.

@@ -67,8 +67,9 @@ func New(cfg Config) *Server {
 		cfg: cfg,
 		log: cfg.Logger,
 
-		stop:  make(chan struct{}),
-		conns: make(map[*conn]struct{}),
+		stop:     make(chan struct{}),
+		conns:    make(map[*conn]struct{}),
+		sessions: sessions{grace: guestGrace},
 
 		addrs:           newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
 		loginsByAccount: newKeyedLimiter(cfg.LoginsPerAccount),
