@@ -246,7 +246,8 @@ func (s *Server) evictNonMembers(room, owner string) {
 }
 
 // visibleRooms filters a rooms reply down to what c may see, and adds the
-// private rooms c's user is a member of that nobody is in right now.
+// private rooms c's user is a member of that nobody is in right now. It
+// asks the store about all listed rooms at once.
 func (c *conn) visibleRooms(all []protocol.RoomInfo) ([]protocol.RoomInfo, error) {
 	accts := c.srv.cfg.Accounts
 	if accts == nil {
@@ -255,33 +256,36 @@ func (c *conn) visibleRooms(all []protocol.RoomInfo) ([]protocol.RoomInfo, error
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	id := c.identity()
-	mine := map[string]bool{}
+	names := make([]string, 0, len(all)+len(id.grants))
+	for _, info := range all {
+		names = append(names, info.Room)
+	}
+	names = append(names, id.grants...)
+	records, err := accts.RoomsNamed(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("look up rooms: %w", err)
+	}
+	private := make(map[string]bool, len(records))
+	for _, rm := range records {
+		private[rm.Name] = rm.Private
+	}
+	mine := map[string]bool{} // private rooms c's user may see
 	if id.signedIn() {
 		rooms, err := accts.RoomsOf(ctx, id.key())
 		if err != nil {
 			return nil, fmt.Errorf("rooms of %q: %w", id.name, err)
 		}
 		for _, rm := range rooms {
-			if rm.Private {
-				mine[rm.Name] = true
-			}
+			mine[rm.Name] = rm.Private
 		}
 		for _, g := range id.grants {
-			private, err := c.srv.isPrivate(ctx, g)
-			if err != nil {
-				return nil, err
-			}
-			mine[g] = mine[g] || private
+			mine[g] = mine[g] || private[g]
 		}
 	}
 	out := make([]protocol.RoomInfo, 0, len(all)+len(mine))
 	for _, info := range all {
-		private, err := c.srv.isPrivate(ctx, info.Room)
-		if err != nil {
-			return nil, err
-		}
 		switch {
-		case !private:
+		case !private[info.Room]:
 			out = append(out, info)
 		case mine[info.Room]:
 			info.Private = true
@@ -296,15 +300,4 @@ func (c *conn) visibleRooms(all []protocol.RoomInfo) ([]protocol.RoomInfo, error
 	}
 	slices.SortFunc(out, func(a, b protocol.RoomInfo) int { return strings.Compare(a.Room, b.Room) })
 	return out, nil
-}
-
-func (s *Server) isPrivate(ctx context.Context, room string) (bool, error) {
-	rm, err := s.cfg.Accounts.Room(ctx, room)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("look up room %q: %w", room, err)
-	}
-	return rm.Private, nil
 }

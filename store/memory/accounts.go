@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -249,7 +250,23 @@ func (a *Accounts) Members(ctx context.Context, room string) ([]string, error) {
 	return sortedKeys(a.members[room]), nil
 }
 
-// RoomsOf implements store.Accounts. The slice is the caller's.
+// RoomsNamed implements store.Accounts.
+func (a *Accounts) RoomsNamed(ctx context.Context, names []string) ([]store.Room, error) {
+	if err := a.lock(ctx); err != nil {
+		return nil, fmt.Errorf("memory accounts: rooms named: %w", err)
+	}
+	defer a.mu.Unlock()
+	var rooms []store.Room
+	for _, n := range names {
+		if r, ok := a.rooms[n]; ok {
+			rooms = append(rooms, r)
+		}
+	}
+	slices.SortFunc(rooms, func(x, y store.Room) int { return strings.Compare(x.Name, y.Name) })
+	return slices.CompactFunc(rooms, func(x, y store.Room) bool { return x.Name == y.Name }), nil
+}
+
+// RoomsOf implements store.Accounts.
 func (a *Accounts) RoomsOf(ctx context.Context, user string) ([]store.Room, error) {
 	if err := a.lock(ctx); err != nil {
 		return nil, fmt.Errorf("memory accounts: rooms of %q: %w", user, err)

@@ -226,6 +226,19 @@ func (s *Store) Members(ctx context.Context, room string) ([]string, error) {
 	return users, nil
 }
 
+// RoomsNamed implements store.Accounts.
+func (s *Store) RoomsNamed(ctx context.Context, names []string) ([]store.Room, error) {
+	rows, err := s.pool.Query(ctx, selectRoom+`WHERE name = ANY($1::text[]) ORDER BY name`, names)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: rooms named: %w", err)
+	}
+	rooms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Room, error) { return scanRoom(row) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: rooms named: %w", err)
+	}
+	return rooms, nil
+}
+
 // RoomsOf implements store.Accounts.
 func (s *Store) RoomsOf(ctx context.Context, user string) ([]store.Room, error) {
 	rows, err := s.pool.Query(ctx, selectRoom+`JOIN members ON members.room = rooms.name

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatd/chatd/store"
@@ -277,6 +279,28 @@ func (s *Store) members(ctx context.Context, room string) ([]string, error) {
 	return users, describe(rows.Err())
 }
 
+// RoomsNamed implements store.Accounts.
+func (s *Store) RoomsNamed(ctx context.Context, names []string) ([]store.Room, error) {
+	var rooms []store.Room
+	for chunk := range slices.Chunk(names, roomsNamedChunk) {
+		args := make([]any, len(chunk))
+		for i, n := range chunk {
+			args[i] = n
+		}
+		more, err := s.queryRooms(ctx, selectRoom+`WHERE name IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: rooms named: %w", err)
+		}
+		rooms = append(rooms, more...)
+	}
+	slices.SortFunc(rooms, func(a, b store.Room) int { return strings.Compare(a.Name, b.Name) })
+	return slices.CompactFunc(rooms, func(a, b store.Room) bool { return a.Name == b.Name }), nil
+}
+
+// roomsNamedChunk bounds the parameters of one RoomsNamed query, well
+// below SQLite's limit.
+const roomsNamedChunk = 500
+
 // RoomsOf implements store.Accounts.
 func (s *Store) RoomsOf(ctx context.Context, user string) ([]store.Room, error) {
 	rooms, err := s.roomsOf(ctx, user)
@@ -287,8 +311,12 @@ func (s *Store) RoomsOf(ctx context.Context, user string) ([]store.Room, error) 
 }
 
 func (s *Store) roomsOf(ctx context.Context, user string) ([]store.Room, error) {
-	rows, err := s.r.QueryContext(ctx, selectRoom+`JOIN members ON members.room = rooms.name
+	return s.queryRooms(ctx, selectRoom+`JOIN members ON members.room = rooms.name
 		WHERE members.user_key = ? ORDER BY rooms.name`, user)
+}
+
+func (s *Store) queryRooms(ctx context.Context, query string, args ...any) ([]store.Room, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, describe(err)
 	}

@@ -53,6 +53,7 @@ func RunAccounts(t *testing.T, open func(t *testing.T) store.Accounts, opts ...A
 		{"RoomsConcurrent", s.testRoomsConcurrent},
 		{"Members", s.testMembers},
 		{"RoomsOf", s.testRoomsOf},
+		{"RoomsNamed", s.testRoomsNamed},
 		{"Literal", s.testLiteral},
 		{"NoWildcards", s.testNoWildcards},
 		{"Time", s.testTime},
@@ -561,6 +562,35 @@ func (s *accountsSuite) testRoomsOf(t *testing.T) {
 	checkRoomsOf(t, ac, "v", rooms[3])
 	checkRoomsOf(t, ac, "x", rooms[1], rooms[2], rooms[3])
 	checkRoomsOf(t, ac, "nobody")
+}
+
+func (s *accountsSuite) testRoomsNamed(t *testing.T) {
+	ac := s.newAccounts(t)
+	rooms := []store.Room{room("b", "u", true), room("A", "u", false), room("a", "v", true), room(trickyNames[0], "w", true)}
+	for _, r := range rooms {
+		mustCreateRoom(t, ac, r)
+	}
+	check := func(names []string, exp ...store.Room) {
+		t.Helper()
+		got, err := ac.RoomsNamed(ctx(t), names)
+		if err != nil {
+			t.Fatalf("RoomsNamed(%q): %v", names, err)
+		}
+		if !slices.EqualFunc(got, exp, sameRoom) {
+			t.Fatalf("RoomsNamed(%q):\n got %#v\nwant %#v", names, got, exp)
+		}
+	}
+	check(nil)
+	check([]string{"missing", "B", "%"})
+	check([]string{"b", "a", "missing", "b", trickyNames[0]}, rooms[3], rooms[2], rooms[0])
+	// Enough names to need more than one statement where a store has a
+	// bound on parameters.
+	many := make([]string, 0, 2500)
+	for i := range 2500 {
+		many = append(many, fmt.Sprintf("n%d", i))
+	}
+	many = append(many, "A")
+	check(many, rooms[1])
 }
 
 // trickyNames are names that break naive SQL or HTML handling. Unlike
