@@ -96,30 +96,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 
 	s := open(t, dsn)
 	defer s.Close()
+	storetest.CheckMigratedV1(t, s)
 	ctx := context.Background()
-	if last, err := s.LastSeq(ctx, "lobby"); err != nil || last != 9 {
-		t.Fatalf("LastSeq after the migration = %d, %v; want 9", last, err)
-	}
-	want := store.Message{Room: "lobby", Seq: 7, From: "alice", Text: "hi", ClientMsgID: "m7", Time: time.Unix(1, 0).UTC()}
-	if got, err := s.After(ctx, "lobby", 0, 10); err != nil || len(got) != 1 || got[0] != want {
-		t.Fatalf("After after the migration = %#v, %v; want %#v", got, err, want)
-	}
-	if pos, err := s.ReadPositions(ctx, "alice"); err != nil || pos["lobby"] != 7 {
-		t.Fatalf("ReadPositions after the migration = %v, %v", pos, err)
-	}
-	if _, err := s.User(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("User on a migrated schema = %v, want ErrNotFound", err)
-	}
-	u := store.User{Key: "alice", Name: "Alice", PasswordHash: "h", Created: time.Unix(2, 0).UTC()}
-	if err := s.CreateUser(ctx, u); err != nil {
-		t.Fatalf("CreateUser on a migrated schema: %v", err)
-	}
-	if err := s.CreateRoom(ctx, store.Room{Name: "lobby", Owner: "alice", Created: u.Created}); err != nil {
-		t.Fatalf("CreateRoom on a migrated schema: %v", err)
-	}
-	if ok, err := s.IsMember(ctx, "lobby", "alice"); err != nil || !ok {
-		t.Fatalf("IsMember on a migrated schema = %v, %v", ok, err)
-	}
 	var version int
 	if err := adminConn(t, baseDSN(t)).QueryRow(ctx, "SELECT version FROM "+schema+".schema_version").Scan(&version); err != nil || version != len(latest) {
 		t.Fatalf("schema version after the migration = %d, %v; want %d", version, err, len(latest))

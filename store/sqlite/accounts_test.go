@@ -3,11 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/sqlite"
@@ -70,30 +68,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatalf("Open of a version 1 database: %v", err)
 	}
 	defer s.Close()
-	ctx := context.Background()
-	if last, err := s.LastSeq(ctx, "lobby"); err != nil || last != 9 {
-		t.Fatalf("LastSeq after the migration = %d, %v; want 9", last, err)
-	}
-	want := store.Message{Room: "lobby", Seq: 7, From: "alice", Text: "hi", ClientMsgID: "m7", Time: time.Unix(1, 0).UTC()}
-	if got, err := s.After(ctx, "lobby", 0, 10); err != nil || len(got) != 1 || got[0] != want {
-		t.Fatalf("After after the migration = %#v, %v; want %#v", got, err, want)
-	}
-	if pos, err := s.ReadPositions(ctx, "alice"); err != nil || pos["lobby"] != 7 {
-		t.Fatalf("ReadPositions after the migration = %v, %v", pos, err)
-	}
-	if _, err := s.User(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("User on a migrated database = %v, want ErrNotFound", err)
-	}
-	u := store.User{Key: "alice", Name: "Alice", PasswordHash: "h", Created: time.Unix(2, 0).UTC()}
-	if err := s.CreateUser(ctx, u); err != nil {
-		t.Fatalf("CreateUser on a migrated database: %v", err)
-	}
-	if err := s.CreateRoom(ctx, store.Room{Name: "lobby", Owner: "alice", Created: u.Created}); err != nil {
-		t.Fatalf("CreateRoom on a migrated database: %v", err)
-	}
-	if ok, err := s.IsMember(ctx, "lobby", "alice"); err != nil || !ok {
-		t.Fatalf("IsMember on a migrated database = %v, %v", ok, err)
-	}
+	storetest.CheckMigratedV1(t, s)
 	s.Close()
 
 	db, err = sql.Open("sqlite", path)

@@ -857,3 +857,38 @@ func (s *accountsSuite) testReopen(t *testing.T) {
 		t.Fatalf("CreateRoom after reopen = %v, want ErrExists", err)
 	}
 }
+
+// CheckMigratedV1 checks a store opened on a version 1 database (from
+// before accounts) that held room "lobby" with LastSeq 9 and one message,
+// seq 7 from "alice" with text "hi", client id "m7" at Unix second 1, and
+// alice's read position 7 in it: the history is intact and accounts work.
+func CheckMigratedV1(t *testing.T, s interface {
+	store.Store
+	store.Accounts
+}) {
+	t.Helper()
+	ctx := context.Background()
+	if last, err := s.LastSeq(ctx, "lobby"); err != nil || last != 9 {
+		t.Fatalf("LastSeq after the migration = %d, %v; want 9", last, err)
+	}
+	want := store.Message{Room: "lobby", Seq: 7, From: "alice", Text: "hi", ClientMsgID: "m7", Time: time.Unix(1, 0).UTC()}
+	if got, err := s.After(ctx, "lobby", 0, 10); err != nil || len(got) != 1 || got[0] != want {
+		t.Fatalf("After after the migration = %#v, %v; want %#v", got, err, want)
+	}
+	if pos, err := s.ReadPositions(ctx, "alice"); err != nil || pos["lobby"] != 7 {
+		t.Fatalf("ReadPositions after the migration = %v, %v", pos, err)
+	}
+	if _, err := s.User(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("User on a migrated database = %v, want ErrNotFound", err)
+	}
+	u := store.User{Key: "alice", Name: "Alice", PasswordHash: "h", Created: time.Unix(2, 0).UTC()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser on a migrated database: %v", err)
+	}
+	if err := s.CreateRoom(ctx, store.Room{Name: "lobby", Owner: "alice", Created: u.Created}); err != nil {
+		t.Fatalf("CreateRoom on a migrated database: %v", err)
+	}
+	if ok, err := s.IsMember(ctx, "lobby", "alice"); err != nil || !ok {
+		t.Fatalf("IsMember on a migrated database = %v, %v", ok, err)
+	}
+}
