@@ -44,7 +44,7 @@ var (
 	acceptedDesc = prometheus.NewDesc("chatd_connections_accepted_total",
 		"WebSocket connections accepted.", nil, nil)
 	refusedDesc = prometheus.NewDesc("chatd_connections_refused_total",
-		"WebSocket upgrades refused, by reason (invalid, name_held, capacity, shutdown).", []string{"reason"}, nil)
+		"WebSocket upgrades refused, by reason (invalid, name_held, capacity, shutdown, unauthorized, forbidden, origin, ip_conns, ip_rate, unavailable).", []string{"reason"}, nil)
 	messagesDesc = prometheus.NewDesc("chatd_messages_received_total",
 		"Chat messages received from clients and published to a room.", nil, nil)
 	deliveriesDesc = prometheus.NewDesc("chatd_deliveries_total",
@@ -53,12 +53,14 @@ var (
 		"Connections closed with 1013 because their outbound queue overflowed.", nil, nil)
 	requestErrorsDesc = prometheus.NewDesc("chatd_request_errors_total",
 		"JSON requests refused, by protocol error code.", []string{"code"}, nil)
+	accountsDesc = prometheus.NewDesc("chatd_account_requests_total",
+		"Account API requests (register, login, password) by result: ok or the error code.", []string{"request", "result"}, nil)
 )
 
 type collector struct{ src Source }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{connsDesc, roomsDesc, acceptedDesc, refusedDesc, messagesDesc, deliveriesDesc, evictionsDesc, requestErrorsDesc} {
+	for _, d := range []*prometheus.Desc{connsDesc, roomsDesc, acceptedDesc, refusedDesc, messagesDesc, deliveriesDesc, evictionsDesc, requestErrorsDesc, accountsDesc} {
 		ch <- d
 	}
 }
@@ -76,5 +78,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(evictionsDesc, prometheus.CounterValue, float64(st.SlowEvictions))
 	for code, n := range st.RequestErrors {
 		ch <- prometheus.MustNewConstMetric(requestErrorsDesc, prometheus.CounterValue, float64(n), code)
+	}
+	for o, n := range st.Accounts {
+		ch <- prometheus.MustNewConstMetric(accountsDesc, prometheus.CounterValue, float64(n), o.Request, o.Result)
 	}
 }

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,9 +13,11 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
+	"github.com/chatd/chatd/auth"
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store/memory"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -38,9 +41,19 @@ func scrape(t *testing.T, srv *servertest.Server) map[string]*dto.MetricFamily {
 // TestScrapeAfterKnownTraffic drives a real server with real clients and
 // checks the scraped values, parsed with the Prometheus text parser.
 func TestScrapeAfterKnownTraffic(t *testing.T) {
-	srv := servertest.Start(t, server.Config{})
+	srv := servertest.Start(t, server.Config{Accounts: memory.NewAccounts(), PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	srv.Handle("GET /metrics", metrics.Handler(srv))
 	base := srv.URL()
+	for path, body := range map[string]string{
+		"/api/register": `{"name":"kai","password":"kai's password"}`,
+		"/api/login":    `{"name":"kai","password":"not kai's password"}`,
+	} {
+		resp, err := http.Post("http://"+srv.Addr+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer dcancel()
@@ -134,6 +147,8 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 		{"chatd_slow_consumer_evictions_total", nil, 0},
 		{"chatd_request_errors_total", []string{"code", "unknown_type"}, 1},
 		{"chatd_request_errors_total", []string{"code", "rate_limited"}, 0},
+		{"chatd_account_requests_total", []string{"request", "register", "result", "ok"}, 1},
+		{"chatd_account_requests_total", []string{"request", "login", "result", "invalid_credentials"}, 1},
 	}
 	for _, c := range checks {
 		if got := value(c.name, c.label...); got != c.want {

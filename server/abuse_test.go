@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -103,8 +104,14 @@ func TestLoginAttemptsAreThrottled(t *testing.T) {
 			t.Fatalf("login %d from the address: %d, want %d", i, status, want)
 		}
 	}
-	if got := ts.Stats().Refused[server.RefusedLoginRate]; got != 2 {
-		t.Fatalf("refused logins counted: %d", got)
+	got := ts.Stats().Accounts
+	want := map[server.AccountOutcome]uint64{
+		{Request: "register", Result: "ok"}:               1,
+		{Request: "login", Result: "invalid_credentials"}: 4,
+		{Request: "login", Result: "rate_limited"}:        2,
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("account outcomes counted: %v, want %v", got, want)
 	}
 }
 

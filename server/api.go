@@ -72,11 +72,11 @@ type tokenReply struct {
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /api/config":                 s.apiConfig,
-		"POST /api/register":              s.apiRegister,
-		"POST /api/login":                 s.apiLogin,
+		"POST /api/register":              s.counted("register", s.apiRegister),
+		"POST /api/login":                 s.counted("login", s.apiLogin),
 		"POST /api/logout":                s.apiLogout,
 		"POST /api/refresh":               s.apiRefresh,
-		"POST /api/password":              s.apiPassword,
+		"POST /api/password":              s.counted("password", s.apiPassword),
 		"GET /api/me":                     s.apiMe,
 		"POST /api/rooms/{room}/messages": s.apiPublish,
 	} {
@@ -116,7 +116,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// outcomeWriter remembers the API error code a counted request was
+// answered with.
+type outcomeWriter struct {
+	http.ResponseWriter
+	code string
+}
+
+// counted counts the outcomes of an account request for Stats.Accounts.
+func (s *Server) counted(request string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ow := &outcomeWriter{ResponseWriter: w}
+		h(ow, r)
+		result := ow.code
+		if result == "" {
+			result = "ok"
+		}
+		s.stats.account(AccountOutcome{Request: request, Result: result})
+	}
+}
+
 func writeAPIError(w http.ResponseWriter, code, format string, args ...any) {
+	if ow, ok := w.(*outcomeWriter); ok {
+		ow.code = code
+	}
 	var e apiError
 	e.Error.Code, e.Error.Message = code, fmt.Sprintf(format, args...)
 	if code == apiUnauthorized || code == apiInvalidCredentials {
@@ -160,7 +183,6 @@ func (s *Server) throttle(w http.ResponseWriter, checks ...throttleCheck) bool {
 	now := time.Now()
 	for _, c := range checks {
 		if ok, retry := c.l.allow(c.key, now); !ok {
-			s.stats.refuse(RefusedLoginRate)
 			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
 			writeAPIError(w, apiRateLimited, "too many attempts; try again in %d s", int(retry.Seconds())+1)
 			return false

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"maps"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chatd/chatd/protocol"
@@ -19,11 +21,10 @@ const (
 	RefusedIPConns      = "ip_conns"     // too many connections from one address
 	RefusedIPRate       = "ip_rate"      // connecting too fast from one address
 	RefusedUnavailable  = "unavailable"  // the account store failed
-	RefusedLoginRate    = "login_rate"   // too many login attempts (account API)
 )
 
 var refusalReasons = [...]string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown,
-	RefusedUnauthorized, RefusedForbidden, RefusedOrigin, RefusedIPConns, RefusedIPRate, RefusedUnavailable, RefusedLoginRate}
+	RefusedUnauthorized, RefusedForbidden, RefusedOrigin, RefusedIPConns, RefusedIPRate, RefusedUnavailable}
 
 // counters are plain atomics bumped on the paths that already do work
 // (a connection, a message, an error), never per delivery; metrics read
@@ -35,6 +36,27 @@ type counters struct {
 	deliveries    atomic.Uint64
 	slowEvictions atomic.Uint64
 	requestErrors [16]atomic.Uint64 // indexed like protocol.ErrorCodes
+
+	// Account API outcomes are rare (people logging in), so a map under a
+	// mutex does.
+	accountsMu sync.Mutex
+	accounts   map[AccountOutcome]uint64
+}
+
+// AccountOutcome is one kind of account API answer, as counted in
+// Stats.Accounts: Request is register, login or password; Result is ok or
+// the API error code (invalid_credentials, rate_limited, name_taken, ...).
+type AccountOutcome struct {
+	Request, Result string
+}
+
+func (c *counters) account(o AccountOutcome) {
+	c.accountsMu.Lock()
+	defer c.accountsMu.Unlock()
+	if c.accounts == nil {
+		c.accounts = make(map[AccountOutcome]uint64)
+	}
+	c.accounts[o]++
 }
 
 func (c *counters) refuse(reason string) {
@@ -65,6 +87,9 @@ type Stats struct {
 	Deliveries    uint64            // messages offered to recipients' queues
 	SlowEvictions uint64            // connections closed because their queue overflowed
 	RequestErrors map[string]uint64 // JSON requests refused, by protocol error code
+	// Accounts counts account API answers (registrations, logins,
+	// password changes) by outcome.
+	Accounts map[AccountOutcome]uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -88,5 +113,8 @@ func (s *Server) Stats() Stats {
 	for i, code := range protocol.ErrorCodes {
 		st.RequestErrors[code] = s.stats.requestErrors[i].Load()
 	}
+	s.stats.accountsMu.Lock()
+	st.Accounts = maps.Clone(s.stats.accounts)
+	s.stats.accountsMu.Unlock()
 	return st
 }
