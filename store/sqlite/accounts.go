@@ -19,20 +19,34 @@ import (
 
 var _ store.Accounts = (*Store)(nil)
 
+// insertNew runs an INSERT ... ON CONFLICT DO NOTHING and reports a row
+// that was not inserted as store.ErrExists. DO NOTHING instead of a
+// constraint error: no error code to decode, and a duplicate shows as a row
+// not inserted.
+func insertNew(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, query string, args ...any) error {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return describe(err)
+	}
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return describe(err)
+	case n == 0:
+		return store.ErrExists
+	}
+	return nil
+}
+
 // CreateUser implements store.Accounts.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	// DO NOTHING instead of a constraint error: no error code to decode,
-	// and a duplicate shows as a row not inserted.
-	res, err := s.w.ExecContext(ctx, `INSERT INTO users (user_key, name, password_hash, created_us)
+	err := insertNew(ctx, s.w, `INSERT INTO users (user_key, name, password_hash, created_us)
 		VALUES (?, ?, ?, ?) ON CONFLICT (user_key) DO NOTHING`,
 		u.Key, u.Name, u.PasswordHash, u.Created.UnixMicro())
 	if err != nil {
-		return fmt.Errorf("sqlite store: create user %q: %w", u.Key, describe(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite store: create user %q: %w", u.Key, describe(err))
-	} else if n == 0 {
-		return fmt.Errorf("sqlite store: create user %q: %w", u.Key, store.ErrExists)
+		return fmt.Errorf("sqlite store: create user %q: %w", u.Key, err)
 	}
 	return nil
 }
@@ -89,16 +103,11 @@ func (s *Store) setPassword(ctx context.Context, key, passwordHash string) error
 // CreateToken implements store.Accounts. Its errors name the user, not the
 // hash, which is a credential's identifier and has no place in logs.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO tokens (hash, user_key, created_us, expires_us)
+	err := insertNew(ctx, s.w, `INSERT INTO tokens (hash, user_key, created_us, expires_us)
 		VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
 		t.Hash, t.User, t.Created.UnixMicro(), t.Expires.UnixMicro())
 	if err != nil {
-		return fmt.Errorf("sqlite store: create token of %q: %w", t.User, describe(err))
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite store: create token of %q: %w", t.User, describe(err))
-	} else if n == 0 {
-		return fmt.Errorf("sqlite store: create token of %q: %w", t.User, store.ErrExists)
+		return fmt.Errorf("sqlite store: create token of %q: %w", t.User, err)
 	}
 	return nil
 }
@@ -156,18 +165,10 @@ func (s *Store) createRoom(ctx context.Context, r store.Room) error {
 		return describe(err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO rooms (name, owner, is_private, created_us)
+	if err := insertNew(ctx, tx, `INSERT INTO rooms (name, owner, is_private, created_us)
 		VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-		r.Name, r.Owner, r.Private, r.Created.UnixMicro())
-	if err != nil {
-		return describe(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return describe(err)
-	}
-	if n == 0 {
-		return store.ErrExists
+		r.Name, r.Owner, r.Private, r.Created.UnixMicro()); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO members (room, user_key) VALUES (?, ?)
 		ON CONFLICT (room, user_key) DO NOTHING`, r.Name, r.Owner); err != nil {
