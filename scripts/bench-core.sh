@@ -126,31 +126,13 @@ start_server() {
 	await_server "$name" "$addr" "$tmp/$name.log" || die "$name did not start"
 }
 
-
 failures=0
 
 # bench NAME SERVER ARGS...: one chatbench run, its JSON line appended to OUT.
 bench() {
 	local name=$1 server=$2
 	shift 2
-	local url="ws://$(addr_of "$server")/ws"
-	log "round $round/$ROUNDS $server $name"
-	if ! "$tmp/chatbench" -q -json -name "$name" -server "$server" \
-		-url "$url" -pid "$server_pid" -drain "$DRAIN" -size "$SIZE" "$@" >"$tmp/one.json"; then
-		log "chatbench failed: $server $name"
-		failures=$((failures + 1))
-	fi
-	if [[ -s $tmp/one.json ]]; then
-		cat "$tmp/one.json" >>"$OUT"
-		# One line of figures on stderr to follow along.
-		"$tmp/chatbench" summarize -baseline none "$tmp/one.json" | tail -1 >&2
-	fi
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		log "$server died during $name"
-		failures=$((failures + 1))
-		return 1
-	fi
-	sleep "$PAUSE"
+	run_bench "$name" "$server" "ws://$(addr_of "$server")/ws" -drain "$DRAIN" -size "$SIZE" "$@"
 }
 
 fanout=(-scenario fanout -conns "$FANOUT_CONNS" -senders "$FANOUT_SENDERS" -duration "$DURATION")

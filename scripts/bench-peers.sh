@@ -276,30 +276,13 @@ EOF
 	await_server "$name" "$addr" "$tmp/$name.log"
 }
 
-
 failures=0
 
 # bench NAME SERVER ARGS...: one chatbench run, its JSON line appended to OUT.
 bench() {
 	local name=$1 server=$2
 	shift 2
-	log "round $round/$ROUNDS $server $name"
-	if ! "$tmp/chatbench" -q -json -name "$name" -server "$server" \
-		-url "$(url_of "$server")" -pid "$server_pid" "$@" >"$tmp/one.json"; then
-		log "chatbench failed: $server $name"
-		failures=$((failures + 1))
-	fi
-	if [[ -s $tmp/one.json ]]; then
-		cat "$tmp/one.json" >>"$OUT"
-		# One line of figures on stderr to follow along.
-		"$tmp/chatbench" summarize -baseline none "$tmp/one.json" | tail -1 >&2
-	fi
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		log "$server died during $name"
-		failures=$((failures + 1))
-		return 1
-	fi
-	sleep "$PAUSE"
+	run_bench "$name" "$server" "$(url_of "$server")" "$@"
 }
 
 # has_rooms SERVER: whether it keeps the rooms of ?room= apart.

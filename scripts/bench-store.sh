@@ -88,22 +88,12 @@ start_chatd() {
 	await_server chatd "$ADDR" "$tmp/chatd.log" || die "chatd did not start"
 }
 
-
 failures=0
+# bench NAME STORE ARGS...: one chatbench run (see run_bench).
 bench() {
 	local name=$1 store=$2
 	shift 2
-	log "round $round/$ROUNDS $store $name"
-	if ! "$tmp/chatbench" -q -json -name "$name" -server "$store" -url "ws://$ADDR/ws" \
-		-pid "$server_pid" -drain "$DRAIN" -duration "$DURATION" -rate 0 "$@" >"$tmp/one.json"; then
-		log "chatbench failed: $store $name"
-		failures=$((failures + 1))
-	fi
-	if [[ -s $tmp/one.json ]]; then
-		cat "$tmp/one.json" >>"$OUT"
-		"$tmp/chatbench" summarize -baseline none "$tmp/one.json" | tail -1 >&2
-	fi
-	sleep "$PAUSE"
+	run_bench "$name" "$store" "ws://$ADDR/ws" -drain "$DRAIN" -duration "$DURATION" -rate 0 "$@"
 }
 
 : >"$OUT"

@@ -45,3 +45,28 @@ stop_server() {
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=
 }
+
+# run_bench NAME SERVER URL ARGS...: one chatbench run against server_pid,
+# its JSON line appended to OUT and a line of figures on stderr; counts a
+# failure in failures. Returns 1 if the server died during the run. Uses
+# tmp (where chatbench was built), OUT, round, ROUNDS and PAUSE.
+run_bench() {
+	local name=$1 server=$2 url=$3
+	shift 3
+	log "round $round/$ROUNDS $server $name"
+	if ! "$tmp/chatbench" -q -json -name "$name" -server "$server" \
+		-url "$url" -pid "$server_pid" "$@" >"$tmp/one.json"; then
+		log "chatbench failed: $server $name"
+		failures=$((failures + 1))
+	fi
+	if [[ -s $tmp/one.json ]]; then
+		cat "$tmp/one.json" >>"$OUT"
+		"$tmp/chatbench" summarize -baseline none "$tmp/one.json" | tail -1 >&2
+	fi
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		log "$server died during $name"
+		failures=$((failures + 1))
+		return 1
+	fi
+	sleep "$PAUSE"
+}
