@@ -116,12 +116,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// outcomeWriter remembers the API error code a counted request was
-// answered with.
+// outcomeWriter remembers how a counted request was answered: the API
+// error code, or a success status.
 type outcomeWriter struct {
 	http.ResponseWriter
-	code string
+	code   string
+	status int
 }
+
+func (w *outcomeWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// resultAbandoned counts a request answered with nothing because its
+// client went away first.
+const resultAbandoned = "abandoned"
 
 // counted counts the outcomes of an account request for Stats.Accounts.
 func (s *Server) counted(request string, h http.HandlerFunc) http.HandlerFunc {
@@ -129,8 +141,13 @@ func (s *Server) counted(request string, h http.HandlerFunc) http.HandlerFunc {
 		ow := &outcomeWriter{ResponseWriter: w}
 		h(ow, r)
 		result := ow.code
-		if result == "" {
+		switch {
+		case ow.status >= 200 && ow.status < 300:
 			result = "ok"
+		case result == "" || result == apiUnavailable && r.Context().Err() != nil:
+			// Nothing was answered, or a store call was cut short, because
+			// the client hung up: that is no login, and no failure of ours.
+			result = resultAbandoned
 		}
 		s.stats.account(AccountOutcome{Request: request, Result: result})
 	}
@@ -182,7 +199,7 @@ func (s *Server) accountsOrRefuse(w http.ResponseWriter) bool {
 func (s *Server) throttle(w http.ResponseWriter, checks ...throttleCheck) bool {
 	now := time.Now()
 	for _, c := range checks {
-		if ok, retry := c.l.allow(c.key, now); !ok {
+		if _, ok, retry := c.l.take(c.key, now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
 			writeAPIError(w, apiRateLimited, "too many attempts; try again in %d s", int(retry.Seconds())+1)
 			return false
@@ -204,7 +221,7 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 	case s.cfg.ClosedRegistration:
 		writeAPIError(w, apiRegistrationClosed, "this server does not take registrations")
 		return
-	case !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}):
+	case !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}):
 		return
 	case !decodeBody(w, r, &in):
 		return
@@ -248,7 +265,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := strings.ToLower(in.Name)
-	if !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}, throttleCheck{s.loginsByAccount, key}) {
+	if !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}, throttleCheck{s.loginsByAccount, key}) {
 		return
 	}
 	u, err := s.cfg.Accounts.User(r.Context(), key)
@@ -347,7 +364,7 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	case !decodeBody(w, r, &in):
 		return
-	case !s.throttle(w, throttleCheck{s.loginsByAddr, s.clientAddr(r).String()}, throttleCheck{s.loginsByAccount, id.key()}):
+	case !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}, throttleCheck{s.loginsByAccount, id.key()}):
 		return
 	}
 	if err := auth.ValidatePassword(in.NewPassword); err != nil {

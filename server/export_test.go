@@ -17,3 +17,25 @@ func SetGuestGrace(d time.Duration) (restore func()) {
 	guestGrace = d
 	return func() { guestGrace = old }
 }
+
+// SetMaxTrackedKeys changes how many keys each login limiter of a server
+// made afterwards holds, for a test, and returns a function that restores
+// it.
+func SetMaxTrackedKeys(n int) (restore func()) {
+	old := maxTrackedKeys
+	maxTrackedKeys = n
+	return func() { maxTrackedKeys = old }
+}
+
+// HoldHashing takes every password-hashing slot of s, so that requests
+// needing a hash wait, and returns a function that gives them back.
+func HoldHashing(s *Server) (release func()) {
+	for range cap(s.hashing) {
+		s.hashing <- struct{}{}
+	}
+	return func() {
+		for range cap(s.hashing) {
+			<-s.hashing
+		}
+	}
+}

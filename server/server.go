@@ -72,8 +72,8 @@ func New(cfg Config) *Server {
 		sessions: sessions{grace: guestGrace},
 
 		addrs:           newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
-		loginsByAccount: newKeyedLimiter(cfg.LoginsPerAccount),
-		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP),
+		loginsByAccount: newKeyedLimiter(cfg.LoginsPerAccount, time.Minute),
+		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP, time.Minute),
 		hashing:         make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, MaxBacklog: cfg.StoreBacklog}

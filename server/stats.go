@@ -44,8 +44,9 @@ type counters struct {
 }
 
 // AccountOutcome is one kind of account API answer, as counted in
-// Stats.Accounts: Request is register, login or password; Result is ok or
-// the API error code (invalid_credentials, rate_limited, name_taken, ...).
+// Stats.Accounts: Request is register, login or password; Result is ok,
+// abandoned (the client hung up before it was answered) or the API error
+// code (invalid_credentials, rate_limited, name_taken, ...).
 type AccountOutcome struct {
 	Request, Result string
 }
