@@ -1,6 +1,11 @@
 package protocol
 
-import "github.com/gobwas/ws"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gobwas/ws"
+)
 
 // Close codes chatd sends, with the advice each one carries for the client.
 const (
@@ -33,3 +38,27 @@ const (
 func CloseFrame(code ws.StatusCode, reason string) []byte {
 	return ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
 }
+
+// ParseClose reads the body of a close frame from a peer: its code, which
+// is CloseNormal for an empty body, or an error for a code or reason that
+// RFC 6455 forbids, to be answered with CloseProtocolError rather than
+// echoed. ws.CheckCloseFrameData leaves out codes above 4999, which no
+// range of the RFC defines.
+func ParseClose(p []byte) (ws.StatusCode, error) {
+	if len(p) == 0 {
+		return CloseNormal, nil
+	}
+	code, reason := ws.ParseCloseFrameData(p)
+	if err := ws.CheckCloseFrameData(code, reason); err != nil {
+		return code, fmt.Errorf("close code %d: %w", code, err)
+	}
+	if code > maxCloseCode {
+		return code, fmt.Errorf("close code %d: %w", code, errCloseCodeRange)
+	}
+	return code, nil
+}
+
+// maxCloseCode is the highest code of RFC 6455's private range.
+const maxCloseCode = 4999
+
+var errCloseCodeRange = errors.New("outside 1000-4999")

@@ -75,21 +75,25 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 		name   string
 		cfg    server.Config
 		frames []ws.Frame
+		raw    []byte // sent after frames, for what ws.Frame cannot express
 		want   ws.StatusCode
 	}{
-		{"binary frame", server.Config{}, []ws.Frame{ws.NewBinaryFrame([]byte{1, 2, 3})}, 1003},
-		{"too big", server.Config{MaxMessageBytes: 1000}, []ws.Frame{ws.NewTextFrame(make([]byte, 1001))}, 1009},
+		{"binary frame", server.Config{}, []ws.Frame{ws.NewBinaryFrame([]byte{1, 2, 3})}, nil, 1003},
+		{"too big", server.Config{MaxMessageBytes: 1000}, []ws.Frame{ws.NewTextFrame(make([]byte, 1001))}, nil, 1009},
 		{"too big in fragments", server.Config{MaxMessageBytes: 1000}, []ws.Frame{
 			ws.NewFrame(ws.OpText, false, make([]byte, 600)),
 			ws.NewFrame(ws.OpContinuation, true, make([]byte, 600)),
-		}, 1009},
-		{"invalid utf-8", server.Config{}, []ws.Frame{ws.NewTextFrame([]byte{0xff, 0xfe})}, 1007},
-		{"continuation without start", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpContinuation, true, []byte("x"))}, 1002},
-		{"reserved opcode", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpCode(0x3), true, []byte("x"))}, 1002},
+		}, nil, 1009},
+		{"invalid utf-8", server.Config{}, []ws.Frame{ws.NewTextFrame([]byte{0xff, 0xfe})}, nil, 1007},
+		{"continuation without start", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpContinuation, true, []byte("x"))}, nil, 1002},
+		{"reserved opcode", server.Config{}, []ws.Frame{ws.NewFrame(ws.OpCode(0x3), true, []byte("x"))}, nil, 1002},
 		{"new message inside fragmented one", server.Config{}, []ws.Frame{
 			ws.NewFrame(ws.OpText, false, []byte("a")),
 			ws.NewTextFrame([]byte("b")),
-		}, 1002},
+		}, nil, 1002},
+		// A 64-bit length must leave its top bit clear (RFC 6455, 5.2).
+		{"64-bit length with the top bit set", server.Config{}, nil,
+			[]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 8, 1, 2, 3, 4}, 1002},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,6 +103,9 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 			waitFor(t, "offender registered", func() bool { return ts.Stats().Conns == 3 })
 			for _, f := range tc.frames {
 				writeRawFrame(t, nc, f)
+			}
+			if _, err := nc.Write(tc.raw); err != nil {
+				t.Fatal(err)
 			}
 			if got := readRawClose(t, nc, br); got != tc.want {
 				t.Fatalf("close code %d, want %d", got, tc.want)
@@ -127,14 +134,39 @@ func TestFragmentedMessageIsDeliveredWhole(t *testing.T) {
 	}
 }
 
+// TestClientCloseIsEchoed checks the answer to a client's close frame:
+// its own code when RFC 6455 allows the code, 1002 when not.
 func TestClientCloseIsEchoed(t *testing.T) {
-	ts := start(t, server.Config{})
-	nc, br := rawDial(t, ts, "")
-	writeRawFrame(t, nc, ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "bye")))
-	if got := readRawClose(t, nc, br); got != ws.StatusNormalClosure {
-		t.Fatalf("close code %d, want 1000", got)
+	cases := []struct {
+		name string
+		body []byte
+		want ws.StatusCode
+	}{
+		{"no code", nil, 1000},
+		{"normal", ws.NewCloseFrameBody(1000, "bye"), 1000},
+		{"going away", ws.NewCloseFrameBody(1001, ""), 1001},
+		{"registered", ws.NewCloseFrameBody(3000, ""), 3000},
+		{"private", ws.NewCloseFrameBody(4999, ""), 4999},
+		{"above the private range", ws.NewCloseFrameBody(5000, ""), 1002},
+		{"largest code", ws.NewCloseFrameBody(65535, ""), 1002},
+		{"below 1000", ws.NewCloseFrameBody(999, ""), 1002},
+		{"reserved 1005", ws.NewCloseFrameBody(1005, ""), 1002},
+		{"unassigned 2999", ws.NewCloseFrameBody(2999, ""), 1002},
+		{"one byte", []byte{3}, 1002},
+		{"reason not utf-8", append(ws.NewCloseFrameBody(1000, ""), 0xff), 1002},
 	}
-	waitFor(t, "connection gone", func() bool { return ts.Stats().Conns == 0 })
+	ts := start(t, server.Config{})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, br := rawDial(t, ts, "")
+			writeRawFrame(t, nc, ws.NewCloseFrame(tc.body))
+			if got := readRawClose(t, nc, br); got != tc.want {
+				t.Fatalf("close code %d, want %d", got, tc.want)
+			}
+			nc.Close()
+			waitFor(t, "connection gone", func() bool { return ts.Stats().Conns == 0 })
+		})
+	}
 }
 
 func TestRefusedAtUpgrade(t *testing.T) {

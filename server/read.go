@@ -37,6 +37,9 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 		}
 		var h ws.Header
 		if h, err = ws.ReadHeaderBuffer(r.header(), hbuf[:]); err != nil {
+			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
+				c.fail(r, protocol.CloseProtocolError, err.Error())
+			}
 			return
 		}
 		state := ws.StateServerSide
@@ -100,14 +103,10 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 		if c.closing.Load() {
 			return true // the client answered our close frame
 		}
-		code, reason := ws.ParseCloseFrameData(p)
-		if len(p) > 0 {
-			if err := ws.CheckCloseFrameData(code, reason); err != nil {
-				c.fail(r, protocol.CloseProtocolError, err.Error())
-				return true
-			}
-		} else {
-			code = protocol.CloseNormal
+		code, err := protocol.ParseClose(p)
+		if err != nil {
+			c.fail(r, protocol.CloseProtocolError, err.Error())
+			return true
 		}
 		// Echo the code; the socket closes once the echo is written.
 		c.peerClosed.Store(true)
