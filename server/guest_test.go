@@ -20,8 +20,9 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 	first.do(`{"type":"read","id":"r","room":"lobby","seq":1}`)
 	chosen := dialJSON(t, ts, "name=zoe")
 	zoeSession := chosen.welcome["session"].(string)
-	first.ws.Close(websocket.StatusNormalClosure, "")
-	chosen.ws.Close(websocket.StatusNormalClosure, "")
+	// Going away (a reload, a lost network) is not goodbye.
+	first.ws.Close(websocket.StatusGoingAway, "")
+	chosen.ws.CloseNow()
 	waitFor(t, "both to go", func() bool { return ts.Stats().Conns == 0 })
 
 	// Within the grace, the names are still theirs: a reload with the
@@ -57,5 +58,37 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 	t.Cleanup(func() { other.CloseNow() })
 	if w := newZoe.expect("welcome"); w["name"] != "zoe" || w["session"] == zoeSession {
 		t.Fatalf("the new zoe: %v", w)
+	}
+}
+
+func TestAPlainClientComesBackWithItsNameAtOnce(t *testing.T) {
+	ts := start(t, server.Config{})
+	// Plain clients never see a session token, so nobody could claim the
+	// name back after they go: it is free as soon as the server notices.
+	zed := dial(t, ts, "name=zed")
+	zed.ws.CloseNow()
+	waitFor(t, "zed to go", func() bool { return ts.Stats().Conns == 0 })
+	again := dial(t, ts, "name=zed")
+	// A plain client that says goodbye frees the name before its close
+	// handshake completes.
+	again.ws.Close(websocket.StatusNormalClosure, "")
+	dial(t, ts, "name=zed")
+}
+
+func TestAJSONClientThatSaysGoodbyeFreesItsNameAtOnce(t *testing.T) {
+	ts := start(t, server.Config{})
+	for range 2 {
+		bot := dialJSON(t, ts, "name=deploy-bot&room=ci")
+		if bot.welcome["name"] != "deploy-bot" {
+			t.Fatalf("welcome: %v", bot.welcome)
+		}
+		bot.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	// Without a goodbye the name stays reserved for its token.
+	held := dialJSON(t, ts, "name=deploy-bot")
+	held.ws.CloseNow()
+	waitFor(t, "deploy-bot to go", func() bool { return ts.Stats().Conns == 0 })
+	if status, _ := dialRefused(t, ts, "name=deploy-bot", nil); status != http.StatusConflict {
+		t.Fatalf("a name held for its token, taken by another: %d", status)
 	}
 }

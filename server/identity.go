@@ -24,6 +24,10 @@ type session struct {
 	key      string // case-folded: names are unique regardless of case
 	token    string
 	signedIn bool
+	// tokenShown records that a welcome carried token, so that some client
+	// can come back for the name; a session of plain clients only has
+	// nobody to keep it for. Guarded by sessions.mu.
+	tokenShown bool
 
 	conns []*conn           // guarded by sessions.mu
 	reads map[string]uint64 // room -> read up to; guarded by sessions.mu
@@ -98,6 +102,7 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	}
 	s.conns = append(s.conns, c)
 	s.idleUntil = time.Time{}
+	s.tokenShown = s.tokenShown || c.format == formatJSON
 	return s, nil
 }
 
@@ -150,21 +155,23 @@ func (r *sessions) heldByGuest(name string) bool {
 	return s != nil && !s.signedIn
 }
 
-// release detaches c; the name is free once its last connection is gone.
-func (r *sessions) release(s *session, c *conn) {
+// release detaches c. The name is free once its last connection is gone,
+// except that a guest whose token some client saw keeps it for the grace
+// period, unless that last connection said goodbye (done): a client that
+// closes with 1000 is finished with the name. Releasing c twice is harmless.
+func (r *sessions) release(s *session, c *conn, done bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, x := range s.conns {
-		if x == c {
-			s.conns = append(s.conns[:i], s.conns[i+1:]...)
-			break
-		}
+	i := slices.Index(s.conns, c)
+	if i < 0 {
+		return
 	}
+	s.conns = slices.Delete(s.conns, i, i+1)
 	if len(s.conns) > 0 || r.byUser[s.key] != s {
 		return
 	}
-	if s.signedIn {
-		delete(r.byUser, s.key) // the token proves the name; nothing to keep
+	if s.signedIn || !s.tokenShown || done {
+		delete(r.byUser, s.key)
 		return
 	}
 	s.idleUntil = time.Now().Add(r.grace)

@@ -108,6 +108,13 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 			c.fail(r, protocol.CloseProtocolError, err.Error())
 			return true
 		}
+		if len(p) > 0 && code == protocol.CloseNormal {
+			// A goodbye: the client is done with its rooms and its name,
+			// which are free before it reads the echo, so that it can
+			// come straight back under the same name.
+			c.leaveAll()
+			c.srv.sessions.release(c.sess, c, true)
+		}
 		// Echo the code; the socket closes once the echo is written.
 		c.peerClosed.Store(true)
 		c.closeWith(protocol.CloseFrame(code, ""), false)
@@ -124,15 +131,10 @@ func (c *conn) fail(r io.Reader, code ws.StatusCode, reason string) {
 }
 
 func (c *conn) cleanup(opened time.Time, err error) {
-	// An owner's remove may be taking c out of a room at this moment.
-	c.handling.Lock()
-	for room := range c.rooms {
-		c.leave(room)
-	}
-	c.handling.Unlock()
+	c.leaveAll()
 	c.abort()
 	c.stopExpiry()
-	c.srv.sessions.release(c.sess, c)
+	c.srv.sessions.release(c.sess, c, false)
 	c.srv.unregister(c)
 	reason := closeReason(c, err)
 	if c.evicted.Load() {
@@ -140,6 +142,16 @@ func (c *conn) cleanup(opened time.Time, err error) {
 	}
 	c.srv.log.Debug("connection closed", "id", c.id, "name", c.sess.name,
 		"duration", time.Since(opened).Round(time.Millisecond), "reason", reason)
+}
+
+// leaveAll takes c out of its rooms.
+func (c *conn) leaveAll() {
+	// An owner's remove may be taking c out of a room at this moment.
+	c.handling.Lock()
+	defer c.handling.Unlock()
+	for room := range c.rooms {
+		c.leave(room)
+	}
 }
 
 // closeReason describes why a connection ended, for the close log.

@@ -113,7 +113,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		if _, err := c.joinReplay(room, hub.Replay{Last: req.history}); err != nil {
 			s.log.Warn("join at connect", "room", room, "err", err)
 			_, _ = nc.Write(protocol.CloseFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
-			s.sessions.release(c.sess, c)
+			s.sessions.release(c.sess, c, false)
 			c.stopExpiry()
 			c.abort()
 			s.release(addr)
@@ -124,7 +124,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		if room != "" {
 			c.leave(room)
 		}
-		s.sessions.release(c.sess, c)
+		s.sessions.release(c.sess, c, false)
 		c.stopExpiry()
 		c.abort()
 		s.stats.refuse(RefusedShutdown)

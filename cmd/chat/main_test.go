@@ -338,3 +338,19 @@ func TestInteractive(t *testing.T) {
 		t.Logf("output:\n%s\nstderr:\n%s", r.out, r.err)
 	}
 }
+
+func TestAScriptRunTwiceKeepsItsName(t *testing.T) {
+	ts := start(t, server.Config{}, "")
+	ci := peer(t, ts, "watcher", "ci")
+	// The first run closes with a goodbye, which frees the name at once.
+	for _, text := range []string{"first", "second"} {
+		var out, errb bytes.Buffer
+		code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ci", "-name", "deploy-bot"}, strings.NewReader(text+"\n"), &out, &errb)
+		if code != 0 {
+			t.Fatalf("%s run: exit %d; stderr:\n%s", text, code, &errb)
+		}
+		if m := nextMessage(t, ci); m.Text != text || m.From != "deploy-bot" {
+			t.Fatalf("got %s, want %q from deploy-bot", m.Raw, text)
+		}
+	}
+}
