@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/store"
@@ -22,8 +23,11 @@ type JoinResult struct {
 	Users    int  // distinct users present after the join
 	Replayed int  // messages delivered from history before live ones
 	Missing  bool // retention removed messages the replay asked for
-	More     bool // the replay stopped at the limit; page on with the store
-	Last     uint64
+	// More says the replay stopped at a limit: a recovery pages on with the
+	// store after the last message replayed; a replay of the newest
+	// messages left out older ones.
+	More bool
+	Last uint64
 }
 
 // storeTimeout bounds a history read made on behalf of a join.
@@ -68,20 +72,47 @@ func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, er
 			}
 			msgs = append(msgs, more...)
 		}
-		for i := range msgs {
-			m := &msgs[i]
-			frame := h.cfg.Encode(s.Format(), &Event{Kind: KindMessage, Room: m.Room, From: m.From,
-				Text: []byte(m.Text), ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time})
-			if frame != nil {
-				s.Deliver(frame, false)
-			}
+		frames, cut := h.encodeReplay(s.Format(), msgs, want.Last > 0)
+		for _, frame := range frames {
+			s.Deliver(frame, false)
 		}
+		res.More = res.More || cut
 		res.Users = r.addLocked(h, s)
-		res.Replayed = len(msgs)
+		res.Replayed = len(frames)
 		res.Last = r.fanned
 		r.mu.Unlock()
 		return res, nil
 	}
+}
+
+// encodeReplay encodes msgs for a subscriber of format f, within
+// ReplayBytes. A replay of the newest messages (newest) keeps the newest
+// that fit, so that it still meets live messages without a gap and the
+// client scrolls back for the rest; a recovery keeps the oldest, and the
+// client pages forward. cut reports that messages were left out.
+func (h *Hub) encodeReplay(f Format, msgs []store.Message, newest bool) (frames [][]byte, cut bool) {
+	frames = make([][]byte, 0, len(msgs))
+	size := 0
+	for i := range msgs {
+		m := &msgs[i]
+		if newest {
+			m = &msgs[len(msgs)-1-i]
+		}
+		frame := h.cfg.Encode(f, &Event{Kind: KindMessage, Room: m.Room, From: m.From,
+			Text: []byte(m.Text), ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time})
+		if frame == nil {
+			continue
+		}
+		if size += len(frame); h.cfg.ReplayBytes > 0 && size > h.cfg.ReplayBytes && len(frames) > 0 {
+			cut = true
+			break
+		}
+		frames = append(frames, frame)
+	}
+	if newest {
+		slices.Reverse(frames)
+	}
+	return frames, cut
 }
 
 // roomFor returns the live room object, creating it with its sequence

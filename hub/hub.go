@@ -60,6 +60,11 @@ type Config struct {
 	Journals *journal.Set
 	// ReplayLimit bounds the messages one JoinReplay delivers. Zero means 1000.
 	ReplayLimit int
+	// ReplayBytes bounds the bytes of the frames one JoinReplay delivers to
+	// one subscriber, so that a replay never fills more than a share of its
+	// queue; the first message is delivered whatever its size. Zero means
+	// no bound.
+	ReplayBytes int
 	// MaxBacklog is how many messages may wait in one journal before
 	// Backlogged reports the room's journal as behind. Zero means 10000.
 	MaxBacklog int

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -353,12 +354,29 @@ func Millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// JSONFrame encodes v as a text frame.
+// JSONFrame encodes v as a text frame. Text is not HTML-escaped: clients
+// render it as text, never as HTML, and escaping would make a message of
+// '<' characters six times longer on the wire than the sender's frame.
 func JSONFrame(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer putEncodeBuffer(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		// Only unsupported types fail, and every event type is plain data.
 		panic(fmt.Sprintf("encode %T: %v", v, err))
 	}
-	return TextFrame(b)
+	b := buf.Bytes()
+	return TextFrame(b[:len(b)-1]) // Encode ends the value with a newline
+}
+
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putEncodeBuffer returns buf to the pool unless a large message grew it,
+// so that one large message does not pin its buffer.
+func putEncodeBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		encodeBuffers.Put(buf)
+	}
 }

@@ -24,6 +24,12 @@ type Config struct {
 	// counting each frame's size plus 32 bytes of bookkeeping. A connection
 	// that overflows it is closed with 1013. Zero means 1 MiB.
 	QueueBytes int
+	// ReplyBytes bounds what one request may have queued for its own
+	// client: the frames of a join's replay, a history page, a rooms list.
+	// A longer answer stops short with "more", for the client to page on,
+	// so that no reply a client asked for can make it a slow consumer.
+	// Zero means a quarter of QueueBytes; at most half of it.
+	ReplyBytes int
 	// PingInterval is how often the server pings each connection. Zero means 25s.
 	PingInterval time.Duration
 	// IdleTimeout closes a connection from which nothing, not even a pong,
@@ -184,6 +190,10 @@ func (c Config) withDefaults() Config {
 	if c.QueueBytes <= 0 {
 		c.QueueBytes = defaultQueueBytes
 	}
+	if c.ReplyBytes <= 0 {
+		c.ReplyBytes = c.QueueBytes / 4
+	}
+	c.ReplyBytes = min(c.ReplyBytes, c.QueueBytes/2)
 	if c.PingInterval <= 0 {
 		c.PingInterval = 25 * time.Second
 	}

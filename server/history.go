@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/chatd/chatd/hub"
@@ -74,10 +75,34 @@ func (c *conn) history(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 		c.srv.log.Warn("read history", "room", r.Room, "err", err)
 		return protocol.Errorf(protocol.CodeUnavailable, "the history store failed; try again")
 	}
-	ack.Messages = make([]protocol.Message, len(msgs))
-	for i, m := range msgs {
-		ack.Messages[i] = protocol.Message{Type: protocol.TypeMessage, Room: m.Room, Seq: m.Seq, From: m.From,
-			TS: protocol.Millis(m.Time), Text: m.Text, ClientMsgID: m.ClientMsgID}
-	}
+	var cut bool
+	ack.Messages, cut = c.srv.replyPage(msgs, r.After == 0)
+	ack.More = ack.More || cut
 	return nil
+}
+
+// replyPage converts msgs for a history reply of at most ReplyBytes (and
+// at least one message). Scrolling back (older) keeps the newest messages,
+// next to what the client has; catching up keeps the oldest. cut reports
+// that some were left out, for the client to page on.
+func (s *Server) replyPage(msgs []store.Message, older bool) (page []protocol.Message, cut bool) {
+	page = make([]protocol.Message, 0, len(msgs))
+	size := 0
+	for i := range msgs {
+		m := &msgs[i]
+		if older {
+			m = &msgs[len(msgs)-1-i]
+		}
+		pm := protocol.Message{Type: protocol.TypeMessage, Room: m.Room, Seq: m.Seq, From: m.From,
+			TS: protocol.Millis(m.Time), Text: m.Text, ClientMsgID: m.ClientMsgID}
+		if size += protocol.MessageSize(&pm); size > s.cfg.ReplyBytes && len(page) > 0 {
+			cut = true
+			break
+		}
+		page = append(page, pm)
+	}
+	if older {
+		slices.Reverse(page)
+	}
+	return page, cut
 }

@@ -76,7 +76,7 @@ func New(cfg Config) *Server {
 		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP, time.Minute),
 		hashing:         make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
-	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, MaxBacklog: cfg.StoreBacklog}
+	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog}
 	if cfg.Store != nil {
 		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
 		hcfg.Journals = s.journals

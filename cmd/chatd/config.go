@@ -45,6 +45,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.MaxMessageBytes, "max-message-bytes", 64<<10, "largest message a client may send; larger ones close the connection with 1009")
 	fs.IntVar(&c.server.MaxConns, "max-conns", server.DefaultMaxConns(), "concurrent WebSocket connections; more are refused with 503 (default derived from the open-file limit)")
 	fs.IntVar(&c.server.QueueBytes, "queue-bytes", 1<<20, "bytes that may wait for one slow client before it is disconnected with 1013")
+	fs.IntVar(&c.server.ReplyBytes, "reply-bytes", 0, "bytes one reply may queue for the client that asked (a join's replay, a history page, a rooms list); longer ones stop with more:true and are paged (0: a quarter of -queue-bytes)")
 	fs.DurationVar(&c.server.PingInterval, "ping-interval", 25*time.Second, "how often each client is pinged")
 	fs.DurationVar(&c.server.IdleTimeout, "idle-timeout", 60*time.Second, "close a client that sent nothing, not even a pong, for this long")
 	fs.DurationVar(&c.server.WriteTimeout, "write-timeout", 10*time.Second, "close a client whose socket accepts no data for this long")

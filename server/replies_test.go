@@ -1,0 +1,103 @@
+package server_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chatd/chatd/server"
+)
+
+// bigHistory stores n messages of the largest size the server accepts, all
+// '<', so that the room's history is several times the outbound queue.
+func bigHistory(t *testing.T, ts *testServer, room string, n int) string {
+	t.Helper()
+	text := strings.Repeat("<", 65000)
+	poster := dialJSON(t, ts, "name=poster&room="+room+"&history=0")
+	for i := range n {
+		poster.do(fmt.Sprintf(`{"type":"send","id":"%d","room":%q,"text":%q}`, i, room, text))
+	}
+	return text
+}
+
+func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *testing.T) {
+	const n = 20
+	cases := []struct {
+		name  string
+		first string // the request that asks for the whole history
+	}{
+		{"join", fmt.Sprintf(`{"type":"join","id":"j","room":"big","history":%d}`, n)},
+		{"history", fmt.Sprintf(`{"type":"history","id":"h","room":"big","limit":%d}`, n)},
+		{"join since", `{"type":"join","id":"j","room":"big","since":1}`},
+		{"history after", fmt.Sprintf(`{"type":"history","id":"h","room":"big","after":1,"limit":%d}`, n)},
+	}
+	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	ts := start(t, server.Config{Store: st, SendRate: -1})
+	text := bigHistory(t, ts, "big", n)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialPaced(t, ts, fmt.Sprint("name=reader", i), nil)
+			msgs, ack := c.request(tc.first)
+			if ack["type"] != "ack" {
+				t.Fatalf("reply %v", ack)
+			}
+			msgs = append(msgs, pageMessages(ack)...)
+			got := map[int]bool{}
+			for _, m := range msgs {
+				if m["text"] != text {
+					t.Fatalf("message %v has text of %d bytes, not the %d '<' sent", m["seq"], len(m["text"].(string)), len(text))
+				}
+				got[int(m["seq"].(float64))] = true
+			}
+			// Page on in the direction of the request until the server says
+			// there is no more.
+			forward := strings.Contains(tc.first, "since") || strings.Contains(tc.first, "after")
+			for ack["more"] == true {
+				s := seqs(msgs)
+				var req string
+				if forward {
+					req = fmt.Sprintf(`{"type":"history","room":"big","after":%d}`, s[len(s)-1])
+				} else {
+					req = fmt.Sprintf(`{"type":"history","room":"big","before":%d}`, s[0])
+				}
+				var page []map[string]any
+				page, ack = c.request(req)
+				if ack["type"] != "ack" || len(page) > 0 {
+					t.Fatalf("reply to %s: %v", req, ack)
+				}
+				page = pageMessages(ack)
+				if len(page) == 0 {
+					t.Fatalf("%s: more without messages", req)
+				}
+				if forward {
+					msgs = append(msgs, page...)
+				} else {
+					msgs = append(page, msgs...)
+				}
+				for _, m := range page {
+					got[int(m["seq"].(float64))] = true
+				}
+			}
+			from := 1
+			if forward {
+				from = 2
+			}
+			for seq := from; seq <= n; seq++ {
+				if !got[seq] {
+					t.Fatalf("message %d never arrived; got %v", seq, seqs(msgs))
+				}
+			}
+		})
+	}
+}
+
+// pageMessages returns the messages of a history ack.
+func pageMessages(ack map[string]any) []map[string]any {
+	list, _ := ack["messages"].([]any)
+	out := make([]map[string]any, len(list))
+	for i, m := range list {
+		out[i] = m.(map[string]any)
+	}
+	return out
+}
