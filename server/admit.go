@@ -43,17 +43,24 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		return wsRequest{}, rf
 	}
 	req := wsRequest{format: formatPlain}
+	// A list that offers chatd.v1 among protocols chatd does not speak (a
+	// newer client's preferences) gets chatd.v1; a list without it is
+	// refused rather than served as plain text the client did not ask for.
+	var unknown string
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
 		for p := range strings.SplitSeq(v, ",") {
 			switch p = strings.TrimSpace(p); {
 			case p == protocol.SubprotocolV1:
 				req.format = formatJSON
 			case strings.HasPrefix(p, tokenSubprotocolPrefix):
-			default:
-				return req, invalid("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested",
-					p, protocol.SubprotocolV1)
+			case unknown == "":
+				unknown = p
 			}
 		}
+	}
+	if unknown != "" && req.format != formatJSON {
+		return req, invalid("unsupported subprotocol %q: chatd speaks %s, or plain text when no subprotocol is requested",
+			unknown, protocol.SubprotocolV1)
 	}
 	q := r.URL.Query()
 	if q.Get("room") != "" || req.format == formatPlain {

@@ -307,13 +307,40 @@ func TestPlainClientsAreSlowedNotRefused(t *testing.T) {
 	}
 }
 
-func TestUnknownSubprotocolIsRefused(t *testing.T) {
+func TestASubprotocolListGetsChatdV1IfItOffersIt(t *testing.T) {
 	ts := start(t, server.Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, resp, err := websocket.Dial(ctx, ts.url(""), &websocket.DialOptions{Subprotocols: []string{"mqtt"}})
-	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("dial with an unknown subprotocol: %v %v, want 400", err, resp)
+	for _, tc := range []struct {
+		offer  []string
+		status int    // of a refusal; 0 when the upgrade succeeds
+		chosen string // the subprotocol the server selects
+	}{
+		{offer: []string{"chatd.v1"}, chosen: "chatd.v1"},
+		{offer: []string{"chatd.v2", "chatd.v1"}, chosen: "chatd.v1"},
+		{offer: []string{"chatd.v1", "mqtt"}, chosen: "chatd.v1"},
+		{offer: nil, chosen: ""},
+		{offer: []string{"mqtt"}, status: http.StatusBadRequest},
+		{offer: []string{"chatd.v2", "mqtt"}, status: http.StatusBadRequest},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, resp, err := websocket.Dial(ctx, ts.url(""), &websocket.DialOptions{Subprotocols: tc.offer})
+		cancel()
+		if tc.status != 0 {
+			if err == nil || resp == nil || resp.StatusCode != tc.status {
+				t.Errorf("offer %q: %v %v, want %d", tc.offer, err, resp, tc.status)
+			}
+			if c != nil {
+				c.CloseNow()
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("offer %q: %v", tc.offer, err)
+			continue
+		}
+		if got := c.Subprotocol(); got != tc.chosen {
+			t.Errorf("offer %q: server chose %q, want %q", tc.offer, got, tc.chosen)
+		}
+		c.CloseNow()
 	}
 }
 
