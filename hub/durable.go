@@ -9,11 +9,15 @@ import (
 	"github.com/chatd/chatd/store"
 )
 
-// Replay asks JoinReplay for history. At most one of After and Last is set.
+// Replay asks JoinReplay for history: recovery (Recover, After) or the
+// newest messages (Last), not both. The zero Replay asks for none.
 type Replay struct {
-	// After recovers a connection: every message with a sequence number
-	// above After, then live messages, with no gap and no duplicate.
-	After uint64
+	// Recover, with After, recovers a connection: every message with a
+	// sequence number above After, then live messages, with no gap and no
+	// duplicate. After 0 is a position like any other (before the first
+	// message), so Recover says that it was asked for.
+	Recover bool
+	After   uint64
 	// Last replays the newest Last messages.
 	Last int
 }
@@ -27,7 +31,7 @@ type JoinResult struct {
 	// store after the last message replayed; a replay of the newest
 	// messages left out older ones.
 	More bool
-	Last uint64
+	Last uint64 // the room's last sequence number offered to its members
 }
 
 // storeTimeout bounds a history read made on behalf of a join.
@@ -51,7 +55,7 @@ func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, er
 		}
 		var msgs []store.Message
 		var res JoinResult
-		if h.cfg.Store != nil && (want.After > 0 || want.Last > 0) {
+		if h.cfg.Store != nil && (want.Recover || want.Last > 0) {
 			if msgs, res, err = h.history(room, want, fanned); err != nil {
 				return JoinResult{}, err
 			}

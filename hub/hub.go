@@ -181,6 +181,18 @@ func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
 	return r.publish(h, e, from)
 }
 
+// Last returns the sequence number of the last message offered to room's
+// members, or 0 when nobody is in the room.
+func (h *Hub) Last(room string) uint64 {
+	r := h.lookup(room)
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fanned
+}
+
 // Members returns the names of the users present in room, sorted.
 func (h *Hub) Members(room string) []string {
 	r := h.lookup(room)

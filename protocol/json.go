@@ -76,10 +76,12 @@ type Request struct {
 	History *int `json:"history,omitempty"`
 	// Seq (read) is the sequence number read up to.
 	Seq uint64 `json:"seq,omitempty"`
-	// Before, After and Limit page through a room's history.
-	Before uint64 `json:"before,omitempty"`
-	After  uint64 `json:"after,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
+	// Before, After and Limit page through a room's history. After is a
+	// pointer because 0 is a position (before the first message), not
+	// "absent"; Before 0 means no bound, as it always has.
+	Before uint64  `json:"before,omitempty"`
+	After  *uint64 `json:"after,omitempty"`
+	Limit  int     `json:"limit,omitempty"`
 	// Token (auth) is the new token of a signed-in connection.
 	Token string `json:"token,omitempty"`
 	// Private (create) makes the room private: members only.
@@ -161,7 +163,7 @@ func DecodeRequest(b []byte) (Request, *Error) {
 		if e == nil && (r.History != nil && *r.History < 0 || r.Limit < 0) {
 			e = Errorf(CodeBadRequest, "history and limit must not be negative")
 		}
-		if e == nil && r.Before > 0 && r.After > 0 {
+		if e == nil && r.Before > 0 && r.After != nil {
 			e = Errorf(CodeBadRequest, "give before or after, not both")
 		}
 	case TypeSend:
@@ -311,22 +313,26 @@ type Typing struct {
 // Ack answers a request that succeeded. Which result fields are set
 // depends on the request.
 type Ack struct {
-	Type      string     `json:"type"`
-	ID        string     `json:"id,omitempty"`
-	Request   string     `json:"request"`
-	Room      string     `json:"room,omitempty"`
-	Seq       uint64     `json:"seq,omitempty"`
-	TS        int64      `json:"ts,omitempty"`
-	Duplicate bool       `json:"duplicate,omitempty"`
-	Members   []string   `json:"members,omitempty"`
-	Rooms     []RoomInfo `json:"rooms,omitempty"`
-	// Join with since or history, and history requests:
-	Replayed int       `json:"replayed,omitempty"` // messages replayed before this ack
-	Last     uint64    `json:"last,omitempty"`     // the room's last sequence number so far
+	Type      string `json:"type"`
+	ID        string `json:"id,omitempty"`
+	Request   string `json:"request"`
+	Room      string `json:"room,omitempty"`
+	Seq       uint64 `json:"seq,omitempty"`
+	TS        int64  `json:"ts,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	// Lists a reply promises are set, empty or not, and omitted only when
+	// nil: a client must not take "no rooms" for "no answer".
+	Members []string   `json:"members,omitzero"`
+	Rooms   []RoomInfo `json:"rooms,omitzero"`
+	// Join: the numbers are pointers so that a join ack carries them even
+	// when they are 0 (an empty room, nothing read), while other acks
+	// leave them out.
+	Replayed *int      `json:"replayed,omitempty"` // messages replayed before this ack
+	Last     *uint64   `json:"last,omitempty"`     // the room's last sequence number so far
+	Read     *uint64   `json:"read,omitempty"`     // the user's read position in the room
 	Missing  bool      `json:"missing,omitempty"`  // retention removed some of what was asked for
 	More     bool      `json:"more,omitempty"`     // a limit cut the answer short; page on
-	Messages []Message `json:"messages,omitempty"` // history replies
-	Read     uint64    `json:"read,omitempty"`     // join: the user's read position in the room
+	Messages []Message `json:"messages,omitzero"`  // history replies
 	Expires  int64     `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
 	Private  bool      `json:"private,omitempty"`  // create: the room is private
 }

@@ -60,15 +60,16 @@ func (c *conn) history(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	defer cancel()
 	var msgs []store.Message
 	var err error
-	if r.After > 0 {
-		msgs, err = st.After(ctx, r.Room, r.After, limit)
+	forward := r.After != nil
+	if forward {
+		msgs, err = st.After(ctx, r.Room, *r.After, limit)
 	} else {
 		msgs, err = st.Before(ctx, r.Room, r.Before, limit)
 	}
 	if err == nil {
 		var oldest uint64
 		if oldest, err = st.Oldest(ctx, r.Room); err == nil && len(msgs) > 0 {
-			ack.More = msgs[0].Seq > oldest && r.After == 0 || len(msgs) == limit && r.After > 0
+			ack.More = !forward && msgs[0].Seq > oldest || forward && len(msgs) == limit
 		}
 	}
 	if err != nil {
@@ -76,7 +77,7 @@ func (c *conn) history(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 		return protocol.Errorf(protocol.CodeUnavailable, "the history store failed; try again")
 	}
 	var cut bool
-	ack.Messages, cut = c.srv.replyPage(msgs, r.After == 0)
+	ack.Messages, cut = c.srv.replyPage(msgs, !forward)
 	ack.More = ack.More || cut
 	return nil
 }

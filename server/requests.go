@@ -119,13 +119,17 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			if err != nil {
 				return protocol.Errorf(protocol.CodeUnavailable, "join %q: the history store failed; try again", r.Room)
 			}
-			ack.Replayed, ack.Missing, ack.More = res.Replayed, res.Missing, res.More
-			if c.srv.cfg.Store != nil {
-				ack.Last = res.Last
-			}
+			ack.Replayed, ack.Last = &res.Replayed, &res.Last
+			ack.Missing, ack.More = res.Missing, res.More
+		} else {
+			// Joined already: nothing is replayed, but the ack still says
+			// where the room stands.
+			replayed, last := 0, c.srv.hub.Last(r.Room)
+			ack.Replayed, ack.Last = &replayed, &last
 		}
 		ack.Members = c.srv.hub.Members(r.Room)
-		ack.Read = c.srv.sessions.readOf(c.sess, r.Room)
+		read := c.srv.sessions.readOf(c.sess, r.Room)
+		ack.Read = &read
 
 	case protocol.TypeRead:
 		if _, ok := c.rooms[r.Room]; !ok {
@@ -296,7 +300,7 @@ func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) 
 func (c *conn) replayOf(r *protocol.Request) hub.Replay {
 	switch {
 	case r.Since != nil:
-		return hub.Replay{After: *r.Since}
+		return hub.Replay{Recover: true, After: *r.Since}
 	case r.History != nil:
 		return hub.Replay{Last: *r.History}
 	}

@@ -201,6 +201,9 @@ func (c *conn) members(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 		c.srv.log.Warn("members", "room", r.Room, "err", err)
 		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
 	}
+	if keys == nil {
+		keys = []string{}
+	}
 	ack.Members = keys
 	ack.Private = true
 	return nil
