@@ -42,7 +42,8 @@ type Options struct {
 	// the connection ends for a reason worth retrying. It gives up only when
 	// the server refuses the handshake for good (a bad or taken name) or
 	// closes the connection for a client error (close codes 1002, 1003,
-	// 1007, 1008, 1009).
+	// 1007, 1008, 1009) or because a signed-in user took the guest's name
+	// (4002).
 	Reconnect  bool
 	MinBackoff time.Duration
 	MaxBackoff time.Duration

@@ -237,7 +237,8 @@ func retryable(err error) bool {
 	switch websocket.StatusCode(ce.Code) {
 	case websocket.StatusProtocolError, websocket.StatusUnsupportedData,
 		websocket.StatusInvalidFramePayloadData, websocket.StatusPolicyViolation,
-		websocket.StatusMessageTooBig, websocket.StatusCode(protocol.CloseUnauthorized):
+		websocket.StatusMessageTooBig, websocket.StatusCode(protocol.CloseUnauthorized),
+		websocket.StatusCode(protocol.CloseNameClaimed):
 		return false
 	}
 	return true

@@ -31,6 +31,10 @@ const (
 	// CloseUnauthorized: the connection's token expired or was revoked
 	// (logout, password change); sign in again, then reconnect.
 	CloseUnauthorized = ws.StatusCode(4001)
+	// CloseNameClaimed: a guest's name belongs to a signed-in user (an
+	// account or a JWT user), who has just connected; the guest loses it.
+	// Reconnect with another name.
+	CloseNameClaimed = ws.StatusCode(4002)
 )
 
 // CloseFrame encodes a close frame with code and a human-readable reason.

@@ -143,7 +143,7 @@ func (s *Server) identify(r *http.Request, req *wsRequest, connID uint64) *refus
 			s.log.Warn("look up name at connect", "err", err)
 			return storeDown()
 		case registered:
-			return &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q belongs to an account: log in to use it", name)}
+			return &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", name, errNameTaken)}
 		}
 	}
 	req.id, req.token = identity{kind: protocol.AuthGuest, name: name}, token

@@ -269,7 +269,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.cfg.Accounts.User(r.Context(), key)
-	found := err == nil
+	found := err == nil && u.PasswordHash != "" // a JWT user has no password
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.apiFailed(w, "look up user", err)
 		return

@@ -95,7 +95,32 @@ func (s *Server) authenticate(ctx context.Context, token string, now time.Time) 
 			id.grants = append(id.grants, r)
 		}
 	}
+	if err := s.rememberJWTUser(ctx, id, now); err != nil {
+		return identity{}, err
+	}
 	return id, nil
+}
+
+// rememberJWTUser records a JWT user the first time it signs in, as a user
+// without a password, so that its name is never given to a guest or
+// registered by someone else, and it can be invited to rooms, even while
+// it is not connected.
+func (s *Server) rememberJWTUser(ctx context.Context, id identity, now time.Time) error {
+	if s.cfg.Accounts == nil {
+		return nil
+	}
+	_, err := s.cfg.Accounts.User(ctx, id.key())
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("look up JWT user %q: %w", id.name, err)
+	}
+	err = s.cfg.Accounts.CreateUser(ctx, store.User{Key: id.key(), Name: id.name, Created: now})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("record JWT user %q: %w", id.name, err)
+	}
+	return nil
 }
 
 func (s *Server) authenticateLogin(ctx context.Context, token string, now time.Time) (identity, error) {
@@ -127,8 +152,8 @@ func isGuestName(name string) bool {
 	return strings.HasPrefix(strings.ToLower(name), guestPrefix)
 }
 
-// isRegistered reports whether name belongs to an account, which a guest
-// may then not use.
+// isRegistered reports whether name belongs to an account or to a JWT user
+// seen before, which a guest may then not use.
 func (s *Server) isRegistered(ctx context.Context, name string) (bool, error) {
 	if s.cfg.Accounts == nil {
 		return false, nil

@@ -225,7 +225,7 @@ func TestGuestsCannotTakeAccountNames(t *testing.T) {
 	ts, _ := startAccounts(t, nil)
 	tok := register(t, ts, "grace", "grace's password")
 	for _, q := range []string{"name=grace", "name=GRACE"} {
-		if status, body := dialRefused(t, ts, q, nil); status != http.StatusConflict || !strings.Contains(body, "log in") {
+		if status, body := dialRefused(t, ts, q, nil); status != http.StatusConflict || !strings.Contains(body, "signs in") {
 			t.Fatalf("%s: %d %q", q, status, body)
 		}
 	}

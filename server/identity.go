@@ -64,10 +64,10 @@ type sessions struct {
 	byUser map[string]*session
 }
 
-var (
-	errNameTaken   = errors.New("name is in use; pass the session token from the welcome event to connect as the same user")
-	errNameByGuest = errors.New("name is in use by a guest")
-)
+// errNameTaken refuses a name to a guest, whether another guest holds it
+// or it belongs to a signed-in user: one answer for both, so that a
+// handshake does not tell which names have accounts.
+var errNameTaken = errors.New("name is taken: a guest holding it passes the session token from its welcome event; its owner signs in")
 
 // guestPrefix starts every generated name and no chosen one, so that a
 // generated name is always free.
@@ -75,9 +75,11 @@ const guestPrefix = "guest-"
 
 // claim attaches c to the user id names. A name nobody holds is granted
 // (to a guest with a new token); a held name to a guest only with its
-// token, and to a signed-in user only if the holder is signed in too.
-// reads are the user's stored read positions, merged into the session.
-func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *conn) (*session, error) {
+// token. A signed-in user always gets its name: a guest holding it loses
+// it, and the guest's connections, returned in ousted, are closed with
+// closeNameClaimed. reads are the user's stored read positions, merged
+// into the session.
+func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *conn) (_ *session, ousted []*conn, _ error) {
 	key := id.key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -86,7 +88,17 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	}
 	s := r.liveLocked(key, time.Now())
 	if err := admits(s, id, token); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if s != nil && id.signedIn() && !s.signedIn {
+		// The guest's connections keep their session, which release then
+		// finds replaced; closing them here, under r.mu, stops them from
+		// reading before the name changes hands.
+		ousted = slices.Clone(s.conns)
+		for _, g := range ousted {
+			g.closeWith(closeNameClaimed, false)
+		}
+		s = nil
 	}
 	if s == nil {
 		s = &session{name: id.name, key: key, token: rand.Text(), signedIn: id.signedIn()}
@@ -103,17 +115,13 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	s.conns = append(s.conns, c)
 	s.idleUntil = time.Time{}
 	s.tokenShown = s.tokenShown || c.format == formatJSON
-	return s, nil
+	return s, ousted, nil
 }
 
 // admits is claim's rule for the session s (nil if the name is free).
 func admits(s *session, id identity, token string) error {
 	switch {
-	case s == nil:
-		return nil
-	case id.signedIn() && !s.signedIn:
-		return errNameByGuest
-	case id.signedIn():
+	case s == nil, id.signedIn():
 		return nil
 	case s.signedIn || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1:
 		return errNameTaken

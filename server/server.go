@@ -25,6 +25,7 @@ var (
 	closeTokenExpired = protocol.CloseFrame(protocol.CloseUnauthorized, "token expired; sign in again")
 	closeLoggedOut    = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: logged out")
 	closePasswordSet  = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: password changed")
+	closeNameClaimed  = protocol.CloseFrame(protocol.CloseNameClaimed, "this name belongs to a signed-in user, who has connected; reconnect with another name")
 )
 
 // Server is a chatd server. Create it with New, serve Handler (or call

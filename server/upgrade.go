@@ -91,13 +91,20 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
 	}
 	c.setIdentity(req.id)
-	if c.sess, err = s.sessions.claim(req.id, req.token, req.reads, c); err != nil {
+	var ousted []*conn
+	if c.sess, ousted, err = s.sessions.claim(req.id, req.token, req.reads, c); err != nil {
 		// Another connection took the name since the check above.
 		s.release(addr)
 		c.stopExpiry()
 		_, _ = nc.Write(protocol.CloseFrame(protocol.ClosePolicyViolation, err.Error()))
 		_ = nc.Close()
 		return
+	}
+	for _, g := range ousted {
+		// Wait out a request the ousted guest was carrying out, so that
+		// nothing it sent under the name comes after the owner's welcome.
+		g.handling.Lock()
+		g.handling.Unlock()
 	}
 	if format == formatJSON {
 		c.send(protocol.JSONFrame(protocol.Welcome{

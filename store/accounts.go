@@ -14,9 +14,12 @@ type User struct {
 	// Name is the name as the user registered it.
 	Name string
 	// PasswordHash is the password hash in the encoding package auth
-	// writes; the store keeps it opaque.
+	// writes; the store keeps it opaque. It is empty for a user that signs
+	// in with an application's JWTs only, recorded when first seen so that
+	// its name stays its own.
 	PasswordHash string
-	// Created is when the account was registered.
+	// Created is when the account was registered, or the JWT user first
+	// seen.
 	Created time.Time
 }
 

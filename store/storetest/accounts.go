@@ -308,6 +308,11 @@ func (s *accountsSuite) testUsers(t *testing.T) {
 	mustCreateUser(t, ac, user("Alice"))
 	checkUser(t, ac, user("Alice"))
 	checkUser(t, ac, alice)
+
+	// A user that signs in with JWTs only has no password hash.
+	jwtUser := store.User{Key: "jay", Name: "Jay", Created: base}
+	mustCreateUser(t, ac, jwtUser)
+	checkUser(t, ac, jwtUser)
 	composed, decomposed := user("\u00e9mile"), user("e\u0301mile")
 	mustCreateUser(t, ac, composed)
 	mustCreateUser(t, ac, decomposed)
