@@ -194,7 +194,7 @@ func TestHeldNamesNeedTheSessionToken(t *testing.T) {
 			"Connection": {"Upgrade"}, "Upgrade": {"websocket"},
 			"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
 		})
-		if status != http.StatusConflict || !strings.Contains(body, "in use") {
+		if status != http.StatusConflict || !strings.Contains(body, "session token") {
 			t.Fatalf("%s: %d %q, want 409", q, status, body)
 		}
 	}
