@@ -288,13 +288,23 @@ func (c *Client) DM(ctx context.Context, to, text string) (*Ack, error) {
 	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeDM, To: to, Text: &text, ClientMsgID: NewMsgID()}, false)
 }
 
-// Rooms lists every room on the server with at least one member.
+// Rooms lists every room on the server with at least one member (and the
+// private rooms of the user), sorted by name. A long list comes from the
+// server in pages; Rooms asks for each in turn.
 func (c *Client) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
-	ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeRooms}, true)
-	if err != nil {
-		return nil, err
+	var rooms []protocol.RoomInfo
+	cursor := ""
+	for {
+		ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeRooms, Cursor: cursor}, true)
+		if err != nil {
+			return nil, err
+		}
+		rooms = append(rooms, ack.Rooms...)
+		if !ack.More || ack.Cursor == "" || ack.Cursor <= cursor {
+			return rooms, nil
+		}
+		cursor = ack.Cursor
 	}
-	return ack.Rooms, nil
 }
 
 // Who lists the users in room. A room nobody is in is the error
@@ -308,8 +318,10 @@ func (c *Client) Who(ctx context.Context, room string) ([]string, error) {
 }
 
 // History returns up to limit messages of room older than before (0: the
-// newest), oldest first, and whether older ones remain. A server without a
-// store answers with the error unavailable.
+// newest), oldest first, and whether older ones remain. The server may
+// return fewer than limit, to keep a reply within its byte limit, and
+// still say more: ask again with before set to the first message's Seq. A
+// server without a store answers with the error unavailable.
 func (c *Client) History(ctx context.Context, room string, before uint64, limit int) ([]protocol.Message, bool, error) {
 	ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeHistory, Room: room, Before: before, Limit: limit}, true)
 	if err != nil {

@@ -86,6 +86,9 @@ type Request struct {
 	Token string `json:"token,omitempty"`
 	// Private (create) makes the room private: members only.
 	Private bool `json:"private,omitempty"`
+	// Cursor (rooms) continues a list that an ack cut short: the ack's
+	// Cursor.
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
@@ -335,6 +338,7 @@ type Ack struct {
 	Messages []Message `json:"messages,omitzero"`  // history replies
 	Expires  int64     `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
 	Private  bool      `json:"private,omitempty"`  // create: the room is private
+	Cursor   string    `json:"cursor,omitempty"`   // rooms with More: ask again with it for the next page
 }
 
 // RoomInfo is one entry of a rooms reply.

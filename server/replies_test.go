@@ -101,3 +101,50 @@ func pageMessages(ack map[string]any) []map[string]any {
 	}
 	return out
 }
+
+func TestARoomsListLongerThanTheQueueIsPagedToAClientReadingAtNetworkPace(t *testing.T) {
+	const conns, perConn = 16, 100 // 1,600 rooms of 60-character names: ~140 KB of list
+	ts := start(t, server.Config{QueueBytes: 128 << 10, SendRate: -1})
+	want := map[string]bool{}
+	for i := range conns {
+		c := dialJSON(t, ts, fmt.Sprint("name=squatter", i))
+		for j := range perConn {
+			room := fmt.Sprintf("%s-%03d-%03d", strings.Repeat("r", 52), i, j)
+			want[room] = true
+			c.send(fmt.Sprintf(`{"type":"join","room":%q,"history":0}`, room))
+		}
+		for range perConn {
+			c.expect("ack")
+		}
+	}
+	reader := dialPaced(t, ts, "name=reader", nil)
+	got := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		_, ack := reader.request(fmt.Sprintf(`{"type":"rooms","cursor":%q}`, cursor))
+		if ack["type"] != "ack" {
+			t.Fatalf("rooms: %v", ack)
+		}
+		pages++
+		list, _ := ack["rooms"].([]any)
+		for _, r := range list {
+			name := r.(map[string]any)["room"].(string)
+			if got[name] {
+				t.Fatalf("room %s listed twice", name)
+			}
+			got[name] = true
+		}
+		if ack["more"] != true {
+			break
+		}
+		if cursor = ack["cursor"].(string); cursor == "" || len(list) == 0 {
+			t.Fatalf("more without a cursor or rooms: %v", ack)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("listed %d rooms in %d pages, want %d", len(got), pages, len(want))
+	}
+	if pages < 2 {
+		t.Fatalf("a list larger than the queue came in one reply")
+	}
+}

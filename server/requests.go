@@ -182,17 +182,8 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
 
 	case protocol.TypeRooms:
-		for _, info := range c.srv.hub.Rooms() {
-			ack.Rooms = append(ack.Rooms, protocol.RoomInfo{Room: info.Name, Members: info.Users})
-		}
-		rooms, err := c.visibleRooms(ack.Rooms)
-		if err != nil {
-			c.srv.log.Warn("list rooms", "err", err)
-			return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
-		}
-		ack.Rooms = rooms
-		if ack.Rooms == nil {
-			ack.Rooms = []protocol.RoomInfo{}
+		if e := c.listRooms(r.Cursor, &ack); e != nil {
+			return e
 		}
 
 	case protocol.TypeWho:

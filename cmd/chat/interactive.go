@@ -232,7 +232,7 @@ func (a *app) history(ctx context.Context, n int) {
 		a.out.problem("join a room first")
 		return
 	}
-	msgs, more, err := a.cl.History(ctx, a.current, 0, n)
+	msgs, more, err := a.newest(ctx, n)
 	if client.ErrorCode(err) == protocol.CodeUnavailable {
 		a.out.notice("no history: %v", err)
 		return
@@ -246,5 +246,24 @@ func (a *app) history(ctx context.Context, n int) {
 	}
 	for _, m := range msgs {
 		a.out.line("%s [%s] %s: %s", clock(time.UnixMilli(m.TS)), m.Room, clean(m.From), clean(m.Text))
+	}
+}
+
+// newest fetches the newest n messages of the current room, oldest first,
+// asking for older pages while the server's replies stop short of n (it
+// bounds each reply by bytes), and reports whether older ones remain.
+func (a *app) newest(ctx context.Context, n int) ([]protocol.Message, bool, error) {
+	var msgs []protocol.Message
+	before := uint64(0)
+	for {
+		page, more, err := a.cl.History(ctx, a.current, before, n-len(msgs))
+		if err != nil {
+			return nil, false, err
+		}
+		msgs = append(page, msgs...)
+		if !more || len(page) == 0 || len(msgs) >= n {
+			return msgs, more, nil
+		}
+		before = page[0].Seq
 	}
 }

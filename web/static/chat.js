@@ -242,13 +242,21 @@ export class Chat {
   }
 
   async #listRooms() {
-    let ack;
-    try {
-      ack = await this.#conn.request({ type: "rooms" });
-    } catch {
-      return;
+    // A long list comes in pages, each within the server's reply limit.
+    const entries = [];
+    let cursor = "";
+    for (;;) {
+      let ack;
+      try {
+        ack = await this.#conn.request(cursor ? { type: "rooms", cursor } : { type: "rooms" });
+      } catch {
+        return;
+      }
+      if (Array.isArray(ack.rooms)) entries.push(...ack.rooms);
+      const next = typeof ack.cursor === "string" ? ack.cursor : "";
+      if (!ack.more || next <= cursor) break;
+      cursor = next;
     }
-    const entries = Array.isArray(ack.rooms) ? ack.rooms : [];
     for (const e of entries) {
       const r = this.#rooms.get(e.room);
       if (r && e.private && !r.private) {

@@ -1,0 +1,35 @@
+package client_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/server"
+)
+
+func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
+	// A reply budget of 4 KiB holds about 50 of these rooms.
+	ts := start(t, server.Config{ReplyBytes: 4 << 10}, "")
+	var names []string
+	for i := range 200 {
+		names = append(names, fmt.Sprintf("%s-%03d", strings.Repeat("r", 60), i))
+	}
+	for i := 0; i < len(names); i += 100 {
+		dial(t, ts, client.Options{Name: fmt.Sprint("member", i), Rooms: names[i : i+100]})
+	}
+	c := dial(t, ts, client.Options{Name: "alice"})
+	rooms, err := c.Rooms(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rooms) != len(names) {
+		t.Fatalf("Rooms returned %d rooms, want %d", len(rooms), len(names))
+	}
+	for i, r := range rooms {
+		if r.Room != names[i] || r.Members != 1 {
+			t.Fatalf("room %d is %+v, want %s with one member", i, r, names[i])
+		}
+	}
+}
