@@ -30,7 +30,7 @@ func openStore(ctx context.Context, kind, dataDir string) (store.Store, error) {
 		}
 		return st, nil
 	}
-	return nil, fmt.Errorf("-store %q: want memory, sqlite or a postgres:// URL", kind)
+	return nil, fmt.Errorf("-store %q: want memory, sqlite or a postgres:// URL", redact(kind))
 }
 
 // defaultStoreShards is the number of journals for -store-shards 0.
@@ -50,13 +50,10 @@ func defaultStoreShards(kind string) int {
 	return 1
 }
 
-// storeName describes the store for logs without a password.
+// storeName describes the store for logs, without a password.
 func storeName(kind, dataDir string) string {
 	if kind == "sqlite" {
 		return "sqlite " + filepath.Join(dataDir, "chatd.db")
 	}
-	if i := strings.Index(kind, "@"); i > 0 {
-		return "postgres (" + kind[i+1:] + ")"
-	}
-	return kind
+	return redact(kind)
 }
