@@ -21,6 +21,7 @@ type config struct {
 	joinHistory     int
 	storeKind       string
 	dataDir         string
+	version         bool
 	server          server.Config
 
 	authMode       string
@@ -43,7 +44,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8082", "`host:port` to listen on; the WebSocket endpoint is /ws")
 	fs.IntVar(&c.server.MaxMessageBytes, "max-message-bytes", 64<<10, "largest message a client may send; larger ones close the connection with 1009")
-	fs.IntVar(&c.server.MaxConns, "max-conns", server.DefaultMaxConns(), "concurrent WebSocket connections; more are refused with 503 (default derived from the open-file limit)")
+	fs.IntVar(&c.server.MaxConns, "max-conns", server.DefaultMaxConns(), "concurrent WebSocket connections, by default 90% of the open-file limit; more are refused with 503")
 	fs.IntVar(&c.server.QueueBytes, "queue-bytes", 1<<20, "bytes that may wait for one slow client before it is disconnected with 1013")
 	fs.IntVar(&c.server.ReplyBytes, "reply-bytes", 0, "bytes one reply may queue for the client that asked (a join's replay, a history page, a rooms list); longer ones stop with more:true and are paged (0: a quarter of -queue-bytes)")
 	fs.DurationVar(&c.server.PingInterval, "ping-interval", 25*time.Second, "how often each client is pinged")
@@ -55,7 +56,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
 	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
-	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory (lost on exit)")
+	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory, which keeps nothing, not even while running (history requests answer unavailable)")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
 		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep the pool, 16 connections unless the URL sets pool_max_conns, well above it)")
@@ -84,6 +85,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback `host:port` (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: chatd [flags]\n\n"+
 			"chatd serves real-time chat over WebSocket at ws://ADDR/ws.\n"+
@@ -101,17 +103,28 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var envErr error
+	fromEnv := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || envErr != nil {
 			return
 		}
 		name := envName(f.Name)
 		if v, ok := lookupEnv(name); ok {
+			fromEnv[f.Name] = true
 			if err := fs.Set(f.Name, v); err != nil {
 				envErr = fmt.Errorf("environment %s=%q: %w", name, v, err)
 			}
 		}
 	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if c.version {
+		return c, errVersion
+	}
+	if err := c.check(fs, fromEnv); err != nil {
+		return c, err
+	}
 	// In server.Config zero means the default rate; on the command line
 	// zero reads more naturally as "no limit".
 	c.server.JoinHistory = c.joinHistory
@@ -129,9 +142,6 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		if *n == 0 {
 			*n = -1
 		}
-	}
-	if envErr != nil {
-		return c, envErr
 	}
 	return c, c.parseSecurity()
 }

@@ -27,6 +27,10 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
+	if errors.Is(err, errVersion) {
+		fmt.Println(version())
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chatd:", err)
 		os.Exit(1)
@@ -53,6 +57,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer stopPprof()
 	}
 
+	// The address is checked before the store is opened, so that a typo
+	// or a port in use creates no data directory.
+	ln, scheme, err := cfg.listen()
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
 	st, err := openStore(ctx, cfg.storeKind, cfg.dataDir)
 	if err != nil {
 		return err
@@ -67,10 +79,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 
 	cfg.server.Accounts = accountsOf(cfg.server.Store)
-	ln, scheme, err := cfg.listen()
-	if err != nil {
-		return err
-	}
 	commits := metrics.NewCommits()
 	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
