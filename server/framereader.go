@@ -31,8 +31,16 @@ func (r *frameReader) header() io.Reader {
 	return r.src
 }
 
-// Read reads a payload, borrowing the buffer.
+// Read reads a payload, borrowing the buffer for reads smaller than it. A
+// read at least as large as the buffer, with nothing buffered, goes
+// straight to the socket (as bufio would do) without holding the buffer,
+// so that a client that stops in the middle of a large frame pins no
+// buffer while its reader waits.
 func (r *frameReader) Read(p []byte) (int, error) {
+	r.idle()
+	if r.buf == nil && len(p) >= readBufferSize {
+		return r.src.Read(p)
+	}
 	if r.buf == nil {
 		r.buf = readBuffers.Get().(*bufio.Reader)
 		r.buf.Reset(r.src)

@@ -15,7 +15,7 @@ import (
 
 // readLoop is the connection's reader goroutine. It holds no buffer while
 // the client is idle: headers are read into a small array and each message
-// into a slice of exactly its size.
+// into a slice that grows as its bytes arrive.
 func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	var err error
 	r := &frameReader{src: src}
@@ -71,8 +71,7 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 			return
 		}
 		n := len(msg)
-		msg = slices.Grow(msg, int(h.Length))[:n+int(h.Length)]
-		if _, err = io.ReadFull(r, msg[n:]); err != nil {
+		if msg, err = readPayload(r, msg, int(h.Length)); err != nil {
 			return
 		}
 		ws.Cipher(msg[n:], h.Mask, 0)
@@ -92,6 +91,27 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 		msg = nil
 	}
 }
+
+// readPayload appends n bytes read from r to msg. It grows msg as the bytes
+// arrive, a step at a time, rather than by the n the header declared: a
+// client that declares a large frame and sends a few bytes of it makes the
+// server hold a step, not the frame.
+func readPayload(r io.Reader, msg []byte, n int) ([]byte, error) {
+	for n > 0 {
+		step := min(n, max(payloadStep, cap(msg)-len(msg)))
+		start := len(msg)
+		msg = slices.Grow(msg, step)[:start+step]
+		if _, err := io.ReadFull(r, msg[start:]); err != nil {
+			return msg, err
+		}
+		n -= step
+	}
+	return msg, nil
+}
+
+// payloadStep is the most a payload grows by before its bytes have
+// arrived; slices.Grow's doubling makes the steps of a large message few.
+const payloadStep = readBufferSize
 
 // control handles a ping, pong or close frame. It reports whether the
 // connection is finished.
