@@ -1,8 +1,7 @@
 // Package protocol owns chatd's wire format: which room and user names are
 // valid, the WebSocket close codes chatd sends and what each one means, and
-// the encoding of server-to-client frames.
+// the JSON requests and events of the chatd.v1 subprotocol.
 //
-// Frames are encoded once per message and the resulting bytes are shared by
-// every recipient, so nothing in this package may retain or modify a frame
-// after returning it.
+// It imports no WebSocket library: the server builds frames around these
+// payloads, and clients built on any library read the same codes.
 package protocol

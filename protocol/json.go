@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -364,13 +363,12 @@ func Millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// JSONFrame encodes v as a text frame. Text is not HTML-escaped: clients
-// render it as text, never as HTML, and escaping would make a message of
-// '<' characters six times longer on the wire than the sender's frame.
-func JSONFrame(v any) []byte {
-	buf := encodeBuffers.Get().(*bytes.Buffer)
-	defer putEncodeBuffer(buf)
-	buf.Reset()
+// AppendJSON appends v encoded as every event is sent, and returns the
+// extended slice. Text is not HTML-escaped: clients render it as text,
+// never as HTML, and escaping would make a message of '<' characters six
+// times longer on the wire than the sender's frame.
+func AppendJSON(dst []byte, v any) []byte {
+	buf := bytes.NewBuffer(dst)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
@@ -378,15 +376,5 @@ func JSONFrame(v any) []byte {
 		panic(fmt.Sprintf("encode %T: %v", v, err))
 	}
 	b := buf.Bytes()
-	return TextFrame(b[:len(b)-1]) // Encode ends the value with a newline
-}
-
-var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// putEncodeBuffer returns buf to the pool unless a large message grew it,
-// so that one large message does not pin its buffer.
-func putEncodeBuffer(buf *bytes.Buffer) {
-	if buf.Cap() <= 64<<10 {
-		encodeBuffers.Put(buf)
-	}
+	return b[:len(b)-1] // Encode ends the value with a newline
 }

@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-// StringSize is the length of s encoded as a JSON string by JSONFrame,
+// StringSize is the length of s encoded as a JSON string by AppendJSON,
 // quotes included, computed without encoding it. It lets the server
 // charge a sender for what its text costs every recipient, and size a
 // reply, before anything is encoded.
@@ -37,8 +37,8 @@ func StringSize(s string) int {
 	return n
 }
 
-// MessageSize is the length of m encoded by JSONFrame, frame header
-// included.
+// MessageSize is the length of the text frame that carries m encoded by
+// AppendJSON, frame header included.
 func MessageSize(m *Message) int {
 	n := len(`{"type":,"room":,"seq":,"from":,"ts":,"text":}`) +
 		StringSize(m.Type) + StringSize(m.Room) + uintSize(m.Seq) + StringSize(m.From) +

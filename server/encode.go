@@ -20,11 +20,11 @@ func encode(f hub.Format, e *hub.Event) []byte {
 		if e.Kind != hub.KindMessage {
 			return nil
 		}
-		return protocol.TextFrame(e.Text)
+		return textFrame(e.Text)
 	}
 	switch e.Kind {
 	case hub.KindMessage:
-		return protocol.JSONFrame(protocol.Message{
+		return jsonFrame(protocol.Message{
 			Type: protocol.TypeMessage, Room: e.Room, Seq: e.Seq, From: e.From,
 			TS: protocol.Millis(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
 		})
@@ -33,9 +33,9 @@ func encode(f hub.Format, e *hub.Event) []byte {
 		if e.Joined {
 			ev = "join"
 		}
-		return protocol.JSONFrame(protocol.Presence{Type: protocol.TypePresence, Room: e.Room, User: e.From, Event: ev})
+		return jsonFrame(protocol.Presence{Type: protocol.TypePresence, Room: e.Room, User: e.From, Event: ev})
 	case hub.KindTyping:
-		return protocol.JSONFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
+		return jsonFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
 	}
 	return nil
 }

@@ -19,14 +19,14 @@ const storeTimeout = 10 * time.Second
 func (c *conn) stored(ack protocol.Ack, p hub.Published, err error) {
 	if err != nil {
 		c.srv.stats.requestError(protocol.CodeUnavailable)
-		c.send(protocol.JSONFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: ack.ID, Code: protocol.CodeUnavailable,
+		c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: ack.ID, Code: protocol.CodeUnavailable,
 			Message: "the message could not be stored; send it again with the same client_msg_id"}))
 		c.srv.log.Warn("store message", "room", ack.Room, "err", err)
 		return
 	}
 	c.srv.countMessage(p)
 	ack.Seq, ack.TS = p.Seq, protocol.Millis(p.Time)
-	c.send(protocol.JSONFrame(ack))
+	c.send(jsonFrame(ack))
 }
 
 // storedRetry finds a send that is a retry of a message already stored,

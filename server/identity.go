@@ -241,7 +241,7 @@ func (r *sessions) markRead(s *session, from *conn, room string, seq uint64) uin
 		s.reads = make(map[string]uint64)
 	}
 	s.reads[room] = seq
-	frame := protocol.JSONFrame(protocol.Read{Type: protocol.TypeRead, Room: room, Seq: seq})
+	frame := jsonFrame(protocol.Read{Type: protocol.TypeRead, Room: room, Seq: seq})
 	for _, c := range s.conns {
 		if c != from && c.format == formatJSON {
 			c.send(frame)

@@ -118,12 +118,12 @@ const payloadStep = readBufferSize
 func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 	switch op {
 	case ws.OpPing:
-		c.send(protocol.PongFrame(p))
+		c.send(pongFrame(p))
 	case ws.OpClose:
 		if c.closing.Load() {
 			return true // the client answered our close frame
 		}
-		code, err := protocol.ParseClose(p)
+		code, err := parseClose(p)
 		if err != nil {
 			c.fail(r, protocol.CloseProtocolError, err.Error())
 			return true
@@ -137,15 +137,15 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 		}
 		// Echo the code; the socket closes once the echo is written.
 		c.peerClosed.Store(true)
-		c.closeWith(protocol.CloseFrame(code, ""), false)
+		c.closeWith(closeFrame(code, ""), false)
 	}
 	return false
 }
 
 // fail closes the connection with code and reason after the frames already
 // queued, then discards input until the client hangs up or closeGrace passes.
-func (c *conn) fail(r io.Reader, code ws.StatusCode, reason string) {
-	c.closeWith(protocol.CloseFrame(code, reason), false)
+func (c *conn) fail(r io.Reader, code protocol.CloseCode, reason string) {
+	c.closeWith(closeFrame(code, reason), false)
 	_ = c.nc.SetReadDeadline(time.Now().Add(closeGrace))
 	_, _ = io.Copy(io.Discard, r)
 }

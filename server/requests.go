@@ -32,11 +32,11 @@ func (c *conn) handleText(text []byte) {
 		c.strikes = 0
 		return
 	}
-	c.send(protocol.JSONFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message}))
+	c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message}))
 	c.srv.stats.requestError(perr.Code)
 	c.strikes++
 	if c.strikes >= maxStrikes {
-		c.closeWith(protocol.CloseFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)
+		c.closeWith(closeFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)
 	}
 }
 
@@ -245,7 +245,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			return e
 		}
 	}
-	c.send(protocol.JSONFrame(ack))
+	c.send(jsonFrame(ack))
 	return nil
 }
 
@@ -254,7 +254,7 @@ func (c *conn) sendDM(r *protocol.Request) *protocol.Error {
 	if !ok {
 		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
 	}
-	frame := protocol.JSONFrame(protocol.DM{
+	frame := jsonFrame(protocol.DM{
 		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
 		TS: protocol.Millis(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
 	})

@@ -142,7 +142,7 @@ func (c *conn) invite(r *protocol.Request) *protocol.Error {
 		c.srv.log.Warn("invite", "room", r.Room, "err", err)
 		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
 	}
-	frame := protocol.JSONFrame(protocol.Invited{Type: protocol.TypeInvited, Room: r.Room, From: c.identity().name})
+	frame := jsonFrame(protocol.Invited{Type: protocol.TypeInvited, Room: r.Room, From: c.identity().name})
 	for _, x := range c.srv.sessions.connsOf(strings.ToLower(r.To)) {
 		if x.format == formatJSON && x.identity().signedIn() {
 			x.send(frame)
@@ -222,9 +222,9 @@ func (s *Server) forceLeave(x *conn, room, by string) {
 		}
 		x.leave(room)
 		if x.format == formatJSON {
-			x.send(protocol.JSONFrame(protocol.Removed{Type: protocol.TypeRemoved, Room: room, By: by}))
+			x.send(jsonFrame(protocol.Removed{Type: protocol.TypeRemoved, Room: room, By: by}))
 		} else {
-			x.closeWith(protocol.CloseFrame(protocol.ClosePolicyViolation, "removed from private room "+room+" by "+by), false)
+			x.closeWith(closeFrame(protocol.ClosePolicyViolation, "removed from private room "+room+" by "+by), false)
 		}
 	})
 }

@@ -19,13 +19,13 @@ import (
 )
 
 var (
-	closeGoingAway    = protocol.CloseFrame(protocol.CloseGoingAway, "server shutting down")
-	closeSlowConsumer = protocol.CloseFrame(protocol.CloseTryAgainLater, "slow consumer: outbound queue full; reconnect")
-	closeStoreBehind  = protocol.CloseFrame(protocol.CloseTryAgainLater, "the history store is behind; reconnect later")
-	closeTokenExpired = protocol.CloseFrame(protocol.CloseUnauthorized, "token expired; sign in again")
-	closeLoggedOut    = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: logged out")
-	closePasswordSet  = protocol.CloseFrame(protocol.CloseUnauthorized, "token revoked: password changed")
-	closeNameClaimed  = protocol.CloseFrame(protocol.CloseNameClaimed, "this name belongs to a signed-in user, who has connected; reconnect with another name")
+	closeGoingAway    = closeFrame(protocol.CloseGoingAway, "server shutting down")
+	closeSlowConsumer = closeFrame(protocol.CloseTryAgainLater, "slow consumer: outbound queue full; reconnect")
+	closeStoreBehind  = closeFrame(protocol.CloseTryAgainLater, "the history store is behind; reconnect later")
+	closeTokenExpired = closeFrame(protocol.CloseUnauthorized, "token expired; sign in again")
+	closeLoggedOut    = closeFrame(protocol.CloseUnauthorized, "token revoked: logged out")
+	closePasswordSet  = closeFrame(protocol.CloseUnauthorized, "token revoked: password changed")
+	closeNameClaimed  = closeFrame(protocol.CloseNameClaimed, "this name belongs to a signed-in user, who has connected; reconnect with another name")
 )
 
 // Server is a chatd server. Create it with New, serve Handler (or call
@@ -222,7 +222,7 @@ func (s *Server) keepalive() {
 		conns = s.snapshotLocked(conns[:0])
 		s.mu.Unlock()
 		for i, c := range conns {
-			c.send(protocol.PingFrame)
+			c.send(pingFrame)
 			conns[i] = nil
 		}
 		now := time.Now()

@@ -96,7 +96,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		// Another connection took the name since the check above.
 		s.release(addr)
 		c.stopExpiry()
-		_, _ = nc.Write(protocol.CloseFrame(protocol.ClosePolicyViolation, err.Error()))
+		_, _ = nc.Write(closeFrame(protocol.ClosePolicyViolation, err.Error()))
 		_ = nc.Close()
 		return
 	}
@@ -107,7 +107,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		g.handling.Unlock()
 	}
 	if format == formatJSON {
-		c.send(protocol.JSONFrame(protocol.Welcome{
+		c.send(jsonFrame(protocol.Welcome{
 			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
 			Auth: req.id.kind, Expires: expiresMillis(req.id.expires),
 			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst},
@@ -119,7 +119,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if room != "" {
 		if _, err := c.joinReplay(room, hub.Replay{Last: req.history}); err != nil {
 			s.log.Warn("join at connect", "room", room, "err", err)
-			_, _ = nc.Write(protocol.CloseFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
+			_, _ = nc.Write(closeFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
 			s.sessions.release(c.sess, c, false)
 			c.stopExpiry()
 			c.abort()
