@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +59,9 @@ type apiError struct {
 type credentials struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
+	// Device is the device token of an earlier login, which keeps this
+	// device out of the account's lockout (see logins).
+	Device string `json:"device,omitempty"`
 }
 
 // tokenReply is the reply of register, login, refresh and password.
@@ -67,6 +69,9 @@ type tokenReply struct {
 	Name    string `json:"name"`
 	Token   string `json:"token"`
 	Expires int64  `json:"expires"` // epoch milliseconds
+	// Device identifies the device to its account's login limits; register
+	// and login give one.
+	Device string `json:"device,omitempty"`
 }
 
 func (s *Server) apiRoutes(mux *http.ServeMux) {
@@ -194,25 +199,6 @@ func (s *Server) accountsOrRefuse(w http.ResponseWriter) bool {
 	return true
 }
 
-// throttle takes an attempt from each limiter for its key, answering 429
-// when one is used up.
-func (s *Server) throttle(w http.ResponseWriter, checks ...throttleCheck) bool {
-	now := time.Now()
-	for _, c := range checks {
-		if _, ok, retry := c.l.take(c.key, now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-			writeAPIError(w, apiRateLimited, "too many attempts; try again in %d s", int(retry.Seconds())+1)
-			return false
-		}
-	}
-	return true
-}
-
-type throttleCheck struct {
-	l   *keyedLimiter
-	key string
-}
-
 func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 	var in credentials
 	switch {
@@ -221,7 +207,7 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 	case s.cfg.ClosedRegistration:
 		writeAPIError(w, apiRegistrationClosed, "this server does not take registrations")
 		return
-	case !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}):
+	case !throttle(w, throttleCheck{l: s.logins.byAddr, key: addrKey(s.clientAddr(r)).String()}):
 		return
 	case !decodeBody(w, r, &in):
 		return
@@ -256,7 +242,7 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, "create user", err)
 		return
 	}
-	s.issueToken(r.Context(), w, http.StatusCreated, in.Name)
+	s.issueToken(r.Context(), w, http.StatusCreated, in.Name, s.logins.newDevice(strings.ToLower(in.Name)))
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
@@ -265,7 +251,8 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := strings.ToLower(in.Name)
-	if !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}, throttleCheck{s.loginsByAccount, key}) {
+	guess, ok := s.logins.start(w, key, addrKey(s.clientAddr(r)), in.Device)
+	if !ok {
 		return
 	}
 	u, err := s.cfg.Accounts.User(r.Context(), key)
@@ -279,7 +266,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		// timing does not tell which names have accounts.
 		u.PasswordHash = s.dummyHash()
 	}
-	ok, err := s.checkPassword(r.Context(), u.PasswordHash, in.Password)
+	ok, err = s.checkPassword(r.Context(), u.PasswordHash, in.Password)
 	if err != nil {
 		s.apiFailed(w, "check password", err)
 		return
@@ -288,7 +275,12 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiInvalidCredentials, "wrong name or password")
 		return
 	}
-	s.issueToken(r.Context(), w, http.StatusOK, u.Name)
+	guess.giveBack(time.Now()) // the owner, not a guess
+	device := in.Device
+	if _, known := s.logins.knownDevice(key, device); !known {
+		device = s.logins.newDevice(key)
+	}
+	s.issueToken(r.Context(), w, http.StatusOK, u.Name, device)
 }
 
 // apiLogout revokes the token presented, and closes the connections it
@@ -364,7 +356,8 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	case !decodeBody(w, r, &in):
 		return
-	case !s.throttle(w, throttleCheck{s.loginsByAddr, addrKey(s.clientAddr(r)).String()}, throttleCheck{s.loginsByAccount, id.key()}):
+	case !throttle(w, throttleCheck{l: s.logins.byAddr, key: addrKey(s.clientAddr(r)).String()},
+		throttleCheck{l: s.logins.byPair, key: id.key() + "\x00" + addrKey(s.clientAddr(r)).String()}):
 		return
 	}
 	if err := auth.ValidatePassword(in.NewPassword); err != nil {
@@ -396,7 +389,7 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 		ci := c.identity()
 		return ci.kind == protocol.AuthAccount && ci.key() == id.key()
 	})
-	s.issueToken(r.Context(), w, http.StatusOK, u.Name)
+	s.issueToken(r.Context(), w, http.StatusOK, u.Name, "")
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
@@ -431,13 +424,15 @@ func (s *Server) apiIdentity(w http.ResponseWriter, r *http.Request) (identity, 
 	return id, true
 }
 
-// issueToken answers with a new login token for the user named name.
-func (s *Server) issueToken(ctx context.Context, w http.ResponseWriter, status int, name string) {
+// issueToken answers with a new login token for the user named name, and
+// the device token the client should present when it next logs in.
+func (s *Server) issueToken(ctx context.Context, w http.ResponseWriter, status int, name, device string) {
 	reply, err := s.newToken(ctx, name)
 	if err != nil {
 		s.apiFailed(w, "create token", err)
 		return
 	}
+	reply.Device = device
 	writeJSON(w, status, reply)
 }
 

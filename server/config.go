@@ -132,11 +132,17 @@ type Config struct {
 	IPConns     int
 	IPConnRate  float64
 	IPConnBurst int
-	// LoginsPerAccount and LoginsPerIP bound login attempts per minute, to
-	// one account and from one client address (registrations count against
-	// the address too). Zero means 5 and 30; negative means no limit.
-	LoginsPerAccount int
-	LoginsPerIP      int
+	// LoginsPerAccount bounds failed logins per minute to one account from
+	// one client address (IPv6: one /64), or from one device the account
+	// signed in on before. LoginsPerIP bounds every login, password change
+	// and registration per minute from one address. LoginFailuresPerAccount
+	// bounds failed logins per hour to one account from devices it has not
+	// signed in on, from all addresses together; once it is reached only
+	// known devices may try. Zero means 5, 30 and 60; negative means no
+	// limit.
+	LoginsPerAccount        int
+	LoginsPerIP             int
+	LoginFailuresPerAccount int
 }
 
 // AuthMode says who may connect.
@@ -245,6 +251,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginsPerAccount == 0 {
 		c.LoginsPerAccount = 5
+	}
+	if c.LoginFailuresPerAccount == 0 {
+		c.LoginFailuresPerAccount = 60
 	}
 	if c.LoginsPerIP == 0 {
 		c.LoginsPerIP = 30

@@ -4,8 +4,6 @@ import (
 	"container/list"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // maxTrackedKeys bounds the entries of one keyedLimiter. Tests lower it.
@@ -17,10 +15,14 @@ var maxTrackedKeys = 100_000
 // key to make room: it may forget an attacker, who then starts afresh,
 // but it never turns anyone away for want of room. Its methods are safe
 // for concurrent use.
+//
+// The buckets are its own rather than golang.org/x/time/rate's because an
+// attempt must be able to give its token back after the fact (a login that
+// proves to be the owner's is no guess), which rate's reservations cannot.
 type keyedLimiter struct {
-	every rate.Limit // tokens per second; <= 0: no limit
-	burst int
-	max   int
+	perSecond float64 // refill; <= 0: no limit
+	burst     float64
+	max       int
 
 	mu    sync.Mutex
 	keys  map[string]*list.Element // of *keyedEntry
@@ -29,59 +31,65 @@ type keyedLimiter struct {
 
 type keyedEntry struct {
 	key    string
-	bucket *rate.Limiter
+	tokens float64   // as of at
+	at     time.Time // when tokens was last brought up to date
 }
 
 // newKeyedLimiter allows burst attempts per key, refilled evenly over per.
 // A burst <= 0 means no limit.
 func newKeyedLimiter(burst int, per time.Duration) *keyedLimiter {
-	l := &keyedLimiter{burst: burst, max: maxTrackedKeys, keys: make(map[string]*list.Element)}
+	l := &keyedLimiter{burst: float64(burst), max: maxTrackedKeys, keys: make(map[string]*list.Element)}
 	if burst > 0 {
-		l.every = rate.Limit(float64(burst) / per.Seconds())
+		l.perSecond = float64(burst) / per.Seconds()
 	}
 	return l
 }
 
-// attempt is one attempt taken from a keyedLimiter; give it back when it
-// should not count (a successful login counts no guess).
-type attempt struct{ r *rate.Reservation }
+// attempt is one token taken from a keyedLimiter.
+type attempt struct {
+	l   *keyedLimiter
+	key string
+}
 
-// giveBack returns the attempt's token to its bucket.
+// giveBack returns the attempt's token to its bucket, if the bucket is
+// still remembered.
 func (a attempt) giveBack(now time.Time) {
-	if a.r != nil {
-		a.r.CancelAt(now)
+	if a.l == nil {
+		return
+	}
+	a.l.mu.Lock()
+	defer a.l.mu.Unlock()
+	if e := a.l.keys[a.key]; e != nil {
+		ke := e.Value.(*keyedEntry)
+		ke.tokens = min(a.l.tokensAt(ke, now)+1, a.l.burst)
+		ke.at = now
 	}
 }
 
 // take takes one attempt for key, or says how long until the next.
 func (l *keyedLimiter) take(key string, now time.Time) (a attempt, ok bool, retry time.Duration) {
-	if l.every <= 0 {
+	if l.perSecond <= 0 {
 		return attempt{}, true, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.entryLocked(key).bucket.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return attempt{}, false, d
+	ke := l.entryLocked(key, now)
+	tokens := l.tokensAt(ke, now)
+	if tokens < 1 {
+		return attempt{}, false, time.Duration((1 - tokens) / l.perSecond * float64(time.Second))
 	}
-	return attempt{r}, true, 0
+	ke.tokens, ke.at = tokens-1, now
+	return attempt{l, key}, true, 0
 }
 
-// exhausted reports whether key has no attempt left now, without taking one.
-func (l *keyedLimiter) exhausted(key string, now time.Time) bool {
-	if l.every <= 0 {
-		return false
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.keys[key]
-	return e != nil && e.Value.(*keyedEntry).bucket.TokensAt(now) < 1
+func (l *keyedLimiter) tokensAt(ke *keyedEntry, now time.Time) float64 {
+	elapsed := max(now.Sub(ke.at).Seconds(), 0)
+	return min(ke.tokens+elapsed*l.perSecond, l.burst)
 }
 
 // entryLocked returns key's entry, made most recently used, making one
 // (and room for it) if needed.
-func (l *keyedLimiter) entryLocked(key string) *keyedEntry {
+func (l *keyedLimiter) entryLocked(key string, now time.Time) *keyedEntry {
 	if e := l.keys[key]; e != nil {
 		l.order.MoveToFront(e)
 		return e.Value.(*keyedEntry)
@@ -91,7 +99,7 @@ func (l *keyedLimiter) entryLocked(key string) *keyedEntry {
 		delete(l.keys, oldest.Value.(*keyedEntry).key)
 		l.order.Remove(oldest)
 	}
-	ke := &keyedEntry{key: key, bucket: rate.NewLimiter(l.every, l.burst)}
+	ke := &keyedEntry{key: key, tokens: l.burst, at: now}
 	l.keys[key] = l.order.PushFront(ke)
 	return ke
 }
@@ -102,7 +110,7 @@ func (l *keyedLimiter) sweep(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, e := range l.keys {
-		if e.Value.(*keyedEntry).bucket.TokensAt(now) >= float64(l.burst) {
+		if l.tokensAt(e.Value.(*keyedEntry), now) >= l.burst {
 			delete(l.keys, k)
 			l.order.Remove(e)
 		}

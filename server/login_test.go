@@ -95,3 +95,71 @@ func TestAnAbandonedLoginIsNotCountedAsASuccess(t *testing.T) {
 		t.Fatalf("login outcomes: %v, want %v", got, want)
 	}
 }
+
+// loginDevice posts a login from a forwarded address with a device token,
+// and returns the status, the error code and the device token replied.
+func loginDevice(t *testing.T, ts *testServer, from, name, password, device string) (int, string, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name, "password": password, "device": device})
+	req, err := http.NewRequest("POST", "http://"+ts.addr+"/api/login", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Forwarded-For", from)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reply map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&reply)
+	dev, _ := reply["device"].(string)
+	return resp.StatusCode, errCode(reply), dev
+}
+
+func TestGuessesFromManyAddressesDoNotLockTheOwnerOutOfItsDevices(t *testing.T) {
+	ts, _ := startAccounts(t, func(c *server.Config) {
+		c.LoginsPerAccount = 3
+		c.LoginFailuresPerAccount = 5
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	register(t, ts, "mia", "mia's password")
+	status, code, device := loginDevice(t, ts, "198.51.100.7", "mia", "mia's password", "")
+	if status != http.StatusOK || device == "" {
+		t.Fatalf("first login: %d %s, device %q", status, code, device)
+	}
+	for i, tc := range []struct {
+		from, password, device string
+		want                   int
+	}{
+		// One address guesses until its share for the account is spent...
+		{"203.0.113.1", "guess 1 guess", "", http.StatusUnauthorized},
+		{"203.0.113.1", "guess 2 guess", "", http.StatusUnauthorized},
+		{"203.0.113.1", "guess 3 guess", "", http.StatusUnauthorized},
+		{"203.0.113.1", "guess 4 guess", "", http.StatusTooManyRequests},
+		// ...which leaves the owner's own address alone...
+		{"198.51.100.7", "mia's password", "", http.StatusOK},
+		// ...and other addresses guess until the account's ceiling.
+		{"203.0.113.2", "guess 5 guess", "", http.StatusUnauthorized},
+		{"203.0.113.2", "guess 6 guess", "", http.StatusUnauthorized},
+		{"203.0.113.3", "guess 7 guess", "", http.StatusTooManyRequests},
+		// A device the owner signed in on gets in from anywhere, even an
+		// attacker's address; a forged device token does not.
+		{"192.0.2.50", "mia's password", device, http.StatusOK},
+		{"203.0.113.1", "mia's password", device, http.StatusOK},
+		{"203.0.113.4", "guess 8 guess", "AAAA." + device, http.StatusTooManyRequests},
+		// A new device waits for the ceiling to refill: the price of
+		// stopping guesses from everywhere.
+		{"192.0.2.51", "mia's password", "", http.StatusTooManyRequests},
+	} {
+		if status, code, _ := loginDevice(t, ts, tc.from, "mia", tc.password, tc.device); status != tc.want {
+			t.Fatalf("attempt %d from %s: %d %s, want %d", i, tc.from, status, code, tc.want)
+		}
+	}
+	// A known device is limited on its own: it cannot be used to guess.
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests} {
+		if status, code, _ := loginDevice(t, ts, "192.0.2.50", "mia", "wrong on a known device", device); status != want {
+			t.Fatalf("guess %d on the known device: %d %s, want %d", i, status, code, want)
+		}
+	}
+}

@@ -41,12 +41,11 @@ type Server struct {
 	stats    counters
 	sessions sessions
 
-	addrs           *addrLimiter  // WebSocket connections per client address
-	loginsByAccount *keyedLimiter // login attempts per account
-	loginsByAddr    *keyedLimiter // login and register attempts per address
-	hashing         chan struct{} // bounds concurrent password hashes
-	dummyOnce       sync.Once
-	dummy           string // see dummyHash
+	addrs     *addrLimiter  // WebSocket connections per client address
+	logins    *logins       // login, password and registration attempts
+	hashing   chan struct{} // bounds concurrent password hashes
+	dummyOnce sync.Once
+	dummy     string // see dummyHash
 
 	mux *http.ServeMux
 
@@ -72,10 +71,9 @@ func New(cfg Config) *Server {
 		conns:    make(map[*conn]struct{}),
 		sessions: sessions{grace: guestGrace},
 
-		addrs:           newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
-		loginsByAccount: newKeyedLimiter(cfg.LoginsPerAccount, time.Minute),
-		loginsByAddr:    newKeyedLimiter(cfg.LoginsPerIP, time.Minute),
-		hashing:         make(chan struct{}, runtime.GOMAXPROCS(0)),
+		addrs:   newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
+		logins:  newLogins(cfg),
+		hashing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog}
 	if cfg.Store != nil {
@@ -228,7 +226,6 @@ func (s *Server) keepalive() {
 		now := time.Now()
 		s.addrs.sweep(now)
 		s.sessions.sweep(now)
-		s.loginsByAccount.sweep(now)
-		s.loginsByAddr.sweep(now)
+		s.logins.sweep(now)
 	}
 }

@@ -77,7 +77,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.IPConns, "ip-conns", 500, "concurrent WebSocket connections from one address (IPv6: one /64); more get 429 (0: no limit)")
 	fs.Float64Var(&c.server.IPConnRate, "ip-conn-rate", 20, "new WebSocket connections per second from one address, sustained (0: no limit)")
 	fs.IntVar(&c.server.IPConnBurst, "ip-conn-burst", 0, "new connections one address may open in a burst above -ip-conn-rate (0: 100)")
-	fs.IntVar(&c.server.LoginsPerAccount, "logins-per-account", 5, "login attempts per minute to one account (0: no limit)")
+	fs.IntVar(&c.server.LoginsPerAccount, "logins-per-account", 5, "failed logins per minute to one account from one address (IPv6: one /64) or one known device (0: no limit)")
+	fs.IntVar(&c.server.LoginFailuresPerAccount, "login-failures-per-account", 60, "failed logins per hour to one account from devices it never signed in on, all addresses together; then only known devices may try (0: no limit)")
 	fs.IntVar(&c.server.LoginsPerIP, "logins-per-ip", 30, "login and registration attempts per minute from one address (0: no limit)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve https:// and wss:// with this certificate `file` (PEM, with -tls-key)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "private key `file` of -tls-cert")
@@ -138,7 +139,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	if c.server.IPConnRate > 0 && c.server.IPConnBurst == 0 {
 		c.server.IPConnBurst = 100
 	}
-	for _, n := range []*int{&c.server.LoginsPerAccount, &c.server.LoginsPerIP} {
+	for _, n := range []*int{&c.server.LoginsPerAccount, &c.server.LoginsPerIP, &c.server.LoginFailuresPerAccount} {
 		if *n == 0 {
 			*n = -1
 		}

@@ -81,8 +81,32 @@ function account(reply) {
   return { kind: "account", name: reply.name, token: reply.token, expires, issued: now };
 }
 
-export const register = async (name, password) => account(await call("POST", "/api/register", { name, password }));
-export const login = async (name, password) => account(await call("POST", "/api/login", { name, password }));
+// Device tokens, one per account signed in on in this browser: presented
+// at login, they let this browser in while the account's login attempts
+// from unknown devices are used up by someone guessing its password. They
+// are no credential, so logging out keeps them.
+const DEVICES_KEY = "chatd.devices";
+
+function devices() {
+  try {
+    const d = JSON.parse(localStorage.getItem(DEVICES_KEY) ?? "{}");
+    return d && typeof d === "object" ? d : {};
+  } catch {
+    return {};
+  }
+}
+
+function keepDevice(reply) {
+  if (typeof reply?.device !== "string" || typeof reply?.name !== "string") return reply;
+  const d = devices();
+  d[reply.name.toLowerCase()] = reply.device;
+  localStorage.setItem(DEVICES_KEY, JSON.stringify(d));
+  return reply;
+}
+
+export const register = async (name, password) => account(keepDevice(await call("POST", "/api/register", { name, password })));
+export const login = async (name, password) =>
+  account(keepDevice(await call("POST", "/api/login", { name, password, device: devices()[name.toLowerCase()] ?? "" })));
 export const refresh = async (token) => account(await call("POST", "/api/refresh", undefined, token));
 export const logout = (token) => call("POST", "/api/logout", undefined, token);
 // me answers whom token signs in, or fails with status 401 when the token
