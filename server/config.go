@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -132,6 +133,19 @@ type Config struct {
 	IPConns     int
 	IPConnRate  float64
 	IPConnBurst int
+	// IPTCPConns caps the TCP connections one client address (IPv6: one
+	// /64) holds open, of any kind: WebSockets, idle HTTP keep-alive
+	// connections, requests not yet finished. Serve closes a connection
+	// over it as soon as it is accepted. Trusted proxies are not counted.
+	// Zero means IPConns plus 100 when IPConns is set, else no limit;
+	// negative means no limit.
+	IPTCPConns int
+	// KeepAliveTimeout is how long Serve keeps an idle HTTP keep-alive
+	// connection open. Zero means 20s.
+	KeepAliveTimeout time.Duration
+	// TLS, when set, makes Serve speak TLS (https:// and wss://) on its
+	// listener, inside the per-address cap on accepted connections.
+	TLS *tls.Config
 	// LoginsPerAccount bounds failed logins per minute to one account from
 	// one client address (IPv6: one /64), or from one device the account
 	// signed in on before. LoginsPerIP bounds every login, password change
@@ -181,6 +195,10 @@ const (
 	// frameOverhead is what one queued frame costs beyond its bytes: the
 	// slice header in the queue. Counting it bounds the queue's length too.
 	frameOverhead = 32
+	// tcpConnsOverWebSockets is the default room, in the per-address cap
+	// on accepted connections, above the WebSocket cap: page loads, API
+	// calls and handshakes in progress beside an address's WebSockets.
+	tcpConnsOverWebSockets = 100
 	// closeGrace is how long to wait for a client to answer a close frame
 	// before dropping the TCP connection.
 	closeGrace = 3 * time.Second
@@ -257,6 +275,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginsPerIP == 0 {
 		c.LoginsPerIP = 30
+	}
+	switch {
+	case c.IPTCPConns == 0 && c.IPConns > 0:
+		c.IPTCPConns = c.IPConns + tcpConnsOverWebSockets
+	case c.IPTCPConns < 0:
+		c.IPTCPConns = 0
+	}
+	if c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = 20 * time.Second
 	}
 	if c.IPConnRate > 0 && c.IPConnBurst <= 0 {
 		c.IPConnBurst = max(int(2*c.IPConnRate), 1)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,14 +122,20 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// Serve serves HTTP on ln until ctx ends, then shuts down gracefully within
+// Serve serves HTTP on ln (with TLS when Config.TLS is set), closing
+// connections over the per-address cap (Config.IPTCPConns) as they are
+// accepted, until ctx ends, then shuts down gracefully within
 // shutdownTimeout: the listener closes, WebSocket clients get 1001, and
 // Serve returns once they are gone. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	ln = s.limitAccepts(ln)
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: s.cfg.HandshakeTimeout,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       s.cfg.KeepAliveTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)

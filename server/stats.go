@@ -20,11 +20,12 @@ const (
 	RefusedOrigin       = "origin"       // a browser page from an origin not allowed
 	RefusedIPConns      = "ip_conns"     // too many connections from one address
 	RefusedIPRate       = "ip_rate"      // connecting too fast from one address
+	RefusedIPTCPConns   = "ip_tcp_conns" // too many TCP connections of any kind from one address, closed at accept
 	RefusedUnavailable  = "unavailable"  // the account store failed
 )
 
 var refusalReasons = [...]string{RefusedInvalid, RefusedNameHeld, RefusedCapacity, RefusedShutdown,
-	RefusedUnauthorized, RefusedForbidden, RefusedOrigin, RefusedIPConns, RefusedIPRate, RefusedUnavailable}
+	RefusedUnauthorized, RefusedForbidden, RefusedOrigin, RefusedIPConns, RefusedIPRate, RefusedUnavailable, RefusedIPTCPConns}
 
 // counters are plain atomics bumped on the paths that already do work
 // (a connection, a message, an error), never per delivery; metrics read

@@ -38,6 +38,8 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		{"ip-conns", c.server.IPConns < 0, "0 (no limit) or more"},
 		{"ip-conn-rate", c.server.IPConnRate < 0, "0 (no limit) or more"},
 		{"ip-conn-burst", c.server.IPConnBurst < 0, "0 (100) or more"},
+		{"ip-tcp-conns", c.server.IPTCPConns < -1, "0 (-ip-conns plus 100), more, or -1 for no limit"},
+		{"keepalive-timeout", c.server.KeepAliveTimeout <= 0, "a duration above 0"},
 		{"logins-per-account", c.server.LoginsPerAccount < 0, "0 (no limit) or more"},
 		{"logins-per-ip", c.server.LoginsPerIP < 0, "0 (no limit) or more"},
 		{"shutdown-timeout", c.shutdownTimeout < 0, "0 or a duration above 0"},

@@ -77,6 +77,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.IPConns, "ip-conns", 500, "concurrent WebSocket connections from one address (IPv6: one /64); more get 429 (0: no limit)")
 	fs.Float64Var(&c.server.IPConnRate, "ip-conn-rate", 20, "new WebSocket connections per second from one address, sustained (0: no limit)")
 	fs.IntVar(&c.server.IPConnBurst, "ip-conn-burst", 0, "new connections one address may open in a burst above -ip-conn-rate (0: 100)")
+	fs.IntVar(&c.server.IPTCPConns, "ip-tcp-conns", 0, "TCP connections of any kind (WebSocket, HTTP keep-alive, unfinished requests) one address may hold open; more are closed as soon as they are accepted; trusted proxies are exempt (0: -ip-conns plus 100, none when -ip-conns is 0; -1: no limit)")
+	fs.DurationVar(&c.server.KeepAliveTimeout, "keepalive-timeout", 20*time.Second, "close an idle HTTP keep-alive connection after this long")
 	fs.IntVar(&c.server.LoginsPerAccount, "logins-per-account", 5, "failed logins per minute to one account from one address (IPv6: one /64) or one known device (0: no limit)")
 	fs.IntVar(&c.server.LoginFailuresPerAccount, "login-failures-per-account", 60, "failed logins per hour to one account from devices it never signed in on, all addresses together; then only known devices may try (0: no limit)")
 	fs.IntVar(&c.server.LoginsPerIP, "logins-per-ip", 30, "login and registration attempts per minute from one address (0: no limit)")

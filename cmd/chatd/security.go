@@ -76,8 +76,10 @@ func accountsOf(st store.Store) store.Accounts {
 	return memory.NewAccounts()
 }
 
-// listen opens the listener, with TLS when -tls-cert is set. WebSockets
-// need HTTP/1.1, which is all chatd offers in ALPN.
+// listen opens the listener, and sets up TLS when -tls-cert is set (the
+// server speaks it on the listener, inside its per-address cap on
+// accepted connections). WebSockets need HTTP/1.1, which is all chatd
+// offers in ALPN.
 func (c *config) listen() (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -91,9 +93,10 @@ func (c *config) listen() (net.Listener, string, error) {
 		ln.Close()
 		return nil, "", fmt.Errorf("load -tls-cert and -tls-key: %w", err)
 	}
-	return tls.NewListener(ln, &tls.Config{
+	c.server.TLS = &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		NextProtos:   []string{"http/1.1"},
-	}), "wss", nil
+	}
+	return ln, "wss", nil
 }
