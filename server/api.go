@@ -228,6 +228,10 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiNameTaken, "name %q is in use by a guest right now", in.Name)
 		return
 	}
+	if err := s.dropInvitationsOfNobody(r.Context(), strings.ToLower(in.Name)); err != nil {
+		s.apiFailed(w, "look up the name's rooms", err)
+		return
+	}
 	hash, err := s.hashPassword(r.Context(), in.Password)
 	if err != nil {
 		s.apiFailed(w, "hash password", err)

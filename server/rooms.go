@@ -138,6 +138,15 @@ func (c *conn) invite(r *protocol.Request) *protocol.Error {
 	if err := protocol.ValidateName(r.To); err != nil || isGuestName(r.To) {
 		return protocol.Errorf(protocol.CodeUnknownUser, "%q is not a user name that can be invited", r.To)
 	}
+	// Only users who exist can be invited: an invitation to a bare name
+	// would go, with the room's history, to whoever registered it first.
+	switch registered, err := c.srv.isRegistered(ctx, r.To); {
+	case err != nil:
+		c.srv.log.Warn("invite", "room", r.Room, "err", err)
+		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
+	case !registered:
+		return protocol.Errorf(protocol.CodeUnknownUser, "no account or JWT user is named %q; only they can be invited", r.To)
+	}
 	if err := c.srv.cfg.Accounts.AddMember(ctx, r.Room, strings.ToLower(r.To)); err != nil {
 		c.srv.log.Warn("invite", "room", r.Room, "err", err)
 		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
@@ -146,6 +155,26 @@ func (c *conn) invite(r *protocol.Request) *protocol.Error {
 	for _, x := range c.srv.sessions.connsOf(strings.ToLower(r.To)) {
 		if x.format == formatJSON && x.identity().signedIn() {
 			x.send(frame)
+		}
+	}
+	return nil
+}
+
+// dropInvitationsOfNobody ends the memberships of key while no user has
+// it: invitations to a bare name, made before invitations required a
+// user, would otherwise hand whoever registers the name first the rooms
+// and their history.
+func (s *Server) dropInvitationsOfNobody(ctx context.Context, key string) error {
+	if registered, err := s.isRegistered(ctx, key); err != nil || registered {
+		return err
+	}
+	rooms, err := s.cfg.Accounts.RoomsOf(ctx, key)
+	if err != nil {
+		return fmt.Errorf("rooms of %q: %w", key, err)
+	}
+	for _, rm := range rooms {
+		if err := s.cfg.Accounts.RemoveMember(ctx, rm.Name, key); err != nil {
+			return fmt.Errorf("remove %q from %q: %w", key, rm.Name, err)
 		}
 	}
 	return nil
