@@ -41,6 +41,7 @@ type Server struct {
 	nextDM   atomic.Uint64
 	stats    counters
 	sessions sessions
+	commits  commitHealth // for readiness
 
 	addrs     *addrLimiter  // WebSocket connections per client address
 	logins    *logins       // login, password and registration attempts
@@ -78,7 +79,7 @@ func New(cfg Config) *Server {
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog}
 	if cfg.Store != nil {
-		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: cfg.OnCommit})
+		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: s.commits.observe(cfg.OnCommit)})
 		hcfg.Journals = s.journals
 	}
 	s.hub = hub.New(hcfg)
@@ -101,7 +102,7 @@ func New(cfg Config) *Server {
 }
 
 // Handler returns the server's HTTP routes: GET /ws (the WebSocket
-// endpoint), GET /healthz, the browser client at GET /, the account API
+// endpoint), GET /healthz, GET /readyz, the browser client at GET /, the account API
 // under /api/, and whatever was added with Handle.
 func (s *Server) Handler() http.Handler { return s.mux }
 
@@ -117,6 +118,7 @@ func (s *Server) routes() *http.ServeMux {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	// The browser client; more specific routes (/ws, /api/..., /metrics) win.
 	mux.Handle("GET /", web.Handler())
 	return mux

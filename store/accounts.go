@@ -101,6 +101,10 @@ type Accounts interface {
 	// RoomsOf returns the rooms user is a member of, sorted by name.
 	RoomsOf(ctx context.Context, user string) ([]Room, error)
 
+	// Ping reports whether the accounts can be read and written now, as
+	// Store.Ping does.
+	Ping(ctx context.Context) error
+
 	// Close releases the store's resources. Close is idempotent.
 	Close() error
 }

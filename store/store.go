@@ -113,6 +113,11 @@ type Store interface {
 	// one, by room; an empty map if none.
 	ReadPositions(ctx context.Context, user string) (map[string]uint64, error)
 
+	// Ping reports whether the store can be read and written now, cheaply
+	// enough to be asked every few seconds: it fails when the database is
+	// unreachable, closed or read-only.
+	Ping(ctx context.Context) error
+
 	// Close releases the store's connections and locks. It waits for
 	// nothing but the calls already in progress; calls after Close return
 	// errors. Close is idempotent.

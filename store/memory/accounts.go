@@ -281,6 +281,16 @@ func (a *Accounts) RoomsOf(ctx context.Context, user string) ([]store.Room, erro
 
 // Close implements store.Accounts. It drops the maps, so that their memory
 // can be reclaimed while a reference to a lingers; later calls fail.
+// Ping implements store.Accounts: it fails only after Close.
+func (a *Accounts) Ping(ctx context.Context) error {
+	if err := a.lock(ctx); err != nil {
+		return err
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// Close implements store.Accounts.
 func (a *Accounts) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -182,6 +182,21 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping implements store.Store and store.Accounts: one round trip, which
+// also fails on a standby (in recovery) or a database that is read-only
+// by default, where every write would fail.
+func (s *Store) Ping(ctx context.Context) error {
+	var readOnly bool
+	err := s.pool.QueryRow(ctx, `SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only')::bool`).Scan(&readOnly)
+	switch {
+	case err != nil:
+		return fmt.Errorf("postgres store: ping: %w", err)
+	case readOnly:
+		return errors.New("postgres store: ping: the database is read-only")
+	}
+	return nil
+}
+
 // Append implements store.Store.
 func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
 	if len(msgs) == 0 {

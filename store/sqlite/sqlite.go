@@ -156,6 +156,9 @@ func (s *Store) open(ctx context.Context) error {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s.w = w
+	if err := s.checkIntegrity(ctx); err != nil {
+		return err
+	}
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
@@ -173,6 +176,23 @@ func (s *Store) open(ctx context.Context) error {
 	s.r = r
 	if err := r.PingContext(ctx); err != nil {
 		return fmt.Errorf("opening a reader: %w", describe(err))
+	}
+	return nil
+}
+
+// checkIntegrity refuses a corrupt database before chatd serves from it,
+// where every read of a damaged page would fail. PRAGMA quick_check reads
+// every page but skips the index cross-checks of integrity_check, so it
+// takes about as long as reading the file once; it stops at the first
+// problem.
+func (s *Store) checkIntegrity(ctx context.Context) error {
+	var result string
+	err := s.w.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&result)
+	switch {
+	case err != nil:
+		return fmt.Errorf("checking the database: %w", describe(err))
+	case result != "ok":
+		return fmt.Errorf("the database is corrupt (PRAGMA quick_check: %s): restore it from a backup, or move it aside to start with an empty one", result)
 	}
 	return nil
 }
@@ -245,6 +265,8 @@ func describe(err error) error {
 		return fmt.Errorf("%w (another process holds a lock on the database for more than %v)", err, busyTimeout)
 	case sqlite3.SQLITE_NOTADB:
 		return fmt.Errorf("%w (the file is not a SQLite database)", err)
+	case sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("%w (the database is corrupt: restore it from a backup, or move it aside to start with an empty one)", err)
 	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY:
 		return fmt.Errorf("%w (check the path and its permissions)", err)
 	}
@@ -267,6 +289,24 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// Ping implements store.Store and store.Accounts: a read on a reader
+// connection, and a write transaction begun and rolled back on the writer,
+// which fails if the file cannot be written.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)`).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite store: ping: read: %w", describe(err))
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: ping: write: %w", describe(err))
+	}
+	if err := tx.Rollback(); err != nil {
+		return fmt.Errorf("sqlite store: ping: write: %w", describe(err))
+	}
+	return nil
 }
 
 const insertMessage = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time_us) VALUES (?, ?, ?, ?, ?, ?)`

@@ -59,6 +59,7 @@ func RunAccounts(t *testing.T, open func(t *testing.T) store.Accounts, opts ...A
 		{"Time", s.testTime},
 		{"Copies", s.testCopies},
 		{"Canceled", s.testCanceled},
+		{"Ping", s.testPing},
 		{"Close", s.testClose},
 		{"Reopen", s.testReopen},
 	}
@@ -797,6 +798,19 @@ func (s *accountsSuite) testCanceled(t *testing.T) {
 	checkMembers(t, ac, "r", "alice")
 	mustCreateUser(t, ac, user("bob"))
 	checkUser(t, ac, user("bob"))
+}
+
+func (s *accountsSuite) testPing(t *testing.T) {
+	ac := s.open(t)
+	if err := ac.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping of open accounts: %v", err)
+	}
+	if err := ac.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ac.Ping(ctx(t)); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
 }
 
 func (s *accountsSuite) testClose(t *testing.T) {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"ReadPositions", s.testReadPositions},
 		{"Concurrent", s.testConcurrent},
 		{"Canceled", s.testCanceled},
+		{"Ping", s.testPing},
 		{"Close", s.testClose},
 		{"Reopen", s.testReopen},
 	}
@@ -717,6 +718,29 @@ func (s *suite) testCanceled(t *testing.T) {
 	// The store still works.
 	mustAppend(t, st, msgs("a", 1, 2))
 	checkLastSeq(t, st, "a", 2)
+}
+
+func (s *suite) testPing(t *testing.T) {
+	st := s.open(t)
+	if err := st.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping of an open store: %v", err)
+	}
+	mustAppend(t, st, msgs("a", 1))
+	if err := st.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping after Append: %v", err)
+	}
+	checkLastSeq(t, st, "a", 1) // Ping changed nothing
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := st.Ping(canceled); err == nil {
+		t.Fatal("Ping with a canceled context succeeded")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ping(ctx(t)); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
 }
 
 func (s *suite) testClose(t *testing.T) {
