@@ -203,16 +203,69 @@ func lastSeq(msgs []store.Message, otherwise uint64) uint64 {
 	return msgs[len(msgs)-1].Seq
 }
 
+// number gives e the room's next sequence number. The journal calls it on
+// its goroutine just before e's batch is appended, so numbers go out in
+// the room's submission order, and only to messages about to be stored.
+// After a failed batch it first reads the store's LastSeq: the batch may
+// have been committed even though the store reported an error (a lost
+// connection during COMMIT), and reusing its numbers would then conflict.
+func (h *Hub) number(r *room, e *Event) uint64 {
+	r.mu.Lock()
+	resync := r.resync
+	r.mu.Unlock()
+	var last uint64
+	if resync {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		var err error
+		last, err = h.cfg.Store.LastSeq(ctx, r.name)
+		cancel()
+		resync = err == nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if resync && r.resync {
+		r.resync = false
+		if last > r.seq {
+			// Stored although reported as failed: the members never got
+			// those messages live, but a recovery or a history request
+			// reads them like any other.
+			r.seq, r.fanned = last, last
+		}
+	}
+	r.seq++
+	e.Seq = r.seq
+	return e.Seq
+}
+
 // stored runs on the goroutine of the room's journal once a message's batch
-// is durable (or failed): the members get it, then its publisher is told.
-// Rooms of other journals may be in stored at the same time.
-func (h *Hub) stored(r *room, e *Event, from Subscriber, err error) {
-	p := Published{Seq: e.Seq, Time: e.Time}
+// is durable (or failed): the members get it, then its publisher is told,
+// then the repeats that waited for it. Rooms of other journals may be in
+// stored at the same time.
+//
+// A failed batch gives its numbers back: they were the last ones given out
+// in the room (numbering happens batch by batch on this goroutine), nobody
+// was told them, and the room's next message takes the first of them, so
+// the stored sequence has no hole. d, the message's entry in the dedup
+// window, is forgotten, so that a resend is stored as new.
+func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEntry, err error) {
+	var p Published
 	r.mu.Lock()
 	r.pending--
 	if err == nil {
-		p.Delivered = r.fanoutLocked(h, e, from)
+		p = Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}
 		r.fanned = e.Seq
+	} else {
+		r.seq = r.fanned
+		r.resync = true
+	}
+	var waiting []func(Published, error)
+	if d != nil {
+		waiting, d.waiting = d.waiting, nil
+		if err == nil {
+			d.seq, d.pending = e.Seq, false
+		} else {
+			r.dedup.remove(key, d)
+		}
 	}
 	empty := r.emptyLocked()
 	r.mu.Unlock()
@@ -222,4 +275,30 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, err error) {
 	if e.Done != nil {
 		e.Done(p, err)
 	}
+	for _, done := range waiting {
+		if err != nil {
+			done(Published{}, err)
+		} else {
+			done(Published{Seq: e.Seq, Time: e.Time, Duplicate: true}, nil)
+		}
+	}
+}
+
+// findStored looks for a stored message that e repeats (see dedup.go) in
+// the store, which remembers ids beyond the window and across restarts.
+// It must not be called with a lock held.
+func (h *Hub) findStored(e *Event) (Published, bool, error) {
+	if h.cfg.Store == nil || e.Kind != KindMessage || e.ClientMsgID == "" {
+		return Published{}, false, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	m, ok, err := h.cfg.Store.FindClientMsg(ctx, e.Room, e.From, e.ClientMsgID)
+	if err != nil {
+		return Published{}, false, fmt.Errorf("look up client_msg_id: %w", err)
+	}
+	if !ok {
+		return Published{}, false, nil
+	}
+	return Published{Seq: m.Seq, Time: m.Time, Duplicate: true}, true, nil
 }

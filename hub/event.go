@@ -25,9 +25,8 @@ type Event struct {
 	From string
 	// Text is a message's text.
 	Text []byte
-	// ClientMsgID is the sender's id for a message; a message repeated with
-	// the same id by the same user within the dedup window is not delivered
-	// again.
+	// ClientMsgID is the sender's id for a message; a message that repeats
+	// a stored one (same From, same id, same room) is not delivered again.
 	ClientMsgID string
 	// Joined is true for a presence join and false for a leave.
 	Joined bool
@@ -48,7 +47,8 @@ type Published struct {
 	Time      time.Time
 	Duplicate bool // the message repeated a recent ClientMsgID and was not delivered again
 	Delivered int  // members it was offered to
-	// Pending is set when the hub is durable: the message has its sequence
-	// number but is delivered, and Event.Done called, only once stored.
+	// Pending is set when the hub is durable: the message gets its
+	// sequence number, is delivered, and Event.Done is called, only once
+	// stored; Seq is 0 until then.
 	Pending bool
 }

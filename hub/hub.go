@@ -169,14 +169,19 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 
 // Publish delivers e to every member of e.Room except from, encoding it
 // once per format in use. For messages it assigns the room's next sequence
-// number and the time, unless e repeats a recent ClientMsgID of the same
-// user; then nothing is delivered and the original's sequence and time are
-// returned with Duplicate set. from must be a member of the room (nil
-// publishes on behalf of the server).
+// number and the time, unless e repeats a stored message (same From,
+// ClientMsgID and room; see dedup.go); then nothing is delivered and the
+// original's sequence and time are returned with Duplicate set. A repeat of
+// a message still waiting for the store is answered, with Pending set,
+// through e.Done once the original is stored or refused. from must be a
+// member of the room (nil publishes on behalf of the server).
 func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
 	r := h.lookup(e.Room)
 	if r == nil {
 		return Published{}, ErrNotMember
+	}
+	if p, ok, err := h.findStored(e); ok || err != nil {
+		return p, err
 	}
 	return r.publish(h, e, from)
 }

@@ -9,10 +9,11 @@ var errRoomFreed = errors.New("room freed")
 // through an HTTP API, to e.Room whether or not the room has members: an
 // empty room lives just long enough to number, store and deliver it. Like
 // Publish it returns Pending on a durable hub, with e.Done called once the
-// message is stored. Messages posted without members are not deduplicated
-// by ClientMsgID (there is no user to key it by); callers that need
-// idempotency check the store.
+// message is stored, and recognises a repeated ClientMsgID the same way.
 func (h *Hub) Post(e *Event) (Published, error) {
+	if p, ok, err := h.findStored(e); ok || err != nil {
+		return p, err
+	}
 	for {
 		r, err := h.roomFor(e.Room)
 		if err != nil {

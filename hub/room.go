@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/chatd/chatd/store"
 )
@@ -20,7 +19,8 @@ type room struct {
 	users   map[string]*presence
 	seq     uint64 // the last sequence number given out
 	fanned  uint64 // the last sequence number offered to the members
-	pending int    // messages given a number but not yet stored
+	pending int    // messages submitted to the journal and not yet stored
+	resync  bool   // a batch failed: read the store's LastSeq before numbering again
 	dead    bool   // removed from its shard; a new room object takes its place
 	dedup   dedup
 }
@@ -93,34 +93,44 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 		return Published{Delivered: r.fanoutLocked(h, e, from)}, nil
 	}
 	now := h.cfg.Now()
-	var key string
-	if e.ClientMsgID != "" && from != nil {
-		key = from.User() + "\x00" + e.ClientMsgID
+	key := repeatKey(e)
+	if key != "" {
 		if d, ok := r.dedup.find(key, now, h.cfg.DedupWindow); ok {
-			return Published{Seq: d.seq, Time: d.time, Duplicate: true}, nil
+			return d.repeatLocked(e.Done), nil
 		}
 	}
-	r.seq++
-	e.Seq, e.Time = r.seq, now
-	if key != "" {
-		r.dedup.add(key, e.Seq, now, h.cfg.DedupEntries)
-	}
+	e.Time = now
 	if h.cfg.Journals == nil {
+		r.seq++
+		e.Seq = r.seq
 		r.fanned = e.Seq
+		if key != "" {
+			r.dedup.add(key, &dedupEntry{seq: e.Seq, time: now}, h.cfg.DedupEntries)
+		}
 		return Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}, nil
 	}
-	// Submitting under the room lock makes the journal's order the room's
-	// sequence order, which is the order the members will see. That holds
-	// because a room's messages all go to the same journal of the set.
+	// The message gets its number from the journal, just before its batch
+	// is appended (number), so that a batch the store refuses leaves no
+	// hole. Submitting under the room lock makes the journal's order the
+	// room's sequence order, which is the order the members will see. That
+	// holds because a room's messages all go to the same journal of the set.
 	ev := *e
+	var d *dedupEntry
+	if key != "" {
+		d = &dedupEntry{time: now, pending: true}
+		r.dedup.add(key, d, h.cfg.DedupEntries)
+	}
 	err := h.cfg.Journals.For(r.name).Submit(store.Message{
-		Room: r.name, Seq: ev.Seq, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
-	}, func(err error) { h.stored(r, &ev, from, err) })
+		Room: r.name, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
+	}, func() uint64 { return h.number(r, &ev) }, func(err error) { h.stored(r, &ev, from, key, d, err) })
 	if err != nil {
+		if d != nil {
+			r.dedup.remove(key, d)
+		}
 		return Published{}, fmt.Errorf("store message: %w", err)
 	}
 	r.pending++
-	return Published{Seq: e.Seq, Time: e.Time, Pending: true}, nil
+	return Published{Time: e.Time, Pending: true}, nil
 }
 
 // fanoutLocked offers e to every member but skip, encoding it once per
@@ -162,53 +172,4 @@ func (r *room) info() RoomInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return RoomInfo{Name: r.name, Users: len(r.users), Conns: len(r.members)}
-}
-
-// dedup remembers recent client message ids, oldest first, so that expiry
-// is a trim from the front.
-type dedup struct {
-	ids   map[string]dedupEntry
-	order []dedupKey
-}
-
-type dedupEntry struct {
-	seq  uint64
-	time time.Time
-}
-
-type dedupKey struct {
-	key  string
-	time time.Time
-}
-
-func (d *dedup) find(key string, now time.Time, window time.Duration) (dedupEntry, bool) {
-	i := 0
-	for i < len(d.order) && now.Sub(d.order[i].time) >= window {
-		i++
-	}
-	d.drop(i)
-	e, ok := d.ids[key]
-	return e, ok
-}
-
-func (d *dedup) add(key string, seq uint64, now time.Time, max int) {
-	if d.ids == nil {
-		d.ids = make(map[string]dedupEntry)
-	}
-	d.ids[key] = dedupEntry{seq: seq, time: now}
-	d.order = append(d.order, dedupKey{key: key, time: now})
-	if len(d.order) > max {
-		d.drop(len(d.order) - max)
-	}
-}
-
-// drop forgets the n oldest ids. An id recorded again later keeps its
-// newer entry.
-func (d *dedup) drop(n int) {
-	for _, k := range d.order[:n] {
-		if e, ok := d.ids[k.key]; ok && e.time.Equal(k.time) {
-			delete(d.ids, k.key)
-		}
-	}
-	d.order = slices.Delete(d.order, 0, n)
 }

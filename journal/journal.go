@@ -49,9 +49,18 @@ type Config struct {
 // that kept it from being stored.
 type Done func(error)
 
+// Number gives a message its sequence number. The committer calls it just
+// before the message's batch is appended, so that a number goes only to a
+// message about to be stored: when the batch fails, the numbers it took are
+// the last ones given out in their rooms, and the caller can hand them out
+// again (see the hub). It runs on the committer goroutine, one message at a
+// time in submission order, and may block briefly (it may read the store).
+type Number func() uint64
+
 type entry struct {
-	msg  store.Message
-	done Done
+	msg    store.Message
+	number Number
+	done   Done
 }
 
 // Journal batches appends to a store. Its methods are safe for concurrent use.
@@ -78,16 +87,17 @@ func New(cfg Config) *Journal {
 	return j
 }
 
-// Submit queues m; done is called once m is durable or has failed. It
-// never blocks, and never calls done itself: after Close it returns
-// ErrClosed instead.
-func (j *Journal) Submit(m store.Message, done Done) error {
+// Submit queues m; done is called once m is durable or has failed. When
+// number is set, m.Seq is ignored and m is stored with the number it
+// returns. Submit never blocks, and never calls number or done itself:
+// after Close it returns ErrClosed instead.
+func (j *Journal) Submit(m store.Message, number Number, done Done) error {
 	j.mu.Lock()
 	if j.closing {
 		j.mu.Unlock()
 		return ErrClosed
 	}
-	j.queue = append(j.queue, entry{m, done})
+	j.queue = append(j.queue, entry{m, number, done})
 	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
@@ -164,6 +174,9 @@ func (j *Journal) run() {
 		}
 		msgs = msgs[:0]
 		for _, e := range batch {
+			if e.number != nil {
+				e.msg.Seq = e.number()
+			}
 			msgs = append(msgs, e.msg)
 		}
 		// One append for the whole batch: a failure (the store is down, or

@@ -41,7 +41,7 @@ func (p *producer) submit(j *journal.Journal, room string, done journal.Done) ui
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
-	if err := j.Submit(store.Message{Room: room, Seq: p.seq, From: "u", Text: fmt.Sprint(p.seq), Time: time.Now()}, done); err != nil {
+	if err := j.Submit(store.Message{Room: room, Seq: p.seq, From: "u", Text: fmt.Sprint(p.seq), Time: time.Now()}, nil, done); err != nil {
 		done(err)
 	}
 	return p.seq
@@ -147,7 +147,7 @@ func TestFailedAppendIsReportedToEveryMessageOfTheBatch(t *testing.T) {
 	}
 	j := journal.New(journal.Config{Store: st})
 	errs := make(chan error, 1)
-	if err := j.Submit(store.Message{Room: "r", Seq: 5, From: "u", Text: "again", Time: time.Now()}, func(err error) { errs <- err }); err != nil {
+	if err := j.Submit(store.Message{Room: "r", Seq: 5, From: "u", Text: "again", Time: time.Now()}, nil, func(err error) { errs <- err }); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-errs; !errors.Is(err, store.ErrSeqConflict) {
@@ -157,7 +157,7 @@ func TestFailedAppendIsReportedToEveryMessageOfTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	called := false
-	err := j.Submit(store.Message{Room: "r", Seq: 6}, func(error) { called = true })
+	err := j.Submit(store.Message{Room: "r", Seq: 6}, nil, func(error) { called = true })
 	if !errors.Is(err, journal.ErrClosed) || called {
 		t.Fatalf("submit after close: %v (callback called: %v)", err, called)
 	}

@@ -86,7 +86,7 @@ func TestSetSlowCommitHoldsUpOnlyItsOwnShard(t *testing.T) {
 	other := roomOnShard(t, set, (set.Shard("slow")+1)%4)
 
 	slow := make(chan error, 1)
-	if err := set.For("slow").Submit(store.Message{Room: "slow", Seq: 1, From: "u", Text: "s", Time: time.Now()}, func(err error) { slow <- err }); err != nil {
+	if err := set.For("slow").Submit(store.Message{Room: "slow", Seq: 1, From: "u", Text: "s", Time: time.Now()}, nil, func(err error) { slow <- err }); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -99,7 +99,7 @@ func TestSetSlowCommitHoldsUpOnlyItsOwnShard(t *testing.T) {
 	}
 
 	fast := make(chan error, 1)
-	if err := set.For(other).Submit(store.Message{Room: other, Seq: 1, From: "u", Text: "f", Time: time.Now()}, func(err error) { fast <- err }); err != nil {
+	if err := set.For(other).Submit(store.Message{Room: other, Seq: 1, From: "u", Text: "f", Time: time.Now()}, nil, func(err error) { fast <- err }); err != nil {
 		t.Fatal(err)
 	}
 	if err := receive(t, other+" stored while slow is stuck", fast); err != nil {
@@ -132,7 +132,7 @@ func TestSetCloseClosesEveryShard(t *testing.T) {
 	for seq := 1; seq <= perRoom; seq++ {
 		for _, room := range rooms {
 			m := store.Message{Room: room, Seq: uint64(seq), From: "u", Text: fmt.Sprint(seq), Time: time.Now()}
-			if err := set.For(room).Submit(m, func(err error) {
+			if err := set.For(room).Submit(m, nil, func(err error) {
 				if err != nil {
 					t.Errorf("%s: %v", room, err)
 				}
@@ -162,7 +162,7 @@ func TestSetCloseClosesEveryShard(t *testing.T) {
 	// And every shard refuses what comes after.
 	for _, room := range rooms {
 		called := false
-		err := set.For(room).Submit(store.Message{Room: room, Seq: perRoom + 1, From: "u", Time: time.Now()}, func(error) { called = true })
+		err := set.For(room).Submit(store.Message{Room: room, Seq: perRoom + 1, From: "u", Time: time.Now()}, nil, func(error) { called = true })
 		if !errors.Is(err, journal.ErrClosed) || called {
 			t.Fatalf("%s: submit after close: %v (callback called: %v)", room, err, called)
 		}
@@ -180,7 +180,7 @@ func TestSetCloseRefusesOnEveryShardWhileOneIsStuck(t *testing.T) {
 	other := roomOnShard(t, set, 1-set.Shard("slow"))
 
 	slow := make(chan error, 1)
-	if err := set.For("slow").Submit(store.Message{Room: "slow", Seq: 1, From: "u", Time: time.Now()}, func(err error) { slow <- err }); err != nil {
+	if err := set.For("slow").Submit(store.Message{Room: "slow", Seq: 1, From: "u", Time: time.Now()}, nil, func(err error) { slow <- err }); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -195,7 +195,7 @@ func TestSetCloseRefusesOnEveryShardWhileOneIsStuck(t *testing.T) {
 		t.Fatalf("close with a stuck shard and an ended context: %v, want context.Canceled", err)
 	}
 	for _, room := range []string{"slow", other} {
-		if err := set.For(room).Submit(store.Message{Room: room, Seq: 2, From: "u", Time: time.Now()}, func(error) {
+		if err := set.For(room).Submit(store.Message{Room: room, Seq: 2, From: "u", Time: time.Now()}, nil, func(error) {
 			t.Errorf("%s: callback of a refused message", room)
 		}); !errors.Is(err, journal.ErrClosed) {
 			t.Fatalf("%s: submit after close: %v, want ErrClosed", room, err)

@@ -24,25 +24,11 @@ func (c *conn) stored(ack protocol.Ack, p hub.Published, err error) {
 		c.srv.log.Warn("store message", "room", ack.Room, "err", err)
 		return
 	}
-	c.srv.countMessage(p)
-	ack.Seq, ack.TS = p.Seq, protocol.Millis(p.Time)
+	if !p.Duplicate {
+		c.srv.countMessage(p)
+	}
+	ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
 	c.send(jsonFrame(ack))
-}
-
-// storedRetry finds a send that is a retry of a message already stored,
-// for example one whose ack was lost with the connection or the server.
-// The hub's own window catches retries of messages not yet stored.
-func (c *conn) storedRetry(r *protocol.Request) (store.Message, bool) {
-	if c.srv.cfg.Store == nil || r.ClientMsgID == "" {
-		return store.Message{}, false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	m, ok, err := c.srv.cfg.Store.FindClientMsg(ctx, r.Room, c.sess.name, r.ClientMsgID)
-	if err != nil {
-		return store.Message{}, false // the hub's window still applies
-	}
-	return m, ok
 }
 
 // history answers a history request: the newest messages before a

@@ -69,19 +69,6 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiInvalidRequest, "client_msg_id is longer than %d bytes", protocol.MaxIDLen)
 		return
 	}
-	if st := s.cfg.Store; st != nil && in.ClientMsgID != "" {
-		ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
-		m, ok, err := st.FindClientMsg(ctx, room, in.From, in.ClientMsgID)
-		cancel()
-		if err != nil {
-			s.apiFailed(w, "look up client_msg_id", err)
-			return
-		}
-		if ok {
-			writeJSON(w, http.StatusOK, postReply{Room: room, Seq: m.Seq, TS: protocol.Millis(m.Time), Duplicate: true})
-			return
-		}
-	}
 	if s.hub.Backlogged(room) {
 		w.Header().Set("Retry-After", "1")
 		writeAPIError(w, apiUnavailable, "the history store is behind; post again with the same client_msg_id in a moment")
@@ -105,6 +92,10 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.apiFailed(w, "store the message", err)
+		return
+	}
+	if p.Duplicate {
+		writeJSON(w, http.StatusOK, postReply{Room: room, Seq: p.Seq, TS: protocol.Millis(p.Time), Duplicate: true})
 		return
 	}
 	s.countMessage(p)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Empty", s.testEmpty},
 		{"AppendAndRead", s.testAppendAndRead},
 		{"SeqConflict", s.testSeqConflict},
+		{"RefusedNumbersAreFree", s.testRefusedNumbersAreFree},
 		{"Paging", s.testPaging},
 		{"PagingLong", s.testPagingLong},
 		{"Literal", s.testLiteral},
@@ -276,6 +277,23 @@ func (s *suite) testSeqConflict(t *testing.T) {
 	checkBefore(t, st, "a", 0, 1, msgs("a", math.MaxInt64))
 	checkAfter(t, st, "a", math.MaxInt64, 100, nil)
 	checkAfter(t, st, "a", math.MaxUint64, 100, nil)
+}
+
+// A refused batch leaves its room's LastSeq where it was, so the numbers it
+// carried go to the next messages and the room's sequence has no hole.
+func (s *suite) testRefusedNumbersAreFree(t *testing.T) {
+	st := s.newStore(t)
+	mustAppend(t, st, msgs("a", 1, 2))
+	mustAppend(t, st, msgs("b", 1))
+	refused := append(msgs("a", 3, 4, 5), msg("b", 1))
+	if err := st.Append(ctx(t), refused); !errors.Is(err, store.ErrSeqConflict) {
+		t.Fatalf("Append with a stale seq = %v, want ErrSeqConflict", err)
+	}
+	checkLastSeq(t, st, "a", 2)
+	mustAppend(t, st, msgs("a", 3))
+	mustAppend(t, st, msgs("a", 4, 5))
+	checkLastSeq(t, st, "a", 5)
+	checkAfter(t, st, "a", 0, 100, msgs("a", 1, 2, 3, 4, 5))
 }
 
 func (s *suite) testPaging(t *testing.T) {
