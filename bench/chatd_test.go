@@ -14,7 +14,7 @@ import (
 // both protocols, and checks that the counts agree: on a healthy server
 // every message reaches every other member exactly once, in order.
 func TestAgainstChatd(t *testing.T) {
-	srv := servertest.Start(t, server.Config{SendRate: -1})
+	srv := servertest.Start(t, server.Config{SendRate: -1, SendByteRate: -1})
 
 	for _, proto := range []string{bench.ProtoPlain, bench.ProtoJSON} {
 		for _, rate := range []float64{200, 0} {

@@ -354,7 +354,13 @@ func (c *Client) doLimited(ctx context.Context, req protocol.Request, retry bool
 		if r := c.Limits().SendRate; r > 0 {
 			d = time.Duration(float64(time.Second) / r)
 		}
-		if err := c.sleep(ctx, jitter(d)); err != nil {
+		wait := jitter(d)
+		if se, ok := errors.AsType[*ServerError](err); ok && se.RetryAfter > 0 {
+			// Never sooner than the server said: a byte allowance may take
+			// far longer to refill than one message's interval.
+			wait = se.RetryAfter + jitter(se.RetryAfter/4)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}

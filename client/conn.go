@@ -160,7 +160,8 @@ func (c *Client) handle(b []byte) error {
 		cl := c.take(e.ID)
 		c.mu.Unlock()
 		if cl != nil {
-			cl.reply <- reply{err: &ServerError{Request: cl.typ, Code: e.Code, Message: e.Message}}
+			cl.reply <- reply{err: &ServerError{Request: cl.typ, Code: e.Code, Message: e.Message,
+				RetryAfter: time.Duration(e.RetryAfterMS) * time.Millisecond}}
 		}
 	default:
 		ev, err := decodeEvent(head.Type, b)

@@ -25,6 +25,9 @@ type ServerError struct {
 	Request string // the request type, e.g. "send"
 	Code    string // e.g. "not_member"
 	Message string // the server's human-readable explanation
+	// RetryAfter, for rate_limited, is how long the server said to wait
+	// before sending the request again; zero if it did not say.
+	RetryAfter time.Duration
 }
 
 func (e *ServerError) Error() string {

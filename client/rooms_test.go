@@ -33,3 +33,23 @@ func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
 		}
 	}
 }
+
+func TestSendsOverTheByteAllowanceWaitAsTheServerSays(t *testing.T) {
+	ts := start(t, server.Config{}, "")
+	a := dial(t, ts, client.Options{Rooms: []string{"r"}})
+	// Each message costs 60 KB of the 128 KiB per second allowance, so
+	// from the fifth on each is refused once with the time to wait.
+	text := strings.Repeat("x", 60000)
+	const n = 8
+	for i := range n {
+		ack, err := a.Send(ctxT(t), "r", text)
+		if err != nil || ack.Seq != uint64(i+1) {
+			t.Fatalf("send %d: %v %+v", i, err, ack)
+		}
+	}
+	// A client that retried on its own schedule would be refused many
+	// times per message, each a strike towards being closed.
+	if refused := ts.Stats().RequestErrors["rate_limited"]; refused == 0 || refused > n {
+		t.Fatalf("%d sends were refused %d times", n, refused)
+	}
+}

@@ -118,6 +118,9 @@ var ErrorCodes = []string{
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfterMS, for rate_limited, is how long to wait before the same
+	// request would be accepted, in milliseconds.
+	RetryAfterMS int64
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -273,6 +276,10 @@ type Limits struct {
 	MaxRooms        int     `json:"max_rooms"`
 	SendRate        float64 `json:"send_rate"`
 	SendBurst       int     `json:"send_burst"`
+	// SendByteRate and SendByteBurst bound the bytes of messages sent,
+	// as their recipients receive them; 0 means no limit.
+	SendByteRate  float64 `json:"send_byte_rate"`
+	SendByteBurst int     `json:"send_byte_burst"`
 }
 
 // Message is a chat message delivered in a room.
@@ -354,6 +361,8 @@ type ErrorEvent struct {
 	ID      string `json:"id,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfterMS, for rate_limited, says when to send the request again.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
 // Millis is the timestamp of every event: milliseconds since the Unix

@@ -25,7 +25,7 @@
 #   WINDOW [64]  SIZE [64]  DURATION [10s]  DRAIN [5s]
 #   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
 #   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
-#   FANOUT_JSON [1]  CHATD_ARGS [-send-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
+#   FANOUT_JSON [1]  CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
 #   for chatd (the default lifts its per-connection send rate limit and its
 #   per-address connection limits, which would throttle a load tool that
 #   is one host with many clients, and keeps messages in memory as the
@@ -53,7 +53,7 @@ IDLE_DURATION=${IDLE_DURATION:-10s}
 PAUSE=${PAUSE:-2}
 GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18080}
 CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18082}
-CHATD_ARGS=${CHATD_ARGS--send-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
+CHATD_ARGS=${CHATD_ARGS--send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
 FANOUT_JSON=${FANOUT_JSON:-1}
 GORILLA_VERSION=${GORILLA_VERSION:-v1.5.3}
 OUT=${OUT:-${TMPDIR:-/tmp}/bench-core-$(date +%Y%m%d-%H%M%S).jsonl}

@@ -47,7 +47,7 @@
 #   ROOMS [100]  MEMBERS [10]  ROOM_RATE [5]
 #   CHATD_ADDR [127.0.0.1:18282]  GORILLA_ADDR [127.0.0.1:18280]
 #   NODE_ADDR [127.0.0.1:18281]  CENTRIFUGO_ADDR [127.0.0.1:18283]
-#   CHATD_ARGS [-send-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] (lifts chatd's per-connection and per-address
+#   CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] (lifts chatd's per-connection and per-address
 #   send limit and keeps messages in memory, as the peers do; set
 #   CHATD_ARGS= for chatd's own defaults)
 #   GORILLA_VERSION [v1.5.3]  WS_VERSION [8]  NODE [node]  NPM [npm]
@@ -83,7 +83,7 @@ CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18282}
 GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18280}
 NODE_ADDR=${NODE_ADDR:-127.0.0.1:18281}
 CENTRIFUGO_ADDR=${CENTRIFUGO_ADDR:-127.0.0.1:18283}
-CHATD_ARGS=${CHATD_ARGS--send-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
+CHATD_ARGS=${CHATD_ARGS--send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
 GORILLA_VERSION=${GORILLA_VERSION:-v1.5.3}
 WS_VERSION=${WS_VERSION:-8}
 NODE=${NODE:-node}

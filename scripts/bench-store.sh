@@ -64,7 +64,7 @@ go build -o "$tmp/chatbench" ./cmd/chatbench
 
 # start_chatd STORE: a fresh chatd with an empty store of that kind.
 start_chatd() {
-	local store=$1 args=(-addr "$ADDR" -send-rate 0 -ip-conns 0 -ip-conn-rate 0)
+	local store=$1 args=(-addr "$ADDR" -send-rate 0 -send-byte-rate 0 -ip-conns 0 -ip-conn-rate 0)
 	case $store in
 	memory) args+=(-store memory) ;;
 	sqlite)

@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 go build -o "$tmp/chatd" ./cmd/chatd
 go build -o "$tmp/chatbench" ./cmd/chatbench
-"$tmp/chatd" -addr "$ADDR" -send-rate 0 -ip-conns 0 -ip-conn-rate 0 -data "$tmp/data" 2>"$tmp/chatd.log" &
+"$tmp/chatd" -addr "$ADDR" -send-rate 0 -send-byte-rate 0 -ip-conns 0 -ip-conn-rate 0 -data "$tmp/data" 2>"$tmp/chatd.log" &
 pid=$!
 sleep 1
 

@@ -58,6 +58,17 @@ type Config struct {
 	// second with bursts of 40; negative means no limit.
 	SendRate  float64
 	SendBurst int
+	// SendByteRate is the sustained number of bytes per second of messages
+	// and direct messages one connection may send, counted as the JSON
+	// frames its recipients receive, with bursts of SendByteBurst. A burst
+	// is what a reading recipient's queue absorbs; beyond it the sender,
+	// not the recipient, pays: JSON clients get rate_limited with
+	// retry_after_ms, plain clients are slowed down. A message larger than
+	// the burst is sent when the bucket is full. Zero means 128 KiB per
+	// second, with bursts of a quarter of QueueBytes; negative means no
+	// limit.
+	SendByteRate  float64
+	SendByteBurst int
 	// Store, when set, makes room messages durable: a message is
 	// acknowledged and delivered once stored, rooms continue their sequence
 	// across restarts, and clients can recover and page through history.
@@ -244,6 +255,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendBurst <= 0 {
 		c.SendBurst = max(int(2*c.SendRate), 1)
+	}
+	if c.SendByteRate == 0 {
+		c.SendByteRate = 128 << 10
+	}
+	if c.SendByteBurst <= 0 {
+		c.SendByteBurst = c.QueueBytes / 4
 	}
 	if c.RetentionInterval <= 0 {
 		c.RetentionInterval = time.Minute

@@ -39,10 +39,13 @@ type conn struct {
 	expiry *time.Timer // closes the connection when its token expires
 
 	// Reader-owned.
-	rooms     map[string]struct{} // rooms joined
-	limiter   *rate.Limiter       // nil: no send rate limit
-	strikes   int                 // consecutive refused requests
-	lastTyped map[string]time.Time
+	rooms   map[string]struct{} // rooms joined
+	limiter *rate.Limiter       // nil: no send rate limit
+	// byteLimiter charges the bytes of what the connection sends to its
+	// recipients; nil: no limit.
+	byteLimiter *rate.Limiter
+	strikes     int // consecutive refused requests
+	lastTyped   map[string]time.Time
 
 	// handling is held while the reader carries out a request, so that a
 	// shutdown's close frame never falls between a message's delivery and

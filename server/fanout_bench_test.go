@@ -22,7 +22,7 @@ import (
 // docs/benchmarks.md for load runs with separate processes.
 func BenchmarkFanout1000(b *testing.B) {
 	const members = 1000
-	s := servertest.Start(b, server.Config{SendRate: -1})
+	s := servertest.Start(b, server.Config{SendRate: -1, SendByteRate: -1})
 	ts := &testServer{Server: s, addr: s.Addr}
 	var delivered atomic.Int64
 	var wg sync.WaitGroup

@@ -16,7 +16,7 @@ import (
 )
 
 func TestSlowConsumerIsEvictedWhileOthersReceiveEverything(t *testing.T) {
-	ts := start(t, server.Config{QueueBytes: 64 << 10, WriteTimeout: time.Second, SendRate: -1})
+	ts := start(t, server.Config{QueueBytes: 64 << 10, WriteTimeout: time.Second, SendRate: -1, SendByteRate: -1})
 	sender := dial(t, ts, "room=busy")
 	fast := dial(t, ts, "room=busy")
 	slow, slowReader := rawDial(t, ts, "room=busy") // never reads

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,11 +14,43 @@ import (
 
 	"github.com/gobwas/ws"
 	"golang.org/x/time/rate"
+
+	"github.com/chatd/chatd/internal/servertest"
+	"github.com/chatd/chatd/server"
 )
 
 // networkPace is how fast a paced client reads: a client on a real
 // network, not loopback.
 const networkPace = 1 << 20 // bytes per second
+
+// startNetworked is start on a listener whose connections have a small
+// send buffer, so that what the server has written but the client has not
+// read stays in the server's queue, as on a real network, instead of in
+// loopback's multi-megabyte socket buffers.
+func startNetworked(t *testing.T, cfg server.Config) *testServer {
+	t.Helper()
+	lc := net.ListenConfig{Control: smallBuffer(syscall.SO_SNDBUF)}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.StartOn(t, cfg, ln)
+	return &testServer{Server: s, addr: s.Addr}
+}
+
+// smallBuffer sets a socket's buffer (SO_SNDBUF or SO_RCVBUF) to 16 KiB;
+// accepted sockets inherit it from their listener.
+func smallBuffer(opt int) func(_, _ string, rc syscall.RawConn) error {
+	return func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, opt, 16<<10)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}
+}
 
 // pacedClient is a JSON client that reads the way a client across a real
 // network does: through a small socket receive buffer, at networkPace. On
@@ -36,15 +69,7 @@ func dialPaced(t *testing.T, ts *testServer, query string, header http.Header) *
 		Protocols: []string{"chatd.v1"},
 		Header:    ws.HandshakeHeaderHTTP(header),
 		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-				var serr error
-				if err := rc.Control(func(fd uintptr) {
-					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
-				}); err != nil {
-					return err
-				}
-				return serr
-			}}
+			nd := net.Dialer{Control: smallBuffer(syscall.SO_RCVBUF)}
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
@@ -93,22 +118,33 @@ func (c *pacedClient) send(raw string) {
 // event reads the next event; a close frame fails the test with its code.
 func (c *pacedClient) event() map[string]any {
 	c.t.Helper()
+	ev, err := c.next()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return ev
+}
+
+// next reads the next event, or returns why there is none, such as the
+// server closing the connection. Unlike event it may be called from any
+// goroutine.
+func (c *pacedClient) next() (map[string]any, error) {
 	for {
 		_ = c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 		f, err := ws.ReadFrame(c.r)
 		if err != nil {
-			c.t.Fatalf("read: %v", err)
+			return nil, fmt.Errorf("read: %w", err)
 		}
 		switch f.Header.OpCode {
 		case ws.OpClose:
 			code, reason := ws.ParseCloseFrameData(f.Payload)
-			c.t.Fatalf("the server closed the connection: %d %s", code, reason)
+			return nil, fmt.Errorf("the server closed the connection: %d %s", code, reason)
 		case ws.OpText:
 			var ev map[string]any
 			if err := json.Unmarshal(f.Payload, &ev); err != nil {
-				c.t.Fatalf("event is not JSON: %v", err)
+				return nil, fmt.Errorf("event is not JSON: %w", err)
 			}
-			return ev
+			return ev, nil
 		}
 	}
 }

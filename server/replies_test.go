@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatd/chatd/server"
 )
@@ -33,7 +34,7 @@ func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *tes
 		{"history after", fmt.Sprintf(`{"type":"history","id":"h","room":"big","after":1,"limit":%d}`, n)},
 	}
 	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
-	ts := start(t, server.Config{Store: st, SendRate: -1})
+	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1})
 	text := bigHistory(t, ts, "big", n)
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +105,7 @@ func pageMessages(ack map[string]any) []map[string]any {
 
 func TestARoomsListLongerThanTheQueueIsPagedToAClientReadingAtNetworkPace(t *testing.T) {
 	const conns, perConn = 16, 100 // 1,600 rooms of 60-character names: ~140 KB of list
-	ts := start(t, server.Config{QueueBytes: 128 << 10, SendRate: -1})
+	ts := startNetworked(t, server.Config{QueueBytes: 128 << 10, SendRate: -1})
 	want := map[string]bool{}
 	for i := range conns {
 		c := dialJSON(t, ts, fmt.Sprint("name=squatter", i))
@@ -147,4 +148,127 @@ func TestARoomsListLongerThanTheQueueIsPagedToAClientReadingAtNetworkPace(t *tes
 	if pages < 2 {
 		t.Fatalf("a list larger than the queue came in one reply")
 	}
+}
+
+func TestABurstOfLargeMessagesIsChargedToItsSenderNotToAReadingRecipient(t *testing.T) {
+	// JSON escapes the line separator U+2028 (3 bytes of UTF-8) as \u2028:
+	// each message is a 63 KB request and a 126 KB event, and a dozen of
+	// them more than the 1 MiB queue: two dozen arrive faster than any
+	// reader drains them.
+	text := strings.Repeat("\u2028", 21000)
+	const n = 24
+	cases := []struct {
+		name    string
+		request func(i int) string
+		event   string
+	}{
+		{"dm", func(i int) string {
+			return fmt.Sprintf(`{"type":"dm","id":"%d","to":"victim","text":"%d %s"}`, i, i, text)
+		}, "dm"},
+		{"room message", func(i int) string {
+			return fmt.Sprintf(`{"type":"send","id":"%d","room":"r","text":"%d %s"}`, i, i, text)
+		}, "message"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startNetworked(t, server.Config{SendRate: -1, SendByteRate: 512 << 10})
+			victim := dialPaced(t, ts, "name=victim&room=r&history=0", nil)
+			sender := dialJSON(t, ts, "name=sender&room=r&history=0")
+			sender.ws.SetReadLimit(1 << 20)
+
+			got := make(chan int, n)
+			failed := make(chan error, 1)
+			go func() {
+				for len(got) < n {
+					ev, err := victim.next()
+					if err != nil {
+						failed <- err
+						return
+					}
+					if ev["type"] == tc.event {
+						var i int
+						fmt.Sscan(ev["text"].(string), &i)
+						got <- i
+					}
+				}
+			}()
+
+			// The sender sends everything at once, then sends again what was
+			// refused, after waiting as it was told.
+			for i := range n {
+				sender.send(tc.request(i))
+			}
+			var refused []int
+			for range n {
+				reply := sender.expectReply()
+				if reply["type"] == "error" {
+					refused = append(refused, replyID(t, reply))
+				}
+			}
+			limited := len(refused)
+			for len(refused) > 0 {
+				i := refused[0]
+				sender.send(tc.request(i))
+				if reply := sender.expectReply(); reply["type"] == "ack" {
+					refused = refused[1:]
+					continue
+				}
+				limited++
+			}
+			seen := map[int]bool{}
+			for i := range n {
+				select {
+				case j := <-got:
+					if seen[j] {
+						t.Fatalf("the recipient got message %d twice", j)
+					}
+					seen[j] = true
+				case err := <-failed:
+					t.Fatalf("after %d messages, the recipient: %v", i, err)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("the recipient got %d messages of %d", i, n)
+				}
+			}
+			if limited == 0 {
+				t.Fatal("a burst of more than the queue was never charged to the sender")
+			}
+			if ev := ts.Stats(); ev.SlowEvictions != 0 {
+				t.Fatalf("%d slow-consumer evictions", ev.SlowEvictions)
+			}
+		})
+	}
+}
+
+// expectReply reads events until a reply (ack or error) arrives, and
+// checks that a refusal is rate_limited and says when to retry, waiting
+// that long.
+func (c *jsonClient) expectReply() map[string]any {
+	c.t.Helper()
+	for {
+		ev := c.event()
+		if ev["type"] == "ack" {
+			return ev
+		}
+		if ev["type"] != "error" {
+			continue
+		}
+		if ev["code"] != "rate_limited" {
+			c.t.Fatalf("refused: %v", ev)
+		}
+		wait, _ := ev["retry_after_ms"].(float64)
+		if wait <= 0 {
+			c.t.Fatalf("rate_limited without retry_after_ms: %v", ev)
+		}
+		time.Sleep(time.Duration(wait) * time.Millisecond) // as the protocol tells a client
+		return ev
+	}
+}
+
+func replyID(t *testing.T, reply map[string]any) int {
+	t.Helper()
+	var i int
+	if _, err := fmt.Sscan(reply["id"].(string), &i); err != nil {
+		t.Fatalf("reply id %v", reply["id"])
+	}
+	return i
 }

@@ -32,7 +32,7 @@ func (c *conn) handleText(text []byte) {
 		c.strikes = 0
 		return
 	}
-	c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message}))
+	c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message, RetryAfterMS: perr.RetryAfterMS}))
 	c.srv.stats.requestError(perr.Code)
 	c.strikes++
 	if c.strikes >= maxStrikes {
@@ -46,6 +46,11 @@ func (c *conn) handleText(text []byte) {
 func (c *conn) handlePlain(text []byte) {
 	if c.limiter != nil {
 		if d := c.limiter.Reserve().Delay(); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	if c.byteLimiter != nil {
+		if d := c.byteLimiter.ReserveN(time.Now(), c.messageCost(c.plainRoom, string(text), "")).Delay(); d > 0 {
 			time.Sleep(d)
 		}
 	}
@@ -159,7 +164,7 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		if _, ok := c.rooms[r.Room]; !ok {
 			return notMember(r.Room)
 		}
-		if e := c.allowSend(); e != nil {
+		if e := c.allowSend(c.messageCost(r.Room, *r.Text, r.ClientMsgID)); e != nil {
 			return e
 		}
 		if c.srv.hub.Backlogged(r.Room) {
@@ -206,9 +211,6 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 		}
 
 	case protocol.TypeDM:
-		if e := c.allowSend(); e != nil {
-			return e
-		}
 		if e := c.sendDM(r); e != nil {
 			return e
 		}
@@ -255,20 +257,15 @@ func (c *conn) sendDM(r *protocol.Request) *protocol.Error {
 		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
 		TS: protocol.Millis(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
 	})
+	if e := c.allowSend(len(frame)); e != nil {
+		return e
+	}
 	n, found := c.srv.sessions.deliverDM(c, to, frame)
 	switch {
 	case !found:
 		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
 	case n == 0 && to != c.sess.name:
 		return protocol.Errorf(protocol.CodeUnreachable, "%s has no connection that receives direct messages (plain-text clients do not)", to)
-	}
-	return nil
-}
-
-// allowSend applies the per-connection send rate limit.
-func (c *conn) allowSend() *protocol.Error {
-	if c.limiter != nil && !c.limiter.Allow() {
-		return protocol.Errorf(protocol.CodeRateLimited, "sending faster than %g messages per second; slow down", float64(c.limiter.Limit()))
 	}
 	return nil
 }

@@ -90,6 +90,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.SendRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
 	}
+	if s.cfg.SendByteRate > 0 {
+		c.byteLimiter = rate.NewLimiter(rate.Limit(s.cfg.SendByteRate), s.cfg.SendByteBurst)
+	}
 	c.setIdentity(req.id)
 	var ousted []*conn
 	if c.sess, ousted, err = s.sessions.claim(req.id, req.token, req.reads, c); err != nil {
@@ -110,8 +113,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.send(jsonFrame(protocol.Welcome{
 			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
 			Auth: req.id.kind, Expires: expiresMillis(req.id.expires),
-			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst},
-			Reads:  s.sessions.readsOf(c.sess),
+			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst,
+				SendByteRate: max(s.cfg.SendByteRate, 0), SendByteBurst: s.cfg.SendByteBurst},
+			Reads: s.sessions.readsOf(c.sess),
 		}))
 	}
 	// Join before registering: a connection counted in Stats is one that

@@ -18,6 +18,7 @@ type config struct {
 	logLevel        string
 	pprofAddr       string
 	sendRate        float64
+	sendByteRate    float64
 	joinHistory     int
 	storeKind       string
 	dataDir         string
@@ -56,6 +57,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
 	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
+	fs.Float64Var(&c.sendByteRate, "send-byte-rate", 128<<10, "bytes of messages per second one connection may send, counted as its recipients receive them (0: no limit)")
+	fs.IntVar(&c.server.SendByteBurst, "send-byte-burst", 0, "bytes of messages one connection may send in a burst above -send-byte-rate (0: a quarter of -queue-bytes)")
 	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory, which keeps nothing, not even while running (history requests answer unavailable)")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
@@ -137,6 +140,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	c.server.SendRate = c.sendRate
 	if c.sendRate == 0 {
 		c.server.SendRate = -1
+	}
+	c.server.SendByteRate = c.sendByteRate
+	if c.sendByteRate == 0 {
+		c.server.SendByteRate = -1
 	}
 	if c.server.IPConnRate > 0 && c.server.IPConnBurst == 0 {
 		c.server.IPConnBurst = 100

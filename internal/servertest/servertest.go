@@ -36,12 +36,19 @@ func Start(tb testing.TB, cfg server.Config) *Server {
 // clients expect it.
 func StartAt(tb testing.TB, cfg server.Config, addr string) *Server {
 	tb.Helper()
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return StartOn(tb, cfg, ln)
+}
+
+// StartOn is Start on a listener the test made, for example one whose
+// sockets have small buffers, as on a real network.
+func StartOn(tb testing.TB, cfg server.Config, ln net.Listener) *Server {
+	tb.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{Server: server.New(cfg), Addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
