@@ -33,11 +33,21 @@ func NormalizeRoom(s string) (string, error) {
 
 // ValidateName checks a user's display name. Names keep the case the user
 // chose; comparisons for uniqueness are done on strings.ToLower(name).
+// Besides the characters rooms allow, a name must end with a letter or
+// digit: "victim1." or "victim1_" would pass for "victim1" at the end of a
+// sentence or in a list.
 func ValidateName(s string) error {
 	if err := checkName(s, MaxNameLen); err != nil {
 		return fmt.Errorf("name %q: %w", s, err)
 	}
+	if !isAlnum(s[len(s)-1]) {
+		return fmt.Errorf("name %q: %w: must end with a letter or digit", s, ErrInvalidName)
+	}
 	return nil
+}
+
+func isAlnum(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }
 
 // checkName allows ASCII letters, digits, '-', '_' and '.', starting with a

@@ -24,7 +24,7 @@ func TestNames(t *testing.T) {
 			t.Errorf("name %q: %v", good, err)
 		}
 	}
-	for _, bad := range []string{"", "al ice", "_x", strings.Repeat("n", 33), "аlice", "bob\u200b"} {
+	for _, bad := range []string{"", "al ice", "_x", strings.Repeat("n", 33), "аlice", "bob\u200b", "victim1.", "victim1_", "victim1-", "bob\u202e", "\u2066bob"} {
 		if err := protocol.ValidateName(bad); err == nil {
 			t.Errorf("name %q accepted", bad)
 		}

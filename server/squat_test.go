@@ -83,3 +83,15 @@ func TestAGuestIsRefusedAnAccountsNameAsAnyTakenName(t *testing.T) {
 		t.Fatalf("a held name: %d", guestStatus)
 	}
 }
+
+func TestNamesThatPassForAnotherAreRefused(t *testing.T) {
+	ts, _ := startAccounts(t, nil)
+	for _, name := range []string{"victim1.", "victim1_", "victim1-"} {
+		if status, body := dialRefused(t, ts, "name="+name, nil); status != http.StatusBadRequest {
+			t.Errorf("connect as %q: %d %q", name, status, body)
+		}
+		if status, reply, _ := api(t, ts, "POST", "/api/register", "", map[string]string{"name": name, "password": "a good password"}); status != http.StatusBadRequest {
+			t.Errorf("register %q: %d %v", name, status, reply)
+		}
+	}
+}

@@ -275,6 +275,9 @@ func TestMarkupInMessagesIsShownAsText(t *testing.T) {
 	if n := eval[int](p, `document.querySelectorAll("#messages img, #messages script, #messages svg, #messages iframe, #messages b").length`); n != 0 {
 		t.Fatalf("messages made %d elements of their markup", n)
 	}
+	// Bidirectional overrides are shown, not obeyed.
+	plain.send("invoice\u202egnp.exe and \u2066isolated\u2069")
+	p.waitForText("invoice[U+202E]gnp.exe and [U+2066]isolated[U+2069]")
 	type link struct{ Href, Rel, Target, Text string }
 	links := eval[[]link](p, `[...document.querySelectorAll("#messages a")].map(a => ({href: a.href, rel: a.rel, target: a.target, text: a.textContent}))`)
 	if len(links) != 1 || links[0] != (link{"https://example.com/docs", "noopener noreferrer", "_blank", "https://example.com/docs"}) {

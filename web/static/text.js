@@ -21,10 +21,23 @@ const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 // Punctuation that ends a sentence is not part of a URL at its end.
 const TRAILING = /[.,;:!?)\]}'"*_]+$/;
 
+// Bidirectional formatting characters (embeddings, overrides, isolates,
+// marks) make text display in another order than it was written, so that
+// "\u202egnp.exe" reads "exe.png", and can reorder what surrounds them.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+// inertBidi shows each bidirectional formatting character as its code,
+// such as [U+202E], where it can do nothing.
+export function inertBidi(text) {
+  return text.replace(BIDI_CONTROLS, (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}]`);
+}
+
 // appendLinkified appends text to parent as text nodes, with http and https
 // URLs as links that open in a new tab without telling the target where
 // they came from. No other scheme (javascript:, data:) is ever a link.
+// Bidirectional formatting characters are shown inert (inertBidi).
 export function appendLinkified(parent, text) {
+  text = inertBidi(text);
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
     const raw = m[0].replace(TRAILING, "");
