@@ -202,9 +202,12 @@ func (a *app) say(ctx context.Context, text string) {
 	}
 	ctx, cancel := a.reqCtx(ctx)
 	defer cancel()
-	if _, err := a.cl.Send(ctx, a.current, text); err != nil {
+	ack, err := a.cl.Send(ctx, a.current, text)
+	if err != nil {
 		a.out.problem("not sent: %v", err)
+		return
 	}
+	a.out.sent(ack.Room, ack.Seq)
 }
 
 // nick connects as name, in the same rooms, and closes the old connection.
@@ -214,8 +217,13 @@ func (a *app) nick(ctx context.Context, name string) {
 	if strings.EqualFold(name, old.Name()) {
 		session = old.Session() // the same user; another connection may change nothing but the case
 	}
-	cl, err := a.dial(ctx, name, session, old.Joined())
+	rooms := old.Joined()
+	if session == "" {
+		a.out.renaming(rooms, old.Name(), name, false)
+	}
+	cl, err := a.dial(ctx, name, session, rooms)
 	if err != nil {
+		a.out.renaming(rooms, old.Name(), name, true)
 		a.out.problem("nick %s: %v", name, err)
 		return
 	}

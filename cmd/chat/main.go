@@ -5,8 +5,10 @@
 // current room and lines starting with / are commands (/help lists them).
 // Otherwise, or with -script, every input line is sent as a message to -room
 // and chat exits once the server has acknowledged all of them, with status 1
-// if one was refused. Either way it reconnects by itself when the connection
-// drops. -json prints the server's events as one JSON object per line.
+// if one was refused; it prints only errors, or with -json the ack of each
+// line. Either way it reconnects by itself when the connection drops.
+// Interactively, -json prints the server's events as one JSON object per
+// line.
 package main
 
 import (
@@ -68,7 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&cfg.login, "login", "", "log in to an account as `name` first; the password comes from $CHATD_PASSWORD or is asked for on the terminal")
 	fs.StringVar(&cfg.signup, "register", "", "register an account `name` first, then chat as it; the password as for -login")
 	fs.StringVar(&cfg.room, "room", "lobby", "`room` to join (scripts send to it)")
-	fs.BoolVar(&cfg.json, "json", false, "print the server's events as JSON, one object per line, and notices on stderr")
+	fs.BoolVar(&cfg.json, "json", false, "print the server's events as JSON, one object per line (in a script: the ack of each line), and notices on stderr")
 	fs.BoolVar(&cfg.script, "script", false, "scripted mode even when stdin is a terminal: send each line to -room, exit when all are acknowledged")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "how long to wait for each request's reply, reconnects included")
 	fs.Usage = func() {
@@ -101,11 +103,14 @@ stdin is sent to -room, e.g.  echo hello | chat -room ops
 		cfg.token = token
 	}
 
-	a := &app{cfg: cfg, out: newPrinter(stdout, stderr, cfg.json)}
+	scripted := cfg.script || !isTerminal(stdin)
+	// A script's output is its acks (with -json) and its errors, not the
+	// room's traffic.
+	a := &app{cfg: cfg, out: newPrinter(stdout, stderr, cfg.json, scripted)}
 	stop := make(chan struct{})
 	lines := readLines(stdin, stop)
 	var err error
-	if cfg.script || !isTerminal(stdin) {
+	if scripted {
 		err = a.script(ctx, lines)
 	} else {
 		err = a.interactive(ctx, lines)

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -197,47 +195,6 @@ func TestScriptRefused(t *testing.T) {
 	}
 	if code := run(ctxT(t), []string{"-bogus"}, strings.NewReader(""), &out, &errb); code != 2 {
 		t.Fatalf("bad flag: exit %d", code)
-	}
-}
-
-func TestScriptJSON(t *testing.T) {
-	ts := start(t, server.Config{}, "")
-	ops := peer(t, ts, "alice", "ops")
-	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
-	r.write(t, "one\n")
-	if m := nextMessage(t, ops); m.Text != "one" {
-		t.Fatalf("alice got %s", m.Raw)
-	}
-	if _, err := ops.Send(ctxT(t), "ops", "hi bot"); err != nil {
-		t.Fatal(err)
-	}
-	waitOutput(t, r.out, "hi bot")
-	if code := r.wait(t); code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", code, r.err)
-	}
-	var types []string
-	for line := range strings.Lines(r.out.String()) {
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("line %q is not JSON: %v", line, err)
-		}
-		types = append(types, ev["type"].(string))
-		switch ev["type"] {
-		case "ack":
-			if ev["seq"] != 1.0 || ev["request"] != "send" {
-				t.Fatalf("ack %v", ev)
-			}
-		case "message":
-			if ev["from"] != "alice" || ev["text"] != "hi bot" {
-				t.Fatalf("message %v", ev)
-			}
-		}
-	}
-	// The ack and the event are printed by different goroutines, in
-	// either order.
-	slices.Sort(types)
-	if strings.Join(types, ",") != "ack,message" {
-		t.Fatalf("event types %v; output:\n%s", types, r.out)
 	}
 }
 

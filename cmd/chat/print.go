@@ -15,19 +15,78 @@ import (
 const typingQuiet = 10 * time.Second
 
 // printer writes what the user sees. Events go to out, as text or, with
-// json, as the server's JSON objects. Notices (the client's own messages)
-// go to out as text, or to errw in JSON mode so that out stays JSON;
-// problems always go to errw. It is safe for concurrent use.
+// json, as the server's JSON objects; a quiet printer (scripts) shows no
+// events at all. Notices (the client's own messages) go to out as text, or
+// to errw in JSON or quiet mode so that out stays JSON or empty; problems
+// always go to errw. It is safe for concurrent use.
 type printer struct {
 	mu     sync.Mutex
 	out    io.Writer
 	errw   io.Writer
 	json   bool
+	quiet  bool
 	typing map[[2]string]time.Time // user, room → when last reported
+	// shown is the newest message printed in each room: a rejoin, a
+	// reconnect or a /nick replays messages already on the screen.
+	shown map[string]uint64
+	// own are the presence events of a /nick in progress, which would
+	// show the user leaving and joining: room, event, user → pending.
+	own map[[3]string]bool
 }
 
-func newPrinter(out, errw io.Writer, json bool) *printer {
-	return &printer{out: out, errw: errw, json: json, typing: make(map[[2]string]time.Time)}
+func newPrinter(out, errw io.Writer, json, quiet bool) *printer {
+	return &printer{out: out, errw: errw, json: json, quiet: quiet,
+		typing: make(map[[2]string]time.Time), shown: make(map[string]uint64), own: make(map[[3]string]bool)}
+}
+
+// due reports whether ev is to be shown, and records it as shown.
+func (p *printer) due(ev client.Event) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev.(type) {
+	case *client.Message, *client.DM, *client.Presence, *client.Typing, *client.Unknown:
+		if p.quiet {
+			return false
+		}
+	}
+	switch ev := ev.(type) {
+	case *client.Message:
+		if ev.Seq != 0 && ev.Seq <= p.shown[ev.Room] {
+			return false
+		}
+		p.shown[ev.Room] = max(p.shown[ev.Room], ev.Seq)
+	case *client.Presence:
+		k := [3]string{ev.Room, ev.Event, strings.ToLower(ev.User)}
+		if p.own[k] {
+			delete(p.own, k)
+			return false
+		}
+	}
+	return true
+}
+
+// sent records that the user's own message seq in room is on the screen
+// already, as the user typed it.
+func (p *printer) sent(room string, seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.shown[room] = max(p.shown[room], seq)
+}
+
+// renaming hides, once in each of rooms, the join of to and the leave of
+// from that a /nick causes; forget undoes it if the /nick fails.
+func (p *printer) renaming(rooms []string, from, to string, forget bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, room := range rooms {
+		for _, k := range [][3]string{{room, "join", strings.ToLower(to)}, {room, "leave", strings.ToLower(from)}} {
+			if forget {
+				delete(p.own, k)
+			} else {
+				p.own[k] = true
+			}
+		}
+	}
 }
 
 func clock(t time.Time) string {
@@ -39,6 +98,9 @@ func clock(t time.Time) string {
 
 // event prints one event of the client whose user is named me.
 func (p *printer) event(ev client.Event, me string) {
+	if !p.due(ev) {
+		return
+	}
 	if p.json {
 		if raw := serverJSON(ev); raw != nil {
 			p.raw(raw)
@@ -137,7 +199,7 @@ func (p *printer) notice(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	w := p.out
-	if p.json {
+	if p.json || p.quiet {
 		w = p.errw
 	}
 	fmt.Fprintf(w, "* "+format+"\n", args...)
