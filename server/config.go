@@ -55,7 +55,8 @@ type Config struct {
 	// SendRate is the sustained number of messages per second one connection
 	// may send, with bursts of SendBurst. JSON clients over it get a
 	// rate_limited error; plain clients are slowed down. Zero means 20 per
-	// second with bursts of 40; negative means no limit.
+	// second with bursts of 40; negative means no limit, and SendBurst is
+	// then 0.
 	SendRate  float64
 	SendBurst int
 	// SendByteRate is the sustained number of bytes per second of messages
@@ -253,7 +254,10 @@ func (c Config) withDefaults() Config {
 	if c.SendRate == 0 {
 		c.SendRate = 20
 	}
-	if c.SendBurst <= 0 {
+	switch {
+	case c.SendRate < 0:
+		c.SendBurst = 0 // no limit, and the welcome says so: no rate, no burst
+	case c.SendBurst <= 0:
 		c.SendBurst = max(int(2*c.SendRate), 1)
 	}
 	if c.SendByteRate == 0 {

@@ -62,6 +62,8 @@ type conn struct {
 	peerClosed atomic.Bool
 
 	mu        sync.Mutex
+	inflight  int    // sends accepted and waiting for the store to reply
+	lastFrame []byte // a close frame waiting for inflight to reach 0
 	queue     [][]byte
 	queued    int  // bytes in queue, each frame counting frameOverhead extra
 	scheduled bool // the write side has an owner
@@ -116,15 +118,43 @@ func (c *conn) User() string { return c.sess.key }
 func (c *conn) Name() string { return c.sess.name }
 
 // closeWith queues a close frame as the last frame for this connection. With
-// drop, frames still queued are discarded first; otherwise they go out
-// before it. Only the first call has an effect.
+// drop, frames still queued are discarded first. Otherwise everything
+// already owed to the client goes out before it: the frames queued, and the
+// replies of sends still waiting for the store, for which the close waits
+// (the journal always reports, within its append timeout). Only the first
+// call has an effect, except that a drop overrides a close still waiting.
 func (c *conn) closeWith(frame []byte, drop bool) {
 	c.mu.Lock()
-	if c.final {
+	if c.final || !drop && c.lastFrame != nil {
+		c.mu.Unlock()
+		return
+	}
+	if !drop && c.inflight > 0 {
+		c.lastFrame = frame
+		c.closing.Store(true)
 		c.mu.Unlock()
 		return
 	}
 	c.finalizeLocked(frame, drop)
+}
+
+// beginSend counts a send whose reply the store's journal will queue.
+func (c *conn) beginSend() {
+	c.mu.Lock()
+	c.inflight++
+	c.mu.Unlock()
+}
+
+// endSend is called once a send's reply is queued; the last one lets a
+// waiting close frame go.
+func (c *conn) endSend() {
+	c.mu.Lock()
+	c.inflight--
+	if c.inflight == 0 && c.lastFrame != nil && !c.final {
+		c.finalizeLocked(c.lastFrame, false)
+		return // finalizeLocked unlocked c.mu
+	}
+	c.mu.Unlock()
 }
 
 // finalizeLocked is closeWith's body; it is called with c.mu held and

@@ -8,8 +8,9 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// maxStrikes is how many refused requests in a row (rate-limited or
-// malformed) a client may send before it is closed with 1008.
+// maxStrikes is how many refused requests in a row a client may send
+// before it is closed with 1008. rate_limited is flow control, not
+// misbehaviour: it neither counts nor resets the count.
 const maxStrikes = 20
 
 // typingInterval coalesces typing indicators: at most one per user, room
@@ -34,6 +35,9 @@ func (c *conn) handleText(text []byte) {
 	}
 	c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message, RetryAfterMS: perr.RetryAfterMS}))
 	c.srv.stats.requestError(perr.Code)
+	if perr.Code == protocol.CodeRateLimited {
+		return
+	}
 	c.strikes++
 	if c.strikes >= maxStrikes {
 		c.closeWith(closeFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)
@@ -171,8 +175,18 @@ func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
 			return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
 		}
 		e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
-		e.Done = func(p hub.Published, err error) { c.stored(ack, p, err) }
+		// The send is in flight until its reply is queued: a close waits
+		// for it (see closeWith), so an accepted message's ack is never
+		// lost to a close queued while the store had it.
+		c.beginSend()
+		e.Done = func(p hub.Published, err error) {
+			c.stored(ack, p, err)
+			c.endSend()
+		}
 		p, err := c.publish(e)
+		if err != nil || !p.Pending {
+			defer c.endSend() // after the reply is queued
+		}
 		if errors.Is(err, hub.ErrNotMember) {
 			return notMember(r.Room)
 		} else if err != nil {

@@ -31,11 +31,16 @@ func (c *conn) allowSend(cost int) *protocol.Error {
 				"sending more than %.0f bytes of messages per second; send it again after retry_after_ms", float64(c.byteLimiter.Limit()))}
 		}
 	}
-	if c.limiter != nil && !c.limiter.AllowN(now, 1) {
-		if res != nil {
-			res.CancelAt(now)
+	if c.limiter != nil {
+		r := c.limiter.ReserveN(now, 1)
+		if d := r.DelayFrom(now); d > 0 {
+			r.CancelAt(now)
+			if res != nil {
+				res.CancelAt(now)
+			}
+			return &protocol.Error{Code: protocol.CodeRateLimited, RetryAfterMS: ceilMillis(d), Message: fmt.Sprintf(
+				"sending faster than %g messages per second; send it again after retry_after_ms", float64(c.limiter.Limit()))}
 		}
-		return protocol.Errorf(protocol.CodeRateLimited, "sending faster than %g messages per second; slow down", float64(c.limiter.Limit()))
 	}
 	return nil
 }
