@@ -480,10 +480,12 @@ func (c *client) writeControl(op ws.OpCode, p []byte) {
 	start := putHeader(buf[:6], op, len(p), mask)
 	n := copy(buf[6:], p)
 	ws.Cipher(buf[6:6+n], mask, 0)
+	// Control frames are best effort: a connection that cannot take one
+	// fails its reader, which counts the error.
 	c.wmu.Lock()
-	c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	c.conn.Write(buf[start : 6+n])
-	c.conn.SetWriteDeadline(time.Time{})
+	_ = c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	_, _ = c.conn.Write(buf[start : 6+n])
+	_ = c.conn.SetWriteDeadline(time.Time{})
 	c.wmu.Unlock()
 }
 
@@ -511,9 +513,11 @@ func (c *client) writeText(p []byte) error {
 	if c.closing.Load() || c.dead.Load() {
 		return errConnOver
 	}
-	c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if err := c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return err
+	}
 	_, err := c.conn.Write(b[start:])
-	c.conn.SetWriteDeadline(time.Time{})
+	_ = c.conn.SetWriteDeadline(time.Time{}) // fails only on a closed connection, which err reports
 	return err
 }
 
@@ -528,7 +532,9 @@ func (c *client) sendProbe(k int) {
 	p = strconv.AppendInt(p, int64(k), 10)
 	p = append(p, r.sendSuffix...)
 	c.probes.Add(1) // before the answer can come
-	c.writeText(p)
+	// A probe that cannot be written is never answered, and waitReady
+	// counts the client as not ready.
+	_ = c.writeText(p)
 }
 
 // sender builds and writes the text frames of one sender.

@@ -240,7 +240,7 @@ func FormatText(w io.Writer, res Result) {
 		row("server /proc", "%s", res.ServerProcErr)
 	}
 	row("client cpu", "%.1f%% of one core (max rss %.1f MiB)", res.ClientCPU, float64(res.ClientMaxRSS)/(1<<20))
-	io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, b.String()) // a report to a failing writer is lost either way
 }
 
 // formatRooms writes the per-room rows of a rooms result: the spread of the

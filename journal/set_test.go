@@ -229,7 +229,7 @@ func TestSetShardIsStableAndUsesEveryJournal(t *testing.T) {
 		if s < 0 || s >= n || set.Shard(room) != s {
 			t.Fatalf("%s: shard %d, then %d", room, s, set.Shard(room))
 		}
-		if set.For(room) != set.For(room) {
+		if first, again := set.For(room), set.For(room); first != again {
 			t.Fatalf("%s: two journals", room)
 		}
 		seen[s]++

@@ -22,7 +22,7 @@ import (
 // API error codes.
 const (
 	apiInvalidRequest     = "invalid_request"
-	apiInvalidCredentials = "invalid_credentials"
+	apiInvalidCredentials = "invalid_credentials" //nolint:gosec // an error code, not a credential
 	apiUnauthorized       = "unauthorized"
 	apiNameTaken          = "name_taken"
 	apiRegistrationClosed = "registration_closed"

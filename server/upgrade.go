@@ -107,7 +107,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		// Wait out a request the ousted guest was carrying out, so that
 		// nothing it sent under the name comes after the owner's welcome.
 		g.handling.Lock()
-		g.handling.Unlock()
+		g.handling.Unlock() //nolint:staticcheck // SA2001: the empty section is the wait
 	}
 	if format == formatJSON {
 		c.send(jsonFrame(protocol.Welcome{

@@ -46,7 +46,7 @@ func lockFile(path string) (*fileLock, error) {
 	}
 	// The pid is only informative; failing to write it is no reason to fail.
 	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return &fileLock{f: f}, nil
 }

@@ -688,16 +688,16 @@ func (s *suite) testConcurrent(t *testing.T) {
 			for w := range writers {
 				room := fmt.Sprintf("room-%d", w)
 				if _, err := st.After(context.Background(), room, 0, 10); err != nil {
-					errs <- fmt.Errorf("After: %w", err)
+					errs <- fmt.Errorf("st.After: %w", err)
 					return
 				}
 				if _, err := st.LastSeq(context.Background(), room); err != nil {
-					errs <- fmt.Errorf("LastSeq: %w", err)
+					errs <- fmt.Errorf("st.LastSeq: %w", err)
 					return
 				}
 			}
 			if _, err := st.Trim(context.Background(), base, 0, 1000); err != nil {
-				errs <- fmt.Errorf("Trim: %w", err)
+				errs <- fmt.Errorf("st.Trim: %w", err)
 				return
 			}
 		}
