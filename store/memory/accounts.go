@@ -279,8 +279,6 @@ func (a *Accounts) RoomsOf(ctx context.Context, user string) ([]store.Room, erro
 	return rooms, nil
 }
 
-// Close implements store.Accounts. It drops the maps, so that their memory
-// can be reclaimed while a reference to a lingers; later calls fail.
 // Ping implements store.Accounts: it fails only after Close.
 func (a *Accounts) Ping(ctx context.Context) error {
 	if err := a.lock(ctx); err != nil {
@@ -290,7 +288,8 @@ func (a *Accounts) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements store.Accounts.
+// Close implements store.Accounts. It drops the maps, so that their memory
+// can be reclaimed while a reference to a lingers; later calls fail.
 func (a *Accounts) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
