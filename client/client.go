@@ -124,6 +124,7 @@ type Client struct {
 	name    string
 	session string
 	limits  protocol.Limits
+	pace    *pacer   // the current connection's send limits
 	rooms   []string // joined rooms, in join order, as the server names them
 	err     error    // why the client ended; set before done is closed
 }
@@ -264,8 +265,10 @@ func (c *Client) Leave(ctx context.Context, room string) error {
 // Send sends text to room, which the client must have joined, and returns
 // the server's ack (Seq, TS, Duplicate). It gives the message a random
 // client_msg_id and, until ctx ends, sends it again with the same id when
-// the server answers rate_limited (after waiting for the rate to allow it)
-// or when the connection drops before the ack (once reconnected). The
+// the server answers rate_limited (after its retry_after_ms) or when the
+// connection drops before the ack (once reconnected). Sends and direct
+// messages wait for the send limits of the server's welcome (send_rate,
+// send_burst, send_byte_rate), so a burst of them is paced, not refused. The
 // server delivers a message once per user, room and client_msg_id within two
 // minutes, so the retries do not duplicate it; only across a server restart,
 // which forgets the ids, may a retried message arrive twice.
@@ -341,11 +344,18 @@ func (c *Client) Typing(ctx context.Context, room string) error {
 // NewMsgID returns a random client_msg_id.
 func NewMsgID() string { return crand.Text() }
 
-// doLimited is do, waiting and repeating the request while the server
-// answers rate_limited. A refused request changes nothing on the server, so
-// repeating it is safe.
+// doLimited is do for a request that counts against the send limits: it
+// waits until the limits the welcome announced allow it, and repeats it,
+// after the server's retry_after_ms, while the server answers rate_limited.
+// A refused request changes nothing on the server, so repeating it is safe.
 func (c *Client) doLimited(ctx context.Context, req protocol.Request, retry bool) (*Ack, error) {
 	for {
+		c.mu.Lock()
+		pace, name := c.pace, c.name
+		c.mu.Unlock()
+		if err := pace.wait(ctx, cost(req, name)); err != nil {
+			return nil, err
+		}
 		ack, err := c.do(ctx, req, retry)
 		if ErrorCode(err) != protocol.CodeRateLimited {
 			return ack, err
