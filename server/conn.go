@@ -72,6 +72,10 @@ type conn struct {
 	// room and is registered, so that a client that has read its welcome
 	// (or its first frame) knows it is already a member.
 	corked bool
+	// awaiting is set while the reader waits in awaitRoom; whoever empties
+	// the queue then signals drained.
+	awaiting bool
+	drained  chan struct{} // capacity 1
 }
 
 // Deliver implements hub.Subscriber. It never blocks: it appends to the
@@ -170,6 +174,7 @@ func (c *conn) finalizeLocked(frame []byte, drop bool) {
 	c.final = true
 	c.closing.Store(true)
 	c.corked = false // a close frame goes out whatever the state
+	c.wakeReaderLocked()
 	start := !c.scheduled
 	c.scheduled = true
 	c.mu.Unlock()
@@ -218,6 +223,7 @@ func (c *conn) take(buf []byte) (_ []byte, final, ok bool) {
 	clear(c.queue)
 	c.queue = c.queue[:0]
 	c.queued = 0
+	c.wakeReaderLocked()
 	return buf, c.final, true
 }
 
@@ -294,6 +300,7 @@ func (c *conn) abort() {
 	clear(c.queue)
 	c.queue = nil
 	c.queued = 0
+	c.wakeReaderLocked()
 	c.mu.Unlock()
 	c.closing.Store(true)
 	_ = c.nc.Close()

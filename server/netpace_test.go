@@ -149,11 +149,14 @@ func (c *pacedClient) next() (map[string]any, error) {
 	}
 }
 
-// request sends raw and returns the message events that arrived before
-// its reply, and the reply.
+// request sends raw (unless it is empty, to read the reply to a request
+// sent before) and returns the message events that arrived before its
+// reply, and the reply.
 func (c *pacedClient) request(raw string) ([]map[string]any, map[string]any) {
 	c.t.Helper()
-	c.send(raw)
+	if raw != "" {
+		c.send(raw)
+	}
 	var msgs []map[string]any
 	for {
 		ev := c.event()

@@ -93,6 +93,56 @@ func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *tes
 	}
 }
 
+func TestManyRequestsSentAtOnceArePacedByTheClientsReading(t *testing.T) {
+	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1})
+	bigHistory(t, ts, "big", 20)
+	c := dialPaced(t, ts, "name=reader", nil)
+	// Each reply is within the reply limit, about 200 KB, but eight of
+	// them are more than the 1 MiB queue.
+	const n = 8
+	for i := range n {
+		c.send(fmt.Sprintf(`{"type":"history","id":"%d","room":"big","before":%d}`, i, 21-i))
+	}
+	for i := range n {
+		if _, ack := c.request(""); ack["type"] != "ack" || ack["id"] != fmt.Sprint(i) || len(pageMessages(ack)) == 0 {
+			t.Fatalf("reply %d: %v", i, ack["id"])
+		}
+	}
+	if ev := ts.Stats(); ev.SlowEvictions != 0 {
+		t.Fatalf("%d slow-consumer evictions", ev.SlowEvictions)
+	}
+}
+
+func TestAJSONClientThatAsksButNeverReadsIsStillEvicted(t *testing.T) {
+	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	ts := startNetworked(t, server.Config{Store: st, QueueBytes: 256 << 10, SendRate: -1, SendByteRate: -1})
+	bigHistory(t, ts, "big", 8)
+	slow := dialPaced(t, ts, "name=slow&room=busy&history=0", nil)
+	for i := range 8 {
+		slow.send(fmt.Sprintf(`{"type":"history","id":"%d","room":"big"}`, i))
+	}
+	// slow reads nothing from here on; the room's traffic fills its queue.
+	sender := dialJSON(t, ts, "name=sender&room=busy&history=0")
+	fast := dialJSON(t, ts, "name=fast&room=busy&history=0")
+	text := strings.Repeat("x", 16<<10)
+	for i := 0; ts.Stats().SlowEvictions == 0; i++ {
+		if i == 1000 {
+			t.Fatal("16 MB sent to a client that reads nothing, and it is still connected")
+		}
+		sender.do(fmt.Sprintf(`{"type":"send","room":"busy","text":%q}`, text))
+		fast.expect("message")
+	}
+	for {
+		if _, err := slow.next(); err != nil {
+			if !strings.Contains(err.Error(), "1013") {
+				t.Fatalf("the client that stopped reading: %v, want close 1013", err)
+			}
+			return
+		}
+	}
+}
+
 // pageMessages returns the messages of a history ack.
 func pageMessages(ack map[string]any) []map[string]any {
 	list, _ := ack["messages"].([]any)

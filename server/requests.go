@@ -23,6 +23,7 @@ func (c *conn) handleText(text []byte) {
 		c.handlePlain(text)
 		return
 	}
+	c.awaitRoom()
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	req, perr := protocol.DecodeRequest(text)

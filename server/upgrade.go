@@ -74,15 +74,16 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &conn{
-		srv:    s,
-		nc:     nc,
-		raw:    rawConnOf(nc),
-		w:      s.writers[id%uint64(len(s.writers))],
-		id:     id,
-		addr:   addr,
-		format: format,
-		rooms:  make(map[string]struct{}, 1),
-		corked: true,
+		srv:     s,
+		nc:      nc,
+		raw:     rawConnOf(nc),
+		w:       s.writers[id%uint64(len(s.writers))],
+		id:      id,
+		addr:    addr,
+		format:  format,
+		rooms:   make(map[string]struct{}, 1),
+		corked:  true,
+		drained: make(chan struct{}, 1),
 	}
 	if format == formatPlain {
 		c.plainRoom = room
