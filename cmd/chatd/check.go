@@ -29,6 +29,8 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		{"max-rooms", c.server.MaxRooms < 1, "at least 1"},
 		{"send-rate", c.sendRate < 0, "0 (no limit) or more"},
 		{"send-burst", c.server.SendBurst < 0, "0 (twice -send-rate) or more"},
+		{"send-byte-rate", c.sendByteRate < 0, "0 (no limit) or more"},
+		{"send-byte-burst", c.server.SendByteBurst < 0, "0 (a quarter of -queue-bytes) or more"},
 		{"store-shards", c.server.StoreShards < 0, "0 (the store's default) or more"},
 		{"retention-age", c.server.RetentionAge < 0, "0 (keep) or a duration above 0"},
 		{"retention-messages", c.server.RetentionMessages < 0, "0 (all) or more"},

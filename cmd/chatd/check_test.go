@@ -25,6 +25,9 @@ func TestSettingsThatMakeNoSenseAreRefusedByName(t *testing.T) {
 	}{
 		{args: []string{"-max-conns", "-5"}, want: "-max-conns -5"},
 		{args: []string{"-send-rate", "-1"}, want: "-send-rate -1"},
+		{args: []string{"-send-byte-rate", "-1"}, want: "-send-byte-rate -1"},
+		{env: map[string]string{"CHATD_SEND_BYTE_BURST": "-1"}, want: `CHATD_SEND_BYTE_BURST="-1" (-send-byte-burst)`},
+		{env: map[string]string{"CHATD_REPLY_BYTES": "-1"}, want: `CHATD_REPLY_BYTES="-1" (-reply-bytes)`},
 		{args: []string{"-queue-bytes", "0"}, want: "-queue-bytes 0"},
 		{args: []string{"-max-message-bytes", "0"}, want: "-max-message-bytes 0"},
 		{args: []string{"-retention-age", "-1h"}, want: "-retention-age -1h"},
@@ -47,7 +50,7 @@ func TestSettingsThatMakeNoSenseAreRefusedByName(t *testing.T) {
 	// What the defaults and the documented special values mean is accepted.
 	for _, args := range [][]string{
 		nil,
-		{"-send-rate", "0", "-retention-age", "0", "-join-history", "0", "-write-rate", "-1", "-ip-conns", "0", "-log-level", "debug"},
+		{"-send-rate", "0", "-send-byte-rate", "0", "-retention-age", "0", "-join-history", "0", "-write-rate", "-1", "-ip-conns", "0", "-log-level", "debug"},
 	} {
 		if _, err := parseConfig(args, noEnv, io.Discard); err != nil {
 			t.Errorf("%q: %v", args, err)
