@@ -5,6 +5,7 @@ import { Conn, CLOSE_UNAUTHORIZED } from "./conn.js";
 import { Room, Conversation, roomKey, dmKey } from "./model.js";
 import * as ui from "./ui.js";
 import { Pane } from "./pane.js";
+import { Pacer } from "./pace.js";
 import { nameProblem, randomId, roomProblem } from "./text.js";
 
 const $ = ui.$;
@@ -37,6 +38,7 @@ export class Chat {
   #active = "";
   #me = "";
   #limits = { max_message_bytes: 65536 };
+  #pacer = new Pacer();
   #welcomed = false;
   #failedOpens = 0;
   #pane = new Pane();
@@ -122,6 +124,7 @@ export class Chat {
     const named = this.#me !== String(ev.name ?? this.#me);
     this.#me = String(ev.name ?? this.#me);
     if (ev.limits) this.#limits = ev.limits;
+    this.#pacer.reset(this.#limits);
     if (this.#id.kind === "guest") {
       this.#id = { ...this.#id, name: this.#me, session: String(ev.session ?? "") };
       this.#h.onIdentity(this.#id);
@@ -448,7 +451,7 @@ export class Chat {
       return;
     }
     o.inflight = true;
-    this.#conn.request(req).then(
+    this.#paced(req).then(
       (ack) => {
         o.inflight = false;
         room.settle(o.cmid);
@@ -479,7 +482,7 @@ export class Chat {
       return;
     }
     o.inflight = true;
-    this.#conn.request(req).then(
+    this.#paced(req).then(
       (ack) => {
         o.inflight = false;
         conv.outbox = conv.outbox.filter((x) => x !== o);
@@ -496,6 +499,21 @@ export class Chat {
         this.#fail(conv, o, why ?? err.message);
       },
     );
+  }
+
+  // paced sends a send or dm request once the welcome's send limits allow
+  // it, and again, with the same client_msg_id, after retry_after_ms while
+  // the server answers rate_limited: being paced is not a failure.
+  async #paced(req) {
+    for (;;) {
+      await this.#pacer.wait(Conn.frameBytes(req));
+      try {
+        return await this.#conn.request(req);
+      } catch (err) {
+        if (err.code !== "rate_limited") throw err;
+        await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs || 1000));
+      }
+    }
   }
 
   #fail(box, o, why) {

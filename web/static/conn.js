@@ -13,9 +13,10 @@ export const CLOSE_UNAUTHORIZED = 4001;
 // RequestError is a refused request: code is the protocol's error code, or
 // "disconnected" / "timeout" when no reply came.
 export class RequestError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfterMs = 0) {
     super(message || code);
     this.code = code;
+    this.retryAfterMs = retryAfterMs; // rate_limited: when to send it again
   }
 }
 
@@ -139,7 +140,7 @@ export class Conn {
       this.#pending.delete(ev.id);
       clearTimeout(p.timer);
       if (ev.type === "ack") p.resolve(ev);
-      else p.reject(new RequestError(ev.code, ev.message));
+      else p.reject(new RequestError(ev.code, ev.message, Number(ev.retry_after_ms) || 0));
       return;
     }
     if (ev.type === "welcome") {
