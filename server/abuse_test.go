@@ -183,3 +183,23 @@ func TestAnAPIBodyTrickledTooSlowlyIsCutOff(t *testing.T) {
 		t.Fatalf("stalled body: %d", resp.StatusCode)
 	}
 }
+
+func TestAFullAddressTableTurnsNoNewcomerAway(t *testing.T) {
+	t.Cleanup(server.SetMaxTrackedAddrs(4))
+	ts := start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	from := func(addr string) *websocket.DialOptions {
+		return &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}
+	}
+	// Addresses that connected once and left fill the table many times over
+	// (an IPv6 /48 holds 65,536 of the /64s chatd counts by).
+	for i := range 12 {
+		c := dialWith(t, ts, "", from(fmt.Sprintf("2001:db8:0:%x::1", i)))
+		c.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	waitFor(t, "the flood's connections to close", func() bool { return ts.Stats().Conns == 0 })
+	dialWith(t, ts, "", from("203.0.113.7"))
+	if got := ts.Stats().Refused[server.RefusedIPRate]; got != 0 {
+		t.Fatalf("refused for rate: %d", got)
+	}
+}

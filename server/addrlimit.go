@@ -10,17 +10,21 @@ import (
 
 // maxTrackedAddrs bounds the memory the per-address limits use. Entries
 // leave once an address has no connection and its rate bucket has
-// refilled, so only a flood from more addresses than this at once reaches
-// it; those addresses are refused until the sweep makes room.
-const maxTrackedAddrs = 100_000
+// refilled. A flood from more addresses than this (cheap with IPv6) fills
+// the table; a new address then takes the place of one that holds no
+// connection, so a full table forgets some flooder's rate but never turns
+// a newcomer away. Only addresses holding connections are never forgotten,
+// and -max-conns keeps those far fewer than this.
+var maxTrackedAddrs = 100_000
 
 // addrLimiter caps concurrent connections and the connection rate per
 // client address. The zero limits mean none. Its methods are safe for
 // concurrent use.
 type addrLimiter struct {
-	maxConns int
-	rate     rate.Limit
-	burst    int
+	maxConns   int
+	rate       rate.Limit
+	burst      int
+	maxTracked int // maxTrackedAddrs when made
 
 	mu     sync.Mutex
 	byAddr map[netip.Prefix]*addrEntry
@@ -33,7 +37,7 @@ type addrEntry struct {
 
 func newAddrLimiter(maxConns int, perSecond float64, burst int) *addrLimiter {
 	return &addrLimiter{maxConns: maxConns, rate: rate.Limit(perSecond), burst: burst,
-		byAddr: make(map[netip.Prefix]*addrEntry)}
+		maxTracked: maxTrackedAddrs, byAddr: make(map[netip.Prefix]*addrEntry)}
 }
 
 func (l *addrLimiter) enabled() bool { return l.maxConns > 0 || l.rate > 0 }
@@ -48,7 +52,7 @@ func (l *addrLimiter) acquire(key netip.Prefix, now time.Time) string {
 	defer l.mu.Unlock()
 	e := l.byAddr[key]
 	if e == nil {
-		if len(l.byAddr) >= maxTrackedAddrs {
+		if len(l.byAddr) >= l.maxTracked && !l.forgetIdleLocked() {
 			return RefusedIPRate
 		}
 		e = &addrEntry{}
@@ -80,6 +84,19 @@ func (l *addrLimiter) release(key netip.Prefix) {
 			delete(l.byAddr, key)
 		}
 	}
+}
+
+// forgetIdleLocked drops one address that holds no connection, to make
+// room in a full table, and reports whether it found one. Map iteration
+// order makes the choice random, so a flooder cannot aim it.
+func (l *addrLimiter) forgetIdleLocked() bool {
+	for k, e := range l.byAddr {
+		if e.conns <= 0 {
+			delete(l.byAddr, k)
+			return true
+		}
+	}
+	return false
 }
 
 // sweep forgets addresses with no connection whose bucket is full again:

@@ -39,3 +39,12 @@ func HoldHashing(s *Server) (release func()) {
 		}
 	}
 }
+
+// SetMaxTrackedAddrs changes how many addresses each per-address limiter
+// made afterwards tracks, for a test, and returns a function
+// that restores it.
+func SetMaxTrackedAddrs(n int) (restore func()) {
+	old := maxTrackedAddrs
+	maxTrackedAddrs = n
+	return func() { maxTrackedAddrs = old }
+}
