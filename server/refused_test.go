@@ -149,3 +149,72 @@ func TestAResendOfARefusedSendIsStoredNotCalledADuplicate(t *testing.T) {
 		t.Fatalf("resend of a stored message: %v", again)
 	}
 }
+
+// committedButFailedStore commits every batch and then reports an error,
+// as a connection lost during COMMIT does.
+type committedButFailedStore struct {
+	*sqlite.Store
+	fail atomic.Bool
+}
+
+func (s *committedButFailedStore) Append(ctx context.Context, msgs []store.Message) error {
+	if err := s.Store.Append(ctx, msgs); err != nil || !s.fail.Load() {
+		return err
+	}
+	return errors.New("connection lost during commit")
+}
+
+// A batch reported as failed that was committed after all: a resend finds
+// it in the store, and the room numbers on after it instead of reusing its
+// number.
+func TestACommitReportedAsFailedIsFoundAndNumberingGoesOn(t *testing.T) {
+	st := &committedButFailedStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
+	ts := start(t, server.Config{Store: st, SendRate: -1})
+	a := dialJSON(t, ts, "room=r&name=a")
+	st.fail.Store(true)
+	if r := a.request(`{"type":"send","room":"r","text":"lost ack","client_msg_id":"m1"}`); r["code"] != "unavailable" {
+		t.Fatalf("send with a failed commit: %v", r)
+	}
+	st.fail.Store(false)
+	if again := a.do(`{"type":"send","room":"r","text":"lost ack","client_msg_id":"m1"}`); again["duplicate"] != true || again["seq"] != float64(1) {
+		t.Fatalf("resend of a committed message: %v", again)
+	}
+	if next := a.do(`{"type":"send","room":"r","text":"next"}`); next["seq"] != float64(2) {
+		t.Fatalf("the next message got %v, want seq 2", next)
+	}
+}
+
+// A resend that arrives while the first send is still being stored is
+// answered once the first is: the first as new, the resend as its
+// duplicate, and the message is stored once.
+func TestAResendWhileTheFirstIsStoredIsAnsweredWhenItIs(t *testing.T) {
+	st := &heldStore{
+		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		room:  "r", entered: make(chan struct{}), released: make(chan struct{}),
+	}
+	ts := start(t, server.Config{Store: st, SendRate: -1})
+	t.Cleanup(st.release)
+	a := dialJSON(t, ts, "room=r&name=a")
+	a2 := dialJSON(t, ts, "room=r&name=a&session="+a.welcome["session"].(string))
+	a.send(`{"type":"send","id":"first","room":"r","text":"once","client_msg_id":"m1"}`)
+	<-st.entered
+	a2.send(`{"type":"send","id":"again","room":"r","text":"once","client_msg_id":"m1"}`)
+	// Nothing to say about the resend until the store has answered: the
+	// next reply is that of a later request.
+	if r := a2.request(`{"type":"who","id":"who","room":"r"}`); r["id"] != "who" {
+		t.Fatalf("while the first send is being stored, the resend got %v", r)
+	}
+	st.release()
+	if ack := a.expect("ack"); ack["id"] != "first" || ack["duplicate"] != nil || ack["seq"] != float64(1) {
+		t.Fatalf("first send: %v", ack)
+	}
+	if m := a2.expect("message"); m["seq"] != float64(1) { // the user's other connection gets the message
+		t.Fatalf("message %v", m)
+	}
+	if ack := a2.expect("ack"); ack["id"] != "again" || ack["duplicate"] != true || ack["seq"] != float64(1) {
+		t.Fatalf("resend: %v", ack)
+	}
+	if got := storedSeqs(t, st, "r"); !slices.Equal(got, []int{1}) {
+		t.Fatalf("stored %v", got)
+	}
+}
