@@ -130,12 +130,33 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// DecodeRequest parses and validates one JSON request. The returned
-// request's ID is set whenever the input carried a readable id, even when
-// validation fails, so that the error can be matched to the request.
-// Unknown fields are ignored, so that newer clients can talk to older
-// servers.
-func DecodeRequest(b []byte) (Request, *Error) {
+// Needs is the set of fields a request type requires. The server declares
+// each request type's Needs beside its handler, and DecodeRequest checks
+// them, in the order of the constants below.
+type Needs uint8
+
+// The fields a request type may require.
+const (
+	// NeedsRoom requires room. A room given to any request type is
+	// normalised and must be a valid name.
+	NeedsRoom Needs = 1 << iota
+	// NeedsRange checks history, limit, before and after where given:
+	// none negative, and not both before and after.
+	NeedsRange
+	NeedsTo   // requires to
+	NeedsText // requires text, which may be empty
+	NeedsSeq  // requires seq above 0
+	// NeedsToken requires token, of at most MaxTokenLen bytes.
+	NeedsToken
+)
+
+// DecodeRequest parses and validates one JSON request. needs tells the
+// request types the server knows and what each requires; a type it does
+// not know is refused with CodeUnknownType. The returned request's ID is
+// set whenever the input carried a readable id, even when validation
+// fails, so that the error can be matched to the request. Unknown fields
+// are ignored, so that newer clients can talk to older servers.
+func DecodeRequest(b []byte, needs func(typ string) (Needs, bool)) (Request, *Error) {
 	var r Request
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
@@ -155,50 +176,14 @@ func DecodeRequest(b []byte) (Request, *Error) {
 	if len(r.ClientMsgID) > MaxIDLen {
 		return r, Errorf(CodeBadRequest, "client_msg_id is longer than %d bytes", MaxIDLen)
 	}
-	need := func(field string, ok bool) *Error {
-		if ok {
-			return nil
-		}
-		return Errorf(CodeBadRequest, "%s needs the field %q", r.Type, field)
+	if r.Type == "" {
+		return r, Errorf(CodeBadRequest, "a request needs the field \"type\"")
 	}
-	var e *Error
-	switch r.Type {
-	case TypeJoin, TypeLeave, TypeWho, TypeTyping, TypeHistory, TypeCreate, TypeMembers:
-		e = need("room", r.Room != "")
-		if e == nil && (r.History != nil && *r.History < 0 || r.Limit < 0) {
-			e = Errorf(CodeBadRequest, "history and limit must not be negative")
-		}
-		if e == nil && r.Before > 0 && r.After != nil {
-			e = Errorf(CodeBadRequest, "give before or after, not both")
-		}
-	case TypeSend:
-		if e = need("room", r.Room != ""); e == nil {
-			e = need("text", r.Text != nil)
-		}
-	case TypeDM:
-		if e = need("to", r.To != ""); e == nil {
-			e = need("text", r.Text != nil)
-		}
-	case TypeRead:
-		if e = need("room", r.Room != ""); e == nil {
-			e = need("seq", r.Seq > 0)
-		}
-	case TypeInvite, TypeRemove:
-		if e = need("room", r.Room != ""); e == nil {
-			e = need("to", r.To != "")
-		}
-	case TypeAuth:
-		e = need("token", r.Token != "")
-		if e == nil && len(r.Token) > MaxTokenLen {
-			e = Errorf(CodeBadRequest, "token is longer than %d bytes", MaxTokenLen)
-		}
-	case TypeRooms:
-	case "":
-		e = Errorf(CodeBadRequest, "a request needs the field \"type\"")
-	default:
-		e = Errorf(CodeUnknownType, "unknown request type %q", r.Type)
+	n, ok := needs(r.Type)
+	if !ok {
+		return r, Errorf(CodeUnknownType, "unknown request type %q", r.Type)
 	}
-	if e != nil {
+	if e := r.check(n); e != nil {
 		return r, e
 	}
 	if r.Room != "" {
@@ -209,6 +194,34 @@ func DecodeRequest(b []byte) (Request, *Error) {
 		r.Room = room
 	}
 	return r, nil
+}
+
+// check refuses r if it lacks a field that n requires.
+func (r *Request) check(n Needs) *Error {
+	has := func(x Needs) bool { return n&x != 0 }
+	switch {
+	case has(NeedsRoom) && r.Room == "":
+		return r.missing("room")
+	case has(NeedsRange) && (r.History != nil && *r.History < 0 || r.Limit < 0):
+		return Errorf(CodeBadRequest, "history and limit must not be negative")
+	case has(NeedsRange) && r.Before > 0 && r.After != nil:
+		return Errorf(CodeBadRequest, "give before or after, not both")
+	case has(NeedsTo) && r.To == "":
+		return r.missing("to")
+	case has(NeedsText) && r.Text == nil:
+		return r.missing("text")
+	case has(NeedsSeq) && r.Seq == 0:
+		return r.missing("seq")
+	case has(NeedsToken) && r.Token == "":
+		return r.missing("token")
+	case has(NeedsToken) && len(r.Token) > MaxTokenLen:
+		return Errorf(CodeBadRequest, "token is longer than %d bytes", MaxTokenLen)
+	}
+	return nil
+}
+
+func (r *Request) missing(field string) *Error {
+	return Errorf(CodeBadRequest, "%s needs the field %q", r.Type, field)
 }
 
 func jsonKind(goKind string) string {

@@ -168,25 +168,26 @@ func (s *Server) isRegistered(ctx context.Context, name string) (bool, error) {
 	return true, nil
 }
 
-// reauth handles an auth request: a fresh token for the same user extends
-// the connection's life.
-func (c *conn) reauth(token string) (time.Time, *protocol.Error) {
+// handleAuth handles an auth request: a fresh token for the same user
+// extends the connection's life.
+func (c *conn) handleAuth(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	cur := c.identity()
 	if !cur.signedIn() {
-		return time.Time{}, protocol.Errorf(protocol.CodeForbidden, "a guest connection cannot sign in; reconnect with the token")
+		return protocol.Errorf(protocol.CodeForbidden, "a guest connection cannot sign in; reconnect with the token")
 	}
-	id, err := c.srv.authenticate(context.Background(), token, time.Now())
+	id, err := c.srv.authenticate(context.Background(), r.Token, time.Now())
 	switch {
 	case errors.Is(err, errBadToken):
-		return time.Time{}, protocol.Errorf(protocol.CodeUnauthorized, "%v", err)
+		return protocol.Errorf(protocol.CodeUnauthorized, "%v", err)
 	case err != nil:
 		c.srv.log.Warn("auth request", "err", err)
-		return time.Time{}, protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
+		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
 	case id.key() != cur.key():
-		return time.Time{}, protocol.Errorf(protocol.CodeForbidden, "the token is %s's, not %s's", id.name, cur.name)
+		return protocol.Errorf(protocol.CodeForbidden, "the token is %s's, not %s's", id.name, cur.name)
 	}
 	c.setIdentity(id)
-	return id.expires, nil
+	ack.Expires = protocol.Millis(id.expires)
+	return nil
 }
 
 // identity returns whom c speaks for now.

@@ -31,9 +31,12 @@ func (c *conn) stored(ack protocol.Ack, p hub.Published, err error) {
 	c.send(jsonFrame(ack))
 }
 
-// history answers a history request: the newest messages before a
+// handleHistory answers a history request: the newest messages before a
 // sequence number (scrollback), or those after one (catching up).
-func (c *conn) history(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+func (c *conn) handleHistory(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+	if e := c.checkEnter(r.Room); e != nil {
+		return e
+	}
 	st := c.srv.cfg.Store
 	if st == nil {
 		return protocol.Errorf(protocol.CodeUnavailable, "this server keeps no history (start chatd with -store)")

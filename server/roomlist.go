@@ -6,11 +6,13 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// listRooms answers a rooms request: the rooms c may see whose names sort
-// after cursor, as many as fit in ReplyBytes. A list cut short says More
-// and gives the Cursor to ask again with, so that a server with thousands
-// of rooms never queues a list larger than a share of the queue.
-func (c *conn) listRooms(cursor string, ack *protocol.Ack) *protocol.Error {
+// handleRooms answers a rooms request: the rooms c may see whose names
+// sort after the request's cursor, as many as fit in ReplyBytes. A list
+// cut short says More and gives the Cursor to ask again with, so that a
+// server with thousands of rooms never queues a list larger than a share
+// of the queue.
+func (c *conn) handleRooms(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+	cursor := r.Cursor
 	var all []protocol.RoomInfo
 	for _, info := range c.srv.hub.Rooms() {
 		if info.Name > cursor {

@@ -65,8 +65,8 @@ func forbiddenRoom(room string) *protocol.Error {
 	return protocol.Errorf(protocol.CodeForbidden, "room %q is private; ask its owner for an invitation", room)
 }
 
-// createRoom handles a create request.
-func (c *conn) createRoom(r *protocol.Request) *protocol.Error {
+// handleCreate handles a create request.
+func (c *conn) handleCreate(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	id := c.identity()
 	accts := c.srv.cfg.Accounts
 	switch {
@@ -103,6 +103,7 @@ func (c *conn) createRoom(r *protocol.Request) *protocol.Error {
 		// Someone may have joined between the check and the creation.
 		c.srv.evictNonMembers(r.Room, id.name)
 	}
+	ack.Private = r.Private
 	return nil
 }
 
@@ -128,8 +129,8 @@ func (c *conn) ownedRoom(ctx context.Context, room string) (store.Room, *protoco
 	return rm, nil
 }
 
-// invite handles an invite request: to becomes a member.
-func (c *conn) invite(r *protocol.Request) *protocol.Error {
+// handleInvite handles an invite request: to becomes a member.
+func (c *conn) handleInvite(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if _, e := c.ownedRoom(ctx, r.Room); e != nil {
@@ -180,9 +181,9 @@ func (s *Server) dropInvitationsOfNobody(ctx context.Context, key string) error 
 	return nil
 }
 
-// remove handles a remove request: to stops being a member, and its
+// handleRemove handles a remove request: to stops being a member, and its
 // connections leave the room.
-func (c *conn) remove(r *protocol.Request) *protocol.Error {
+func (c *conn) handleRemove(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	rm, e := c.ownedRoom(ctx, r.Room)
@@ -207,9 +208,9 @@ func (c *conn) remove(r *protocol.Request) *protocol.Error {
 	return nil
 }
 
-// members handles a members request: the member list of a private room,
-// for its members.
-func (c *conn) members(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+// handleMembers handles a members request: the member list of a private
+// room, for its members.
+func (c *conn) handleMembers(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	if c.srv.cfg.Accounts == nil {
 		return protocol.Errorf(protocol.CodeUnknownRoom, "room %q is public and has no member list; use who", r.Room)
 	}

@@ -1,0 +1,104 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/chatd/chatd/hub"
+	"github.com/chatd/chatd/protocol"
+)
+
+// typingInterval coalesces typing indicators: at most one per user, room
+// and interval is forwarded.
+const typingInterval = 2 * time.Second
+
+// handleSend publishes a message to a joined room. Its ack is queued here
+// when the hub answers at once, or by stored once the message is durable.
+func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+	if _, ok := c.rooms[r.Room]; !ok {
+		return notMember(r.Room)
+	}
+	if e := c.allowSend(c.messageCost(r.Room, *r.Text, r.ClientMsgID)); e != nil {
+		return e
+	}
+	if c.srv.hub.Backlogged(r.Room) {
+		return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
+	}
+	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
+	// The send is in flight until its reply is queued: a close waits
+	// for it (see closeWith), so an accepted message's ack is never
+	// lost to a close queued while the store had it.
+	c.beginSend()
+	e.Done = func(p hub.Published, err error) {
+		c.stored(*ack, p, err)
+		c.endSend()
+	}
+	p, err := c.publish(e)
+	if err != nil || !p.Pending {
+		defer c.endSend() // after the reply is queued
+	}
+	if errors.Is(err, hub.ErrNotMember) {
+		return notMember(r.Room)
+	} else if err != nil {
+		return protocol.Errorf(protocol.CodeUnavailable, "the message could not be stored; send it again with the same client_msg_id")
+	}
+	if p.Pending {
+		return nil // acknowledged by stored, once durable
+	}
+	ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
+	c.send(jsonFrame(*ack))
+	return nil
+}
+
+// handleTyping forwards a typing indicator, at most one per typingInterval.
+func (c *conn) handleTyping(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
+	if _, ok := c.rooms[r.Room]; !ok {
+		return notMember(r.Room)
+	}
+	now := time.Now()
+	if now.Sub(c.lastTyped[r.Room]) >= typingInterval {
+		if c.lastTyped == nil {
+			c.lastTyped = make(map[string]time.Time)
+		}
+		c.lastTyped[r.Room] = now
+		_, _ = c.publish(&hub.Event{Kind: hub.KindTyping, Room: r.Room, From: c.sess.name})
+	}
+	return nil
+}
+
+// handleDM delivers a direct message to the connections of a present user.
+func (c *conn) handleDM(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
+	to, ok := c.srv.sessions.lookup(r.To)
+	if !ok {
+		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
+	}
+	frame := jsonFrame(protocol.DM{
+		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
+		TS: protocol.Millis(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
+	})
+	if e := c.allowSend(len(frame)); e != nil {
+		return e
+	}
+	n, found := c.srv.sessions.deliverDM(c, to, frame)
+	switch {
+	case !found:
+		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
+	case n == 0 && to != c.sess.name:
+		return protocol.Errorf(protocol.CodeUnreachable, "%s has no connection that receives direct messages (plain-text clients do not)", to)
+	}
+	ack.TS = protocol.Millis(time.Now())
+	return nil
+}
+
+func (c *conn) publish(e *hub.Event) (hub.Published, error) {
+	p, err := c.srv.hub.Publish(e, c)
+	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate && !p.Pending {
+		c.srv.countMessage(p)
+	}
+	return p, err
+}
+
+func (s *Server) countMessage(p hub.Published) {
+	s.stats.messagesIn.Add(1)
+	s.stats.deliveries.Add(uint64(p.Delivered))
+}
