@@ -413,3 +413,46 @@ func TestPostStoresInAnEmptyRoomThatIsThenFreed(t *testing.T) {
 		t.Fatalf("join = %+v, replayed %v; want the posted message", res, c.seqs())
 	}
 }
+
+func TestABackedUpJournalRefusesMessagesUntilItCatchesUp(t *testing.T) {
+	st := newFakeStore()
+	h := newDurable(t, st, Config{MaxBacklog: 1})
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	a := &recorder{user: "a"}
+	join(t, h, "r", a, Replay{})
+	_, first := send(t, h, a, "r", "held", "")
+	wait(t, waiting)
+	_, second := send(t, h, a, "r", "queued", "")
+
+	e := &Event{Kind: KindMessage, Room: "r", From: "a", Text: []byte("over")}
+	if _, err := h.Publish(e, a); !errors.Is(err, ErrBacklogged) {
+		t.Fatalf("Publish beyond MaxBacklog: %v, want ErrBacklogged", err)
+	}
+	if _, err := h.Post(e); !errors.Is(err, ErrBacklogged) {
+		t.Fatalf("Post beyond MaxBacklog: %v, want ErrBacklogged", err)
+	}
+	if _, err := h.Publish(&Event{Kind: KindTyping, Room: "r", From: "a"}, a); err != nil {
+		t.Fatalf("typing while backed up: %v", err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := h.WaitBacklog(short, "r"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitBacklog while the commit is held: %v", err)
+	}
+
+	waited := make(chan error, 1)
+	go func() { waited <- h.WaitBacklog(context.Background(), "r") }()
+	release()
+	if err := wait(t, waited); err != nil {
+		t.Fatal(err)
+	}
+	for _, done := range []<-chan outcome{first, second} {
+		if o := wait(t, done); o.err != nil {
+			t.Fatal(o.err)
+		}
+	}
+	if p := sendStored(t, h, a, "r", "over"); p.Seq != 3 {
+		t.Fatalf("after the wait the message got seq %d, want 3", p.Seq)
+	}
+}

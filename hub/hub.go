@@ -66,7 +66,8 @@ type Config struct {
 	// no bound.
 	ReplayBytes int
 	// MaxBacklog is how many messages may wait in one journal before
-	// Backlogged reports the room's journal as behind. Zero means 10000.
+	// Publish and Post refuse the messages of its rooms with ErrBacklogged.
+	// Zero means 10000.
 	MaxBacklog int
 }
 
@@ -174,11 +175,15 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 // original's sequence and time are returned with Duplicate set. A repeat of
 // a message still waiting for the store is answered, with Pending set,
 // through e.Done once the original is stored or refused. from must be a
-// member of the room (nil publishes on behalf of the server).
+// member of the room (nil publishes on behalf of the server). A message
+// whose journal is behind is refused with ErrBacklogged.
 func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
 	r := h.lookup(e.Room)
 	if r == nil {
 		return Published{}, ErrNotMember
+	}
+	if e.Kind == KindMessage && h.backlogged(e.Room) {
+		return Published{}, ErrBacklogged
 	}
 	if p, ok, err := h.findStored(e); ok || err != nil {
 		return p, err

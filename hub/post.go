@@ -9,8 +9,12 @@ var errRoomFreed = errors.New("room freed")
 // through an HTTP API, to e.Room whether or not the room has members: an
 // empty room lives just long enough to number, store and deliver it. Like
 // Publish it returns Pending on a durable hub, with e.Done called once the
-// message is stored, and recognises a repeated ClientMsgID the same way.
+// message is stored; it recognises a repeated ClientMsgID, and refuses a
+// message with ErrBacklogged, the same way.
 func (h *Hub) Post(e *Event) (Published, error) {
+	if h.backlogged(e.Room) {
+		return Published{}, ErrBacklogged
+	}
 	if p, ok, err := h.findStored(e); ok || err != nil {
 		return p, err
 	}

@@ -72,6 +72,10 @@ type Journal struct {
 	mu      sync.Mutex
 	queue   []entry
 	closing bool
+	// drained, when set, is closed by the committer once it takes a batch
+	// off the queue: it wakes the callers waiting in WaitBelow. It is made
+	// only while someone waits, so a journal nobody waits on pays nothing.
+	drained chan struct{}
 }
 
 // New starts the committer goroutine.
@@ -111,6 +115,30 @@ func (j *Journal) Backlog() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return len(j.queue)
+}
+
+// WaitBelow waits until fewer than n messages wait to be appended, or ctx
+// ends. It waits for the committer to take batches off the queue, not on a
+// timer; a caller that then submits may still find the queue at n, as
+// others may have submitted meanwhile.
+func (j *Journal) WaitBelow(ctx context.Context, n int) error {
+	for {
+		j.mu.Lock()
+		if len(j.queue) < n {
+			j.mu.Unlock()
+			return nil
+		}
+		if j.drained == nil {
+			j.drained = make(chan struct{})
+		}
+		drained := j.drained
+		j.mu.Unlock()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Close refuses new messages, waits until everything queued is appended
@@ -161,6 +189,10 @@ func (j *Journal) run() {
 		j.queue = j.queue[n:]
 		if len(j.queue) == 0 {
 			j.queue = nil // let a burst's array go
+		}
+		if n > 0 && j.drained != nil {
+			close(j.drained)
+			j.drained = nil
 		}
 		closing := j.closing
 		j.mu.Unlock()

@@ -58,6 +58,12 @@ func (s *Set) Backlog(room string) int {
 	return s.For(room).Backlog()
 }
 
+// WaitBelow waits until fewer than n messages wait in room's journal, or
+// ctx ends (see Journal.WaitBelow).
+func (s *Set) WaitBelow(ctx context.Context, room string, n int) error {
+	return s.For(room).WaitBelow(ctx, n)
+}
+
 // Close closes every journal: each refuses new messages at once (Submit
 // returns ErrClosed), and Close waits until all of them have appended what
 // was queued and run its callbacks. If ctx ends first it returns an error

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -69,11 +70,6 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiInvalidRequest, "client_msg_id is longer than %d bytes", protocol.MaxIDLen)
 		return
 	}
-	if s.hub.Backlogged(room) {
-		w.Header().Set("Retry-After", "1")
-		writeAPIError(w, apiUnavailable, "the history store is behind; post again with the same client_msg_id in a moment")
-		return
-	}
 	type outcome struct {
 		p   hub.Published
 		err error
@@ -89,6 +85,11 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(storeTimeout):
 			err = context.DeadlineExceeded
 		}
+	}
+	if errors.Is(err, hub.ErrBacklogged) {
+		w.Header().Set("Retry-After", "1")
+		writeAPIError(w, apiUnavailable, "the history store is behind; post again with the same client_msg_id in a moment")
+		return
 	}
 	if err != nil {
 		s.apiFailed(w, "store the message", err)

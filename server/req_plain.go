@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/chatd/chatd/hub"
@@ -20,14 +22,28 @@ func (c *conn) handlePlain(text []byte) {
 			time.Sleep(d)
 		}
 	}
-	if !c.srv.waitBacklog(c.plainRoom) {
-		c.closeWith(closeStoreBehind, false)
-		return
+	// A plain client cannot be told to come back later, so its message
+	// waits for a journal that is behind, up to backlogWait.
+	ctx, cancel := context.WithTimeout(context.Background(), backlogWait)
+	defer cancel()
+	for {
+		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom); err != nil {
+			c.closeWith(closeStoreBehind, false)
+			return
+		}
+		if !errors.Is(c.publishPlain(text), hub.ErrBacklogged) {
+			return
+		}
 	}
+}
+
+// publishPlain publishes a plain client's text to its room; it returns
+// hub.ErrBacklogged if the room's journal filled up again since the wait.
+func (c *conn) publishPlain(text []byte) error {
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for room := range c.rooms {
-		_, _ = c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text,
+		_, err := c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text,
 			Done: func(p hub.Published, err error) {
 				if err != nil {
 					// A plain client cannot be told. The message took no
@@ -37,26 +53,13 @@ func (c *conn) handlePlain(text []byte) {
 				}
 				c.srv.countMessage(p)
 			}})
+		if errors.Is(err, hub.ErrBacklogged) {
+			return err
+		}
 	}
+	return nil
 }
 
 // backlogWait is how long a plain client's message waits for a journal
 // that is behind before the client is told to come back later.
 const backlogWait = 5 * time.Second
-
-// waitBacklog waits, polling, until room's journal is no longer behind;
-// false if it still is after backlogWait or the server is stopping.
-func (s *Server) waitBacklog(room string) bool {
-	deadline := time.Now().Add(backlogWait)
-	for s.hub.Backlogged(room) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-s.stop:
-			return false
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return true
-}

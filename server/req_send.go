@@ -21,9 +21,6 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	if e := c.allowSend(c.messageCost(r.Room, *r.Text, r.ClientMsgID)); e != nil {
 		return e
 	}
-	if c.srv.hub.Backlogged(r.Room) {
-		return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
-	}
 	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
@@ -39,6 +36,8 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	}
 	if errors.Is(err, hub.ErrNotMember) {
 		return notMember(r.Room)
+	} else if errors.Is(err, hub.ErrBacklogged) {
+		return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
 	} else if err != nil {
 		return protocol.Errorf(protocol.CodeUnavailable, "the message could not be stored; send it again with the same client_msg_id")
 	}
