@@ -70,6 +70,11 @@ type Config struct {
 	// limit.
 	SendByteRate  float64
 	SendByteBurst int
+	// RequestRate scales the per-connection rates and bursts of the other
+	// requests (joins, history pages, rooms, who and members, create,
+	// invite and remove, and the cheap rest; see docs/security.md). Zero
+	// means 1, the documented defaults; negative means no limit.
+	RequestRate float64
 	// Store, when set, makes room messages durable: a message is
 	// acknowledged and delivered once stored, rooms continue their sequence
 	// across restarts, and clients can recover and page through history.
@@ -253,6 +258,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendRate == 0 {
 		c.SendRate = 20
+	}
+	if c.RequestRate == 0 {
+		c.RequestRate = 1
 	}
 	switch {
 	case c.SendRate < 0:

@@ -44,7 +44,8 @@ type conn struct {
 	// byteLimiter charges the bytes of what the connection sends to its
 	// recipients; nil: no limit.
 	byteLimiter *rate.Limiter
-	strikes     int // consecutive refused requests
+	reqLimits   [numClasses]*rate.Limiter // made at a class's first request
+	strikes     int                       // consecutive refused requests
 	lastTyped   map[string]time.Time
 
 	// handling is held while the reader carries out a request, so that a

@@ -95,7 +95,7 @@ func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *tes
 
 func TestManyRequestsSentAtOnceArePacedByTheClientsReading(t *testing.T) {
 	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
-	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1})
+	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1, RequestRate: -1})
 	bigHistory(t, ts, "big", 20)
 	c := dialPaced(t, ts, "name=reader", nil)
 	// Each reply is within the reply limit, about 200 KB, but eight of
@@ -116,7 +116,7 @@ func TestManyRequestsSentAtOnceArePacedByTheClientsReading(t *testing.T) {
 
 func TestAJSONClientThatAsksButNeverReadsIsStillEvicted(t *testing.T) {
 	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
-	ts := startNetworked(t, server.Config{Store: st, QueueBytes: 256 << 10, SendRate: -1, SendByteRate: -1})
+	ts := startNetworked(t, server.Config{Store: st, QueueBytes: 256 << 10, SendRate: -1, SendByteRate: -1, RequestRate: -1})
 	bigHistory(t, ts, "big", 8)
 	slow := dialPaced(t, ts, "name=slow&room=busy&history=0", nil)
 	for i := range 8 {

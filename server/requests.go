@@ -80,6 +80,9 @@ func (c *conn) handleText(text []byte) {
 // handleRequest carries out one valid JSON request with its handler and
 // queues its ack; a refusal is returned for the caller to answer.
 func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
+	if e := c.allowRequest(r); e != nil {
+		return e
+	}
 	h := requestHandlers[r.Type] // DecodeRequest refused types without one
 	ack := protocol.Ack{Type: protocol.TypeAck, ID: r.ID, Request: r.Type, Room: r.Room}
 	if e := h.handle(c, r, &ack); e != nil {

@@ -19,6 +19,7 @@ type config struct {
 	pprofAddr       string
 	sendRate        float64
 	sendByteRate    float64
+	requestRate     float64
 	joinHistory     int
 	storeKind       string
 	dataDir         string
@@ -56,6 +57,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.Float64Var(&c.server.WriteRate, "write-rate", 30000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
 	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
+	fs.Float64Var(&c.requestRate, "request-rate", 1, "scales every per-connection request rate and burst (joins, history pages, rooms, who and members, create, invite and remove, the cheap rest; see docs/security.md) (0: no limit)")
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
 	fs.Float64Var(&c.sendByteRate, "send-byte-rate", 128<<10, "bytes of messages per second one connection may send, counted as its recipients receive them (0: no limit)")
 	fs.IntVar(&c.server.SendByteBurst, "send-byte-burst", 0, "bytes of messages one connection may send in a burst above -send-byte-rate (0: a quarter of -queue-bytes)")
@@ -138,6 +140,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		c.server.JoinHistory = -1
 	}
 	c.server.SendRate = c.sendRate
+	c.server.RequestRate = c.requestRate
+	if c.requestRate == 0 {
+		c.server.RequestRate = -1
+	}
 	if c.sendRate == 0 {
 		c.server.SendRate = -1
 	}
