@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net/netip"
 )
 
 var (
@@ -25,22 +24,20 @@ func (s *Server) reserve() error {
 	return nil
 }
 
-// release returns a slot whose upgrade failed, and the address's count.
-func (s *Server) release(addr netip.Prefix) {
+// unreserve returns a slot that no connection took.
+func (s *Server) unreserve() {
 	s.mu.Lock()
 	s.reserved--
 	s.mu.Unlock()
-	s.addrs.release(addr)
 }
 
 // register adds an upgraded connection. It fails once Shutdown has begun,
-// so that Shutdown's sweep cannot miss a connection.
+// so that Shutdown's sweep cannot miss a connection; the admission then
+// gives back the slot.
 func (s *Server) register(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		s.reserved--
-		s.addrs.release(c.addr)
 		return false
 	}
 	s.conns[c] = struct{}{}

@@ -23,70 +23,116 @@ import (
 // the upgrade get an HTTP status with a plain-text reason.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	id := s.nextID.Add(1)
-	addr := addrKey(s.clientAddr(r))
-	if reason := s.addrs.acquire(addr, time.Now()); reason != "" {
+	a := &admission{s: s, addr: addrKey(s.clientAddr(r))}
+	if reason := s.addrs.acquire(a.addr, time.Now()); reason != "" {
 		w.Header().Set("Retry-After", "1")
 		s.refuse(w, http.StatusTooManyRequests, reason, "too many connections from your address; try again later")
 		return
 	}
+	defer a.Close()
+	req, ok := s.checkUpgrade(w, r, a, id)
+	if !ok {
+		return
+	}
+	rd, ok := a.upgrade(w, r, req.format)
+	if !ok {
+		return
+	}
+	c := s.newConn(a, id, req)
+	if !a.claim(req) {
+		return
+	}
+	if c.format == formatJSON {
+		c.send(s.welcome(c, req.id))
+	}
+	// Join before registering: a connection counted in Stats is one that
+	// receives the room's messages.
+	if req.room != "" {
+		if _, err := c.joinReplay(req.room, hub.Replay{Last: req.history}); err != nil {
+			s.log.Warn("join at connect", "room", req.room, "err", err)
+			a.refuse(closeFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
+			return
+		}
+	}
+	if !s.register(c) {
+		s.stats.refuse(RefusedShutdown)
+		return
+	}
+	a.admitted = true
+	s.stats.accepted.Add(1)
+	c.uncork()
+	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", req.room, "name", c.sess.name, "json", c.format == formatJSON)
+	// The reader runs on a fresh goroutine so that net/http's connection
+	// goroutine, with its larger stack, ends here.
+	go c.readLoop(rd, time.Now())
+}
+
+// checkUpgrade checks what the upgrade request asks for and reserves a
+// connection slot for it, answering the client with an HTTP status when
+// either fails.
+func (s *Server) checkUpgrade(w http.ResponseWriter, r *http.Request, a *admission, id uint64) (wsRequest, bool) {
 	req, rf := s.parseWSRequest(r, id)
 	if rf != nil {
-		s.addrs.release(addr)
 		if rf.status == http.StatusUpgradeRequired {
 			w.Header().Set("Upgrade", "websocket")
 		}
 		s.refuse(w, rf.status, rf.reason, rf.msg)
-		return
+		return req, false
 	}
-	format, room := req.format, req.room
 	if err := s.reserve(); err != nil {
-		s.addrs.release(addr)
 		reason := RefusedCapacity
 		if errors.Is(err, errShuttingDown) {
 			reason = RefusedShutdown
 		}
 		w.Header().Set("Retry-After", "5")
 		s.refuse(w, http.StatusServiceUnavailable, reason, err.Error())
-		return
+		return req, false
 	}
+	a.slot = true
+	return req, true
+}
 
-	up := ws.HTTPUpgrader{Timeout: s.cfg.HandshakeTimeout}
+// upgrade completes the WebSocket handshake and returns what the reader
+// reads the connection from.
+func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.Format) (io.Reader, bool) {
+	up := ws.HTTPUpgrader{Timeout: a.s.cfg.HandshakeTimeout}
 	if format == formatJSON {
 		up.Protocol = func(p string) bool { return p == protocol.SubprotocolV1 }
 	}
 	nc, rw, _, err := up.Upgrade(r, w)
+	a.nc = nc
 	if err != nil {
 		// The upgrader has answered the client with a status and reason.
-		s.release(addr)
-		if nc != nil {
-			_ = nc.Close()
-		}
-		s.log.Debug("websocket handshake failed", "remote", r.RemoteAddr, "err", err)
-		return
+		a.s.log.Debug("websocket handshake failed", "remote", r.RemoteAddr, "err", err)
+		return nil, false
 	}
 	// Frames the client sent right behind its handshake may already sit in
 	// net/http's read buffer; read them first, then the socket directly, so
 	// that no per-connection buffer outlives the handshake.
-	var rd io.Reader = nc
 	if n := rw.Reader.Buffered(); n > 0 {
 		early, _ := rw.Reader.Peek(n)
-		rd = io.MultiReader(bytes.NewReader(bytes.Clone(early)), nc)
+		return io.MultiReader(bytes.NewReader(bytes.Clone(early)), nc), true
 	}
+	return nc, true
+}
 
+// newConn builds the connection on a's socket, corked until it is
+// admitted, and hands it to a.
+func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 	c := &conn{
 		srv:     s,
-		nc:      nc,
-		raw:     rawConnOf(nc),
+		nc:      a.nc,
+		raw:     rawConnOf(a.nc),
 		w:       s.writers[id%uint64(len(s.writers))],
 		id:      id,
-		addr:    addr,
-		format:  format,
+		addr:    a.addr,
+		format:  req.format,
 		rooms:   make(map[string]struct{}, 1),
 		corked:  true,
 		drained: make(chan struct{}, 1),
 	}
-	if format == formatPlain {
-		c.plainRoom = room
+	if req.format == formatPlain {
+		c.plainRoom = req.room
 	}
 	if s.cfg.SendRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
@@ -95,59 +141,38 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.byteLimiter = rate.NewLimiter(rate.Limit(s.cfg.SendByteRate), s.cfg.SendByteBurst)
 	}
 	c.setIdentity(req.id)
-	var ousted []*conn
-	if c.sess, ousted, err = s.sessions.claim(req.id, req.token, req.reads, c); err != nil {
-		// Another connection took the name since the check above.
-		s.release(addr)
-		c.stopExpiry()
-		_, _ = nc.Write(closeFrame(protocol.ClosePolicyViolation, err.Error()))
-		_ = nc.Close()
-		return
+	a.c = c
+	return c
+}
+
+// claim gives a's connection its user's session. It fails when another
+// connection took the name since parseWSRequest checked it.
+func (a *admission) claim(req wsRequest) bool {
+	c := a.c
+	sess, ousted, err := a.s.sessions.claim(req.id, req.token, req.reads, c)
+	if err != nil {
+		a.refuse(closeFrame(protocol.ClosePolicyViolation, err.Error()))
+		return false
 	}
+	c.sess = sess
 	for _, g := range ousted {
 		// Wait out a request the ousted guest was carrying out, so that
 		// nothing it sent under the name comes after the owner's welcome.
 		g.handling.Lock()
 		g.handling.Unlock() //nolint:staticcheck // SA2001: the empty section is the wait
 	}
-	if format == formatJSON {
-		c.send(jsonFrame(protocol.Welcome{
-			Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
-			Auth: req.id.kind, Expires: expiresMillis(req.id.expires),
-			Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst,
-				SendByteRate: max(s.cfg.SendByteRate, 0), SendByteBurst: s.cfg.SendByteBurst},
-			Reads: s.sessions.readsOf(c.sess),
-		}))
-	}
-	// Join before registering: a connection counted in Stats is one that
-	// receives the room's messages.
-	if room != "" {
-		if _, err := c.joinReplay(room, hub.Replay{Last: req.history}); err != nil {
-			s.log.Warn("join at connect", "room", room, "err", err)
-			_, _ = nc.Write(closeFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
-			s.sessions.release(c.sess, c, false)
-			c.stopExpiry()
-			c.abort()
-			s.release(addr)
-			return
-		}
-	}
-	if !s.register(c) {
-		if room != "" {
-			c.leave(room)
-		}
-		s.sessions.release(c.sess, c, false)
-		c.stopExpiry()
-		c.abort()
-		s.stats.refuse(RefusedShutdown)
-		return
-	}
-	s.stats.accepted.Add(1)
-	c.uncork()
-	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", room, "name", c.sess.name, "json", format == formatJSON)
-	// The reader runs on a fresh goroutine so that net/http's connection
-	// goroutine, with its larger stack, ends here.
-	go c.readLoop(rd, time.Now())
+	return true
+}
+
+// welcome is the first frame of a JSON connection.
+func (s *Server) welcome(c *conn, id identity) []byte {
+	return jsonFrame(protocol.Welcome{
+		Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
+		Auth: id.kind, Expires: expiresMillis(id.expires),
+		Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst,
+			SendByteRate: max(s.cfg.SendByteRate, 0), SendByteBurst: s.cfg.SendByteBurst},
+		Reads: s.sessions.readsOf(c.sess),
+	})
 }
 
 func expiresMillis(t time.Time) int64 {
