@@ -22,6 +22,9 @@ const (
 	classRoster                      // who, members
 	classManage                      // create, invite, remove: store writes
 	numClasses
+	// classSends is sends and direct messages, which SendRate and
+	// SendByteRate pace instead.
+	classSends = numClasses
 )
 
 // requestLimit is one class's sustained rate and burst per connection, in
@@ -48,47 +51,41 @@ var requestLimits = [numClasses]requestLimit{
 // for: a page of 1000 costs ten times a page of 100.
 const historyPage = 100
 
-// classOf returns r's class and cost in tokens; ok is false for requests
-// not limited here.
-func (c *conn) classOf(r *protocol.Request) (class requestClass, cost int, ok bool) {
-	switch r.Type {
-	case protocol.TypeSend, protocol.TypeDM:
-		return 0, 0, false
-	case protocol.TypeJoin:
-		want := c.srv.cfg.JoinHistory
-		switch {
-		case r.Since != nil:
-			want = 0 // recovery: what was missed, paid for by the joins
-		case r.History != nil:
-			want = min(*r.History, c.srv.cfg.HistoryLimit)
-		}
-		return classJoin, 1 + want/historyPage, true
-	case protocol.TypeHistory:
-		limit := c.srv.cfg.HistoryLimit
-		if r.Limit > 0 {
-			limit = min(r.Limit, limit)
-		}
-		return classHistory, max(1, (limit+historyPage-1)/historyPage), true
-	case protocol.TypeRooms:
-		return classRooms, 1, true
-	case protocol.TypeWho, protocol.TypeMembers:
-		return classRoster, 1, true
-	case protocol.TypeCreate, protocol.TypeInvite, protocol.TypeRemove:
-		return classManage, 1, true
+// joinCost is a join's cost in tokens: one, and one per historyPage
+// messages of replay asked for.
+func (c *conn) joinCost(r *protocol.Request) int {
+	want := c.srv.cfg.JoinHistory
+	switch {
+	case r.Since != nil:
+		want = 0 // recovery: what was missed, paid for by the joins
+	case r.History != nil:
+		want = min(*r.History, c.srv.cfg.HistoryLimit)
 	}
-	return classOther, 1, true
+	return 1 + want/historyPage
 }
 
-// allowRequest takes r's cost from its class's bucket, or refuses it with
-// rate_limited and how long until it would be allowed.
-func (c *conn) allowRequest(r *protocol.Request) *protocol.Error {
+// historyCost is a history page's cost in tokens: one per historyPage
+// messages it may hold.
+func (c *conn) historyCost(r *protocol.Request) int {
+	limit := c.srv.cfg.HistoryLimit
+	if r.Limit > 0 {
+		limit = min(r.Limit, limit)
+	}
+	return max(1, (limit+historyPage-1)/historyPage)
+}
+
+// allowRequest takes r's cost from the bucket of its class, which h
+// declares, or refuses it with rate_limited and how long until it would
+// be allowed.
+func (c *conn) allowRequest(r *protocol.Request, h requestHandler) *protocol.Error {
 	scale := c.srv.cfg.RequestRate
-	if scale <= 0 {
+	class := h.class
+	if scale <= 0 || class == classSends {
 		return nil
 	}
-	class, cost, ok := c.classOf(r)
-	if !ok {
-		return nil
+	cost := 1
+	if h.cost != nil {
+		cost = h.cost(c, r)
 	}
 	lim := c.reqLimits[class]
 	if lim == nil {

@@ -14,6 +14,11 @@ type requestHandler struct {
 	// needs are the fields the type requires; DecodeRequest refuses a
 	// request without them, so handle may rely on them.
 	needs protocol.Needs
+	// class is the rate bucket the type takes from (see requestLimits),
+	// classOther unless set; cost, if set, is how many tokens a request
+	// takes, else one.
+	class requestClass
+	cost  func(c *conn, r *protocol.Request) int
 	// handle carries out a valid request and fills in its ack, which is
 	// queued when it returns nil. A refusal is returned for the caller to
 	// answer.
@@ -26,21 +31,24 @@ type requestHandler struct {
 // requestHandlers has every request type a JSON client may send. Adding a
 // request type means adding its protocol constant and a line here.
 var requestHandlers = map[string]requestHandler{
-	protocol.TypeJoin:    {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleJoin},
-	protocol.TypeLeave:   {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleLeave},
-	protocol.TypeWho:     {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleWho},
-	protocol.TypeTyping:  {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleTyping},
-	protocol.TypeHistory: {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleHistory},
-	protocol.TypeCreate:  {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleCreate},
-	protocol.TypeMembers: {needs: protocol.NeedsRoom | protocol.NeedsRange, handle: (*conn).handleMembers},
-	protocol.TypeSend:    {needs: protocol.NeedsRoom | protocol.NeedsText, handle: (*conn).handleSend, acksItself: true},
-	protocol.TypeDM:      {needs: protocol.NeedsTo | protocol.NeedsText, handle: (*conn).handleDM},
+	protocol.TypeJoin:    {needs: roomRange, class: classJoin, cost: (*conn).joinCost, handle: (*conn).handleJoin},
+	protocol.TypeLeave:   {needs: roomRange, handle: (*conn).handleLeave},
+	protocol.TypeWho:     {needs: roomRange, class: classRoster, handle: (*conn).handleWho},
+	protocol.TypeTyping:  {needs: roomRange, handle: (*conn).handleTyping},
+	protocol.TypeHistory: {needs: roomRange, class: classHistory, cost: (*conn).historyCost, handle: (*conn).handleHistory},
+	protocol.TypeCreate:  {needs: roomRange, class: classManage, handle: (*conn).handleCreate},
+	protocol.TypeMembers: {needs: roomRange, class: classRoster, handle: (*conn).handleMembers},
+	protocol.TypeSend:    {needs: protocol.NeedsRoom | protocol.NeedsText, class: classSends, handle: (*conn).handleSend, acksItself: true},
+	protocol.TypeDM:      {needs: protocol.NeedsTo | protocol.NeedsText, class: classSends, handle: (*conn).handleDM},
 	protocol.TypeRead:    {needs: protocol.NeedsRoom | protocol.NeedsSeq, handle: (*conn).handleRead},
-	protocol.TypeInvite:  {needs: protocol.NeedsRoom | protocol.NeedsTo, handle: (*conn).handleInvite},
-	protocol.TypeRemove:  {needs: protocol.NeedsRoom | protocol.NeedsTo, handle: (*conn).handleRemove},
+	protocol.TypeInvite:  {needs: protocol.NeedsRoom | protocol.NeedsTo, class: classManage, handle: (*conn).handleInvite},
+	protocol.TypeRemove:  {needs: protocol.NeedsRoom | protocol.NeedsTo, class: classManage, handle: (*conn).handleRemove},
 	protocol.TypeAuth:    {needs: protocol.NeedsToken, handle: (*conn).handleAuth},
-	protocol.TypeRooms:   {handle: (*conn).handleRooms},
+	protocol.TypeRooms:   {class: classRooms, handle: (*conn).handleRooms},
 }
+
+// roomRange is what the requests about one room need.
+const roomRange = protocol.NeedsRoom | protocol.NeedsRange
 
 // needsOf tells DecodeRequest the request types there are and what each
 // requires.
@@ -80,10 +88,10 @@ func (c *conn) handleText(text []byte) {
 // handleRequest carries out one valid JSON request with its handler and
 // queues its ack; a refusal is returned for the caller to answer.
 func (c *conn) handleRequest(r *protocol.Request) *protocol.Error {
-	if e := c.allowRequest(r); e != nil {
+	h := requestHandlers[r.Type] // DecodeRequest refused types without one
+	if e := c.allowRequest(r, h); e != nil {
 		return e
 	}
-	h := requestHandlers[r.Type] // DecodeRequest refused types without one
 	ack := protocol.Ack{Type: protocol.TypeAck, ID: r.ID, Request: r.Type, Room: r.Room}
 	if e := h.handle(c, r, &ack); e != nil {
 		return e
