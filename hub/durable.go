@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/chatd/chatd/store"
 )
@@ -34,16 +33,14 @@ type JoinResult struct {
 	Last uint64 // the room's last sequence number offered to its members
 }
 
-// storeTimeout bounds a history read made on behalf of a join.
-const storeTimeout = 10 * time.Second
-
 // JoinReplay adds s to room like Join and, on a durable hub, first delivers
 // the history asked for. The seam is exact: the replay ends at the last
 // message already offered to the room's members, and s becomes a member in
-// the same critical section, so every later message reaches it live.
-func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, error) {
+// the same critical section, so every later message reaches it live. ctx
+// bounds the store reads.
+func (h *Hub) JoinReplay(ctx context.Context, room string, s Subscriber, want Replay) (JoinResult, error) {
 	for attempt := 0; ; attempt++ {
-		r, err := h.roomFor(room)
+		r, err := h.roomFor(ctx, room)
 		if err != nil {
 			return JoinResult{}, err
 		}
@@ -56,7 +53,7 @@ func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, er
 		var msgs []store.Message
 		var res JoinResult
 		if h.cfg.Store != nil && (want.Recover || want.Last > 0) {
-			if msgs, res, err = h.history(room, want, fanned); err != nil {
+			if msgs, res, err = h.history(ctx, room, want, fanned); err != nil {
 				return JoinResult{}, err
 			}
 		}
@@ -69,7 +66,7 @@ func (h *Hub) JoinReplay(room string, s Subscriber, want Replay) (JoinResult, er
 		}
 		if r.fanned != fanned {
 			// A busy room: read the rest with the room held still.
-			more, err := h.after(room, lastSeq(msgs, want.After), r.fanned)
+			more, err := h.after(ctx, room, lastSeq(msgs, want.After), r.fanned)
 			if err != nil {
 				r.mu.Unlock()
 				return JoinResult{}, err
@@ -121,14 +118,12 @@ func (h *Hub) encodeReplay(f Format, msgs []store.Message, newest bool) (frames 
 
 // roomFor returns the live room object, creating it with its sequence
 // continued from the store.
-func (h *Hub) roomFor(name string) (*room, error) {
+func (h *Hub) roomFor(ctx context.Context, name string) (*room, error) {
 	if r := h.lookup(name); r != nil {
 		return r, nil
 	}
 	var last uint64
 	if h.cfg.Store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		defer cancel()
 		var err error
 		if last, err = h.cfg.Store.LastSeq(ctx, name); err != nil {
 			return nil, fmt.Errorf("room %q: %w", name, err)
@@ -149,9 +144,7 @@ func (h *Hub) roomFor(name string) (*room, error) {
 }
 
 // history reads what a join asked for, up to the last fanned-out message.
-func (h *Hub) history(room string, want Replay, fanned uint64) ([]store.Message, JoinResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
+func (h *Hub) history(ctx context.Context, room string, want Replay, fanned uint64) ([]store.Message, JoinResult, error) {
 	var res JoinResult
 	if want.Last > 0 {
 		msgs, err := h.cfg.Store.Before(ctx, room, fanned+1, min(want.Last, h.cfg.ReplayLimit))
@@ -168,7 +161,7 @@ func (h *Hub) history(room string, want Replay, fanned uint64) ([]store.Message,
 		return nil, res, fmt.Errorf("history of %q: %w", room, err)
 	}
 	res.Missing = oldest == 0 || oldest > want.After+1
-	msgs, err := h.after(room, want.After, fanned)
+	msgs, err := h.after(ctx, room, want.After, fanned)
 	if err != nil {
 		return nil, res, err
 	}
@@ -179,12 +172,10 @@ func (h *Hub) history(room string, want Replay, fanned uint64) ([]store.Message,
 }
 
 // after reads messages with after < seq <= upTo, at most ReplayLimit.
-func (h *Hub) after(room string, after, upTo uint64) ([]store.Message, error) {
+func (h *Hub) after(ctx context.Context, room string, after, upTo uint64) ([]store.Message, error) {
 	if upTo <= after {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
 	msgs, err := h.cfg.Store.After(ctx, room, after, int(min(upTo-after, uint64(h.cfg.ReplayLimit))))
 	if err != nil {
 		return nil, fmt.Errorf("history of %q: %w", room, err)
@@ -209,16 +200,14 @@ func lastSeq(msgs []store.Message, otherwise uint64) uint64 {
 // After a failed batch it first reads the store's LastSeq: the batch may
 // have been committed even though the store reported an error (a lost
 // connection during COMMIT), and reusing its numbers would then conflict.
-func (h *Hub) number(r *room, e *Event) uint64 {
+func (h *Hub) number(ctx context.Context, r *room, e *Event) uint64 {
 	r.mu.Lock()
 	resync := r.resync
 	r.mu.Unlock()
 	var last uint64
 	if resync {
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		var err error
 		last, err = h.cfg.Store.LastSeq(ctx, r.name)
-		cancel()
 		resync = err == nil
 	}
 	r.mu.Lock()
@@ -287,12 +276,10 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 // findStored looks for a stored message that e repeats (see dedup.go) in
 // the store, which remembers ids beyond the window and across restarts.
 // It must not be called with a lock held.
-func (h *Hub) findStored(e *Event) (Published, bool, error) {
+func (h *Hub) findStored(ctx context.Context, e *Event) (Published, bool, error) {
 	if h.cfg.Store == nil || e.Kind != KindMessage || e.ClientMsgID == "" {
 		return Published{}, false, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
 	m, ok, err := h.cfg.Store.FindClientMsg(ctx, e.Room, e.From, e.ClientMsgID)
 	if err != nil {
 		return Published{}, false, fmt.Errorf("look up client_msg_id: %w", err)

@@ -90,9 +90,9 @@ func send(t *testing.T, h *Hub, from Subscriber, room, text, id string) (Publish
 	var p Published
 	var err error
 	if from == nil {
-		p, err = h.Post(e)
+		p, err = h.Post(t.Context(), e)
 	} else {
-		p, err = h.Publish(e, from)
+		p, err = h.Publish(t.Context(), e, from)
 	}
 	if err != nil {
 		t.Fatalf("publish %q: %v", text, err)
@@ -124,7 +124,7 @@ func sendStored(t *testing.T, h *Hub, from Subscriber, room, text string) Publis
 
 func join(t *testing.T, h *Hub, room string, s Subscriber, want Replay) JoinResult {
 	t.Helper()
-	res, err := h.JoinReplay(room, s, want)
+	res, err := h.JoinReplay(t.Context(), room, s, want)
 	if err != nil {
 		t.Fatalf("join %s: %v", room, err)
 	}
@@ -308,7 +308,7 @@ func TestRecoveryHasNoGapOrDuplicateWhenMessagesGoOutDuringTheHistoryRead(t *tes
 					defer sends.Done()
 					e := &Event{Kind: KindMessage, Room: "r", From: "a", Text: []byte("during a read"),
 						Done: func(p Published, err error) { done <- outcome{p, err} }}
-					if _, err := h.Publish(e, a); err != nil {
+					if _, err := h.Publish(t.Context(), e, a); err != nil {
 						done <- outcome{err: err}
 					}
 				}()
@@ -426,13 +426,13 @@ func TestABackedUpJournalRefusesMessagesUntilItCatchesUp(t *testing.T) {
 	_, second := send(t, h, a, "r", "queued", "")
 
 	e := &Event{Kind: KindMessage, Room: "r", From: "a", Text: []byte("over")}
-	if _, err := h.Publish(e, a); !errors.Is(err, ErrBacklogged) {
+	if _, err := h.Publish(t.Context(), e, a); !errors.Is(err, ErrBacklogged) {
 		t.Fatalf("Publish beyond MaxBacklog: %v, want ErrBacklogged", err)
 	}
-	if _, err := h.Post(e); !errors.Is(err, ErrBacklogged) {
+	if _, err := h.Post(t.Context(), e); !errors.Is(err, ErrBacklogged) {
 		t.Fatalf("Post beyond MaxBacklog: %v, want ErrBacklogged", err)
 	}
-	if _, err := h.Publish(&Event{Kind: KindTyping, Room: "r", From: "a"}, a); err != nil {
+	if _, err := h.Publish(t.Context(), &Event{Kind: KindTyping, Room: "r", From: "a"}, a); err != nil {
 		t.Fatalf("typing while backed up: %v", err)
 	}
 	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"hash/maphash"
 	"slices"
@@ -128,8 +129,10 @@ func (h *Hub) lookup(name string) *room {
 // Join adds s to room, creating the room if needed; joining twice is a
 // no-op. When s's user was not yet present, the other members receive a
 // presence join. It returns the number of users present after the join.
-func (h *Hub) Join(room string, s Subscriber) (int, error) {
-	res, err := h.JoinReplay(room, s, Replay{})
+// On a durable hub, a room's first join reads its last sequence number
+// from the store, within ctx.
+func (h *Hub) Join(ctx context.Context, room string, s Subscriber) (int, error) {
+	res, err := h.JoinReplay(ctx, room, s, Replay{})
 	return res.Users, err
 }
 
@@ -176,8 +179,10 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 // a message still waiting for the store is answered, with Pending set,
 // through e.Done once the original is stored or refused. from must be a
 // member of the room (nil publishes on behalf of the server). A message
-// whose journal is behind is refused with ErrBacklogged.
-func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
+// whose journal is behind is refused with ErrBacklogged. ctx bounds the
+// store read that looks for a repeat; the commit is the journal's, and is
+// reported through e.Done.
+func (h *Hub) Publish(ctx context.Context, e *Event, from Subscriber) (Published, error) {
 	r := h.lookup(e.Room)
 	if r == nil {
 		return Published{}, ErrNotMember
@@ -185,7 +190,7 @@ func (h *Hub) Publish(e *Event, from Subscriber) (Published, error) {
 	if e.Kind == KindMessage && h.backlogged(e.Room) {
 		return Published{}, ErrBacklogged
 	}
-	if p, ok, err := h.findStored(e); ok || err != nil {
+	if p, ok, err := h.findStored(ctx, e); ok || err != nil {
 		return p, err
 	}
 	return r.publish(h, e, from)

@@ -69,7 +69,7 @@ func newHub(calls *atomic.Int64) *hub.Hub {
 
 func publish(t *testing.T, h *hub.Hub, from hub.Subscriber, room, text string) hub.Published {
 	t.Helper()
-	p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte(text)}, from)
+	p, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte(text)}, from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +81,9 @@ func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 	h := newHub(&calls)
 	a, b, c, other := newSink("a"), newSink("b"), newSink("c"), newSink("o")
 	for _, s := range []*sink{a, b, c} {
-		h.Join("r", s)
+		h.Join(t.Context(), "r", s)
 	}
-	h.Join("elsewhere", other)
+	h.Join(t.Context(), "elsewhere", other)
 	for _, s := range []*sink{a, b, c} {
 		s.got = nil
 	}
@@ -111,9 +111,9 @@ func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 func TestSequenceIsPerRoomAndIncreasing(t *testing.T) {
 	h := newHub(nil)
 	a, b := newSink("a"), newSink("b")
-	h.Join("x", a)
-	h.Join("y", a)
-	h.Join("x", b)
+	h.Join(t.Context(), "x", a)
+	h.Join(t.Context(), "y", a)
+	h.Join(t.Context(), "x", b)
 	for i := 1; i <= 3; i++ {
 		if p := publish(t, h, a, "x", "m"); p.Seq != uint64(i) {
 			t.Fatalf("x seq %d, want %d", p.Seq, i)
@@ -129,7 +129,7 @@ func TestEncodesOncePerFormat(t *testing.T) {
 	h := newHub(&calls)
 	subs := []*sink{{user: "a"}, {user: "b", format: 1}, {user: "c"}, {user: "d", format: 1}}
 	for _, s := range subs {
-		h.Join("r", s)
+		h.Join(t.Context(), "r", s)
 	}
 	calls.Store(0)
 	publish(t, h, nil, "r", "x")
@@ -147,12 +147,12 @@ func TestEncodesOncePerFormat(t *testing.T) {
 func TestPresenceCountsUsersNotConnections(t *testing.T) {
 	h := newHub(nil)
 	watcher := newSink("w")
-	h.Join("r", watcher)
+	h.Join(t.Context(), "r", watcher)
 	phone, laptop := newSink("alice"), newSink("alice")
-	if n, _ := h.Join("r", phone); n != 2 {
+	if n, _ := h.Join(t.Context(), "r", phone); n != 2 {
 		t.Fatalf("users after alice's first connection: %d, want 2", n)
 	}
-	if n, _ := h.Join("r", laptop); n != 2 {
+	if n, _ := h.Join(t.Context(), "r", laptop); n != 2 {
 		t.Fatalf("users after alice's second connection: %d, want 2", n)
 	}
 	if got := h.Members("r"); !slices.Equal(got, []string{"alice", "w"}) {
@@ -173,10 +173,10 @@ func TestDuplicateClientMsgIDIsNotDeliveredTwice(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), Now: func() time.Time { return now }, DedupWindow: time.Minute})
 	a, b := newSink("a"), newSink("b")
-	h.Join("r", a)
-	h.Join("r", b)
+	h.Join(t.Context(), "r", a)
+	h.Join(t.Context(), "r", b)
 	send := func(id string) hub.Published {
-		p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r", Text: []byte("t"), ClientMsgID: id}, a)
+		p, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: "r", Text: []byte("t"), ClientMsgID: id}, a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,10 +199,10 @@ func TestDuplicateClientMsgIDIsNotDeliveredTwice(t *testing.T) {
 func TestTypingIsDroppableAndMayBeSkippedByFormat(t *testing.T) {
 	h := newHub(nil)
 	a, b, c := newSink("a"), newSink("b"), &sink{user: "c", format: 1}
-	h.Join("r", a)
-	h.Join("r", b)
-	h.Join("r", c)
-	p, err := h.Publish(&hub.Event{Kind: hub.KindTyping, Room: "r", From: "a"}, a)
+	h.Join(t.Context(), "r", a)
+	h.Join(t.Context(), "r", b)
+	h.Join(t.Context(), "r", c)
+	p, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindTyping, Room: "r", From: "a"}, a)
 	if err != nil || p.Delivered != 1 {
 		t.Fatalf("typing: %+v %v, want offered to b only", p, err)
 	}
@@ -214,11 +214,11 @@ func TestTypingIsDroppableAndMayBeSkippedByFormat(t *testing.T) {
 func TestPublishRequiresMembership(t *testing.T) {
 	h := newHub(nil)
 	a, b := newSink("a"), newSink("b")
-	h.Join("r", a)
-	if _, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r"}, b); !errors.Is(err, hub.ErrNotMember) {
+	h.Join(t.Context(), "r", a)
+	if _, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: "r"}, b); !errors.Is(err, hub.ErrNotMember) {
 		t.Fatalf("non-member publish: %v", err)
 	}
-	if _, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "nowhere"}, a); !errors.Is(err, hub.ErrNotMember) {
+	if _, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: "nowhere"}, a); !errors.Is(err, hub.ErrNotMember) {
 		t.Fatalf("publish to a missing room: %v", err)
 	}
 }
@@ -226,10 +226,10 @@ func TestPublishRequiresMembership(t *testing.T) {
 func TestEmptyRoomsAreFreed(t *testing.T) {
 	h := newHub(nil)
 	a, b := newSink("a"), newSink("b")
-	h.Join("r", a)
-	h.Join("r", a) // twice is once
-	h.Join("r", b)
-	h.Join("s", b)
+	h.Join(t.Context(), "r", a)
+	h.Join(t.Context(), "r", a) // twice is once
+	h.Join(t.Context(), "r", b)
+	h.Join(t.Context(), "s", b)
 	if got := h.Rooms(); !slices.Equal(got, []hub.RoomInfo{{Name: "r", Users: 2, Conns: 2}, {Name: "s", Users: 1, Conns: 1}}) {
 		t.Fatalf("rooms %+v", got)
 	}
@@ -251,8 +251,8 @@ func TestConcurrentUse(t *testing.T) {
 			s := newSink(fmt.Sprint(i % 4))
 			room := fmt.Sprintf("r%d", i%3)
 			for range 200 {
-				h.Join(room, s)
-				_, _ = h.Publish(&hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte("x")}, s)
+				h.Join(t.Context(), room, s)
+				_, _ = h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: room, Text: []byte("x")}, s)
 				h.Leave(room, s)
 			}
 		})
@@ -276,12 +276,12 @@ func (d *discard) Name() string         { return d.user }
 func BenchmarkPublish1000Members(b *testing.B) {
 	h := hub.New(hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return e.Text }})
 	for i := range 1000 {
-		h.Join("big", &discard{user: fmt.Sprint(i)})
+		h.Join(b.Context(), "big", &discard{user: fmt.Sprint(i)})
 	}
 	e := &hub.Event{Kind: hub.KindMessage, Room: "big", Text: []byte("hello, everyone")}
 	b.ReportAllocs()
 	for b.Loop() {
-		_, _ = h.Publish(e, nil)
+		_, _ = h.Publish(b.Context(), e, nil)
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "deliveries/s")
 }
@@ -289,9 +289,9 @@ func BenchmarkPublish1000Members(b *testing.B) {
 func TestDedupForgetsTheOldestIDsBeyondItsBound(t *testing.T) {
 	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), DedupEntries: 2})
 	a := newSink("a")
-	h.Join("r", a)
+	h.Join(t.Context(), "r", a)
 	send := func(id string) bool {
-		p, err := h.Publish(&hub.Event{Kind: hub.KindMessage, Room: "r", ClientMsgID: id}, a)
+		p, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: "r", ClientMsgID: id}, a)
 		if err != nil {
 			t.Fatal(err)
 		}

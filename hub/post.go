@@ -1,6 +1,9 @@
 package hub
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // errRoomFreed tells Post that the room it holds was freed meanwhile.
 var errRoomFreed = errors.New("room freed")
@@ -9,17 +12,17 @@ var errRoomFreed = errors.New("room freed")
 // through an HTTP API, to e.Room whether or not the room has members: an
 // empty room lives just long enough to number, store and deliver it. Like
 // Publish it returns Pending on a durable hub, with e.Done called once the
-// message is stored; it recognises a repeated ClientMsgID, and refuses a
+// message is stored; ctx bounds its store reads. It recognises a repeated ClientMsgID, and refuses a
 // message with ErrBacklogged, the same way.
-func (h *Hub) Post(e *Event) (Published, error) {
+func (h *Hub) Post(ctx context.Context, e *Event) (Published, error) {
 	if h.backlogged(e.Room) {
 		return Published{}, ErrBacklogged
 	}
-	if p, ok, err := h.findStored(e); ok || err != nil {
+	if p, ok, err := h.findStored(ctx, e); ok || err != nil {
 		return p, err
 	}
 	for {
-		r, err := h.roomFor(e.Room)
+		r, err := h.roomFor(ctx, e.Room)
 		if err != nil {
 			return Published{}, err
 		}

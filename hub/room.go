@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -122,7 +123,7 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	}
 	err := h.cfg.Journals.For(r.name).Submit(store.Message{
 		Room: r.name, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
-	}, func() uint64 { return h.number(r, &ev) }, func(err error) { h.stored(r, &ev, from, key, d, err) })
+	}, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) }, func(err error) { h.stored(r, &ev, from, key, d, err) })
 	if err != nil {
 		if d != nil {
 			r.dedup.remove(key, d)

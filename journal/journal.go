@@ -37,7 +37,8 @@ type Config struct {
 	Store store.Store
 	// MaxBatch bounds the messages in one append. Zero means 1000.
 	MaxBatch int
-	// AppendTimeout bounds one append. Zero means 30s.
+	// AppendTimeout bounds one append, the numbering of its messages
+	// included. Zero means 30s.
 	AppendTimeout time.Duration
 	// OnCommit, if set, is told each batch's size, how long its append took,
 	// and whether it failed, for metrics. The journals of a Set share it and
@@ -54,8 +55,9 @@ type Done func(error)
 // message about to be stored: when the batch fails, the numbers it took are
 // the last ones given out in their rooms, and the caller can hand them out
 // again (see the hub). It runs on the committer goroutine, one message at a
-// time in submission order, and may block briefly (it may read the store).
-type Number func() uint64
+// time in submission order, and may block briefly (it may read the store,
+// within ctx, the context that also bounds the batch's append).
+type Number func(ctx context.Context) uint64
 
 type entry struct {
 	msg    store.Message
@@ -204,17 +206,10 @@ func (j *Journal) run() {
 			<-j.wake
 			continue
 		}
-		msgs = msgs[:0]
-		for _, e := range batch {
-			if e.number != nil {
-				e.msg.Seq = e.number()
-			}
-			msgs = append(msgs, e.msg)
-		}
 		// One append for the whole batch: a failure (the store is down, or
 		// another process took a sequence number) fails every message in it,
 		// and each sender is told.
-		err := j.append(msgs)
+		err := j.append(batch, &msgs)
 		for i, e := range batch {
 			e.done(err)
 			batch[i] = entry{}
@@ -222,13 +217,20 @@ func (j *Journal) run() {
 	}
 }
 
-func (j *Journal) append(msgs []store.Message) error {
+func (j *Journal) append(batch []entry, msgs *[]store.Message) error {
 	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.AppendTimeout)
 	defer cancel()
+	*msgs = (*msgs)[:0]
+	for _, e := range batch {
+		if e.number != nil {
+			e.msg.Seq = e.number(ctx)
+		}
+		*msgs = append(*msgs, e.msg)
+	}
 	start := time.Now()
-	err := j.cfg.Store.Append(ctx, msgs)
+	err := j.cfg.Store.Append(ctx, *msgs)
 	if j.cfg.OnCommit != nil {
-		j.cfg.OnCommit(len(msgs), time.Since(start), err)
+		j.cfg.OnCommit(len(*msgs), time.Since(start), err)
 	}
 	return err
 }

@@ -175,7 +175,9 @@ func (c *conn) handleAuth(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	if !cur.signedIn() {
 		return protocol.Errorf(protocol.CodeForbidden, "a guest connection cannot sign in; reconnect with the token")
 	}
-	id, err := c.srv.authenticate(context.Background(), r.Token, time.Now())
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	id, err := c.srv.authenticate(ctx, r.Token, time.Now())
 	switch {
 	case errors.Is(err, errBadToken):
 		return protocol.Errorf(protocol.CodeUnauthorized, "%v", err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -21,7 +22,12 @@ import (
 // scheduled (a writer sweeping it, or the conn's drain goroutine). Nobody
 // else writes to nc.
 type conn struct {
-	srv    *Server
+	srv *Server
+	// ctx ends when the connection does (abort), or when a shutdown stops
+	// waiting for it; it bounds the store calls made for the connection
+	// (storeContext).
+	ctx    context.Context
+	cancel context.CancelFunc
 	nc     net.Conn
 	raw    syscall.RawConn // nil when nc cannot be written without blocking
 	w      *writer
@@ -296,6 +302,7 @@ func (c *conn) finish() {
 // error and cleans up. The queue stops accepting frames, and the write side
 // stays owned so that nothing else is written.
 func (c *conn) abort() {
+	c.cancel()
 	c.mu.Lock()
 	c.final = true
 	clear(c.queue)

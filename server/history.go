@@ -1,17 +1,12 @@
 package server
 
 import (
-	"context"
 	"slices"
-	"time"
 
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
 	"github.com/chatd/chatd/store"
 )
-
-// storeTimeout bounds one history read made for a client.
-const storeTimeout = 10 * time.Second
 
 // stored runs on the journal's goroutine when a JSON client's message is
 // durable (and already delivered), or has failed: it sends the ack or the
@@ -45,7 +40,7 @@ func (c *conn) handleHistory(r *protocol.Request, ack *protocol.Ack) *protocol.E
 	if r.Limit > 0 {
 		limit = min(r.Limit, limit)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	var msgs []store.Message
 	var err error

@@ -285,7 +285,7 @@ func (c *conn) persistRead(room string, seq uint64) *protocol.Error {
 	if st == nil || !id.signedIn() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	if err := st.SetRead(ctx, id.key(), room, seq); err != nil {
 		c.srv.log.Warn("store read position", "room", room, "err", err)

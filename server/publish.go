@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/chatd/chatd/hub"
@@ -77,13 +76,15 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 	done := make(chan outcome, 1)
 	e := &hub.Event{Kind: hub.KindMessage, Room: room, From: in.From, Text: []byte(*in.Text), ClientMsgID: in.ClientMsgID,
 		Done: func(p hub.Published, err error) { done <- outcome{p, err} }}
-	p, err := s.hub.Post(e)
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	p, err := s.hub.Post(ctx, e)
 	if err == nil && p.Pending {
 		select {
 		case o := <-done:
 			p, err = o.p, o.err
-		case <-time.After(storeTimeout):
-			err = context.DeadlineExceeded
+		case <-ctx.Done():
+			err = ctx.Err()
 		}
 	}
 	if errors.Is(err, hub.ErrBacklogged) {

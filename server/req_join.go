@@ -67,7 +67,9 @@ func (c *conn) handleRead(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 
 // joinReplay joins room, first delivering the history asked for.
 func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) {
-	res, err := c.srv.hub.JoinReplay(room, c, want)
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	res, err := c.srv.hub.JoinReplay(ctx, room, c, want)
 	if err != nil {
 		return res, err
 	}

@@ -24,7 +24,7 @@ func (c *conn) handlePlain(text []byte) {
 	}
 	// A plain client cannot be told to come back later, so its message
 	// waits for a journal that is behind, up to backlogWait.
-	ctx, cancel := context.WithTimeout(context.Background(), backlogWait)
+	ctx, cancel := context.WithTimeout(c.ctx, backlogWait)
 	defer cancel()
 	for {
 		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom); err != nil {

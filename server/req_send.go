@@ -90,7 +90,9 @@ func (c *conn) handleDM(r *protocol.Request, ack *protocol.Ack) *protocol.Error 
 }
 
 func (c *conn) publish(e *hub.Event) (hub.Published, error) {
-	p, err := c.srv.hub.Publish(e, c)
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	p, err := c.srv.hub.Publish(ctx, e, c)
 	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate && !p.Pending {
 		c.srv.countMessage(p)
 	}

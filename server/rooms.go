@@ -48,7 +48,7 @@ func (s *Server) mayEnter(ctx context.Context, id identity, room string) (bool, 
 // checkEnter answers a request for room with forbidden when c may not see
 // it.
 func (c *conn) checkEnter(room string) *protocol.Error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	ok, err := c.srv.mayEnter(ctx, c.identity(), room)
 	switch {
@@ -75,7 +75,7 @@ func (c *conn) handleCreate(r *protocol.Request, ack *protocol.Ack) *protocol.Er
 	case !id.signedIn():
 		return protocol.Errorf(protocol.CodeForbidden, "guests cannot create rooms; register or log in")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	// A room that people are in, or that has history, is already someone's:
 	// making it private would hide it from them.
@@ -131,7 +131,7 @@ func (c *conn) ownedRoom(ctx context.Context, room string) (store.Room, *protoco
 
 // handleInvite handles an invite request: to becomes a member.
 func (c *conn) handleInvite(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	if _, e := c.ownedRoom(ctx, r.Room); e != nil {
 		return e
@@ -184,7 +184,7 @@ func (s *Server) dropInvitationsOfNobody(ctx context.Context, key string) error 
 // handleRemove handles a remove request: to stops being a member, and its
 // connections leave the room.
 func (c *conn) handleRemove(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	rm, e := c.ownedRoom(ctx, r.Room)
 	if e != nil {
@@ -217,7 +217,7 @@ func (c *conn) handleMembers(r *protocol.Request, ack *protocol.Ack) *protocol.E
 	if e := c.checkEnter(r.Room); e != nil {
 		return e
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	rm, err := c.srv.cfg.Accounts.Room(ctx, r.Room)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !rm.Private {
@@ -286,7 +286,7 @@ func (c *conn) visibleRooms(all []protocol.RoomInfo) ([]protocol.RoomInfo, error
 	if accts == nil {
 		return all, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := c.storeContext()
 	defer cancel()
 	id := c.identity()
 	names := make([]string, 0, len(all)+len(id.grants))

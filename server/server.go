@@ -56,6 +56,11 @@ type Server struct {
 	bg       sync.WaitGroup // writers, the pinger and drain goroutines
 	readers  sync.WaitGroup // one per registered connection
 
+	// base is the parent of every connection's context; Shutdown cancels
+	// it when it stops waiting for the connections to close.
+	base       context.Context
+	cancelBase context.CancelFunc
+
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	reserved int  // registered connections plus upgrades in progress
@@ -83,6 +88,7 @@ func New(cfg Config) *Server {
 		hcfg.Journals = s.journals
 	}
 	s.hub = hub.New(hcfg)
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.writers = make([]*writer, cfg.Writers)
 	perWriter := cfg.WriteRate / float64(cfg.Writers)
 	for i := range s.writers {
@@ -166,6 +172,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout tim
 // When ctx ends first it force-closes the rest and returns ctx's error.
 // It then stops the server's goroutines. Calling it again is harmless.
 func (s *Server) Shutdown(ctx context.Context) error {
+	// Once ctx ends, the store calls that readers are waiting on end too,
+	// wherever the shutdown is waiting (a reader carrying out a request
+	// holds up the close below until the request is done).
+	stopCancel := context.AfterFunc(ctx, s.cancelBase)
+	defer stopCancel()
 	s.mu.Lock()
 	s.closed = true
 	conns := s.snapshotLocked(nil)
@@ -201,6 +212,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.stopOnce.Do(func() { close(s.stop) })
+	s.cancelBase()
 	s.bg.Wait()
 	return err
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -131,6 +132,7 @@ func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 		corked:  true,
 		drained: make(chan struct{}, 1),
 	}
+	c.ctx, c.cancel = context.WithCancel(s.base)
 	if req.format == formatPlain {
 		c.plainRoom = req.room
 	}

@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/server"
+	"github.com/chatd/chatd/store"
+)
+
+// hangingReads is a store whose history reads wait until their context
+// ends, as a database that stopped answering would, and report how each
+// ended.
+type hangingReads struct {
+	store.Store
+	entered chan struct{} // closed once a read is waiting
+	once    sync.Once
+	ended   chan error
+}
+
+func (s *hangingReads) Before(ctx context.Context, room string, before uint64, limit int) ([]store.Message, error) {
+	s.once.Do(func() { close(s.entered) })
+	<-ctx.Done()
+	s.ended <- ctx.Err()
+	return nil, ctx.Err()
+}
+
+// A shutdown that stops waiting for a connection also ends the store call
+// its reader is waiting on, instead of leaving it to its own timeout.
+func TestAShutdownThatGivesUpCancelsTheStoreCallsOfItsConnections(t *testing.T) {
+	st := &hangingReads{
+		Store:   openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		entered: make(chan struct{}), ended: make(chan error, 1),
+	}
+	ts := start(t, server.Config{Store: st})
+	a := dialJSON(t, ts, "name=a")
+	a.send(`{"type":"history","id":"h","room":"r"}`)
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the history read never started")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // no time to wait: connections are dropped at once
+	if err := ts.Shutdown(ctx); err == nil {
+		t.Fatal("Shutdown with an ended context reported no error")
+	}
+	select {
+	case err := <-st.ended:
+		if err != context.Canceled {
+			t.Fatalf("the history read ended with %v, want it cancelled", err)
+		}
+	default:
+		t.Fatal("Shutdown returned while the history read still waited")
+	}
+}
