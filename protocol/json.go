@@ -105,13 +105,14 @@ const (
 	CodeUnauthorized = "unauthorized" // auth with a token that is invalid, expired or revoked
 	CodeForbidden    = "forbidden"    // a private room for a non-member, an owner's request by another user
 	CodeConflict     = "conflict"     // create for a room that exists
+	CodeRoomQuota    = "room_quota"   // create by a user who owns as many rooms as allowed
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
 var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
 	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
-	CodeUnauthorized, CodeForbidden, CodeConflict,
+	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.

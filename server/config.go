@@ -52,6 +52,10 @@ type Config struct {
 	WriteRate float64
 	// MaxRooms is how many rooms one connection may be in. Zero means 100.
 	MaxRooms int
+	// RoomsPerAccount is how many rooms one user may own (create); a
+	// create beyond it gets room_quota. Zero means 100; negative means no
+	// limit.
+	RoomsPerAccount int
 	// SendRate is the sustained number of messages per second one connection
 	// may send, with bursts of SendBurst. JSON clients over it get a
 	// rate_limited error; plain clients are slowed down. Zero means 20 per
@@ -255,6 +259,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRooms <= 0 {
 		c.MaxRooms = 100
+	}
+	switch {
+	case c.RoomsPerAccount == 0:
+		c.RoomsPerAccount = 100
+	case c.RoomsPerAccount < 0:
+		c.RoomsPerAccount = 0
 	}
 	if c.SendRate == 0 {
 		c.SendRate = 20

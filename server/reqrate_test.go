@@ -32,7 +32,7 @@ func TestRequestsAreRateLimitedPerClass(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialToken(t, ts, tok)
 			for _, raw := range tc.first {
-				if r := c.request(raw); errCode(r) == "rate_limited" {
+				if r := c.request(raw); r["code"] == "rate_limited" {
 					t.Fatalf("%s within the burst: %v", raw, r)
 				}
 			}
@@ -68,4 +68,16 @@ func TestARejoinOfEveryRoomIsNotRateLimited(t *testing.T) {
 		c.do(fmt.Sprintf(`{"type":"history","id":"h%d","room":"r0","limit":1000}`, i))
 		c.do(fmt.Sprintf(`{"type":"rooms","id":"l%d"}`, i))
 	}
+}
+
+func TestAnAccountOwnsAtMostRoomsPerAccount(t *testing.T) {
+	ts, _ := startAccounts(t, func(c *server.Config) { c.RoomsPerAccount = 2 })
+	c := dialToken(t, ts, register(t, ts, "hera", "hera's password"))
+	c.do(`{"type":"create","id":"1","room":"one","private":true}`)
+	c.do(`{"type":"create","id":"2","room":"two"}`)
+	if r := c.request(`{"type":"create","id":"3","room":"three","private":true}`); r["code"] != "room_quota" {
+		t.Fatalf("a third room: %v", r)
+	}
+	other := dialToken(t, ts, register(t, ts, "zeus", "zeus's password"))
+	other.do(`{"type":"create","id":"1","room":"three","private":true}`)
 }

@@ -91,6 +91,9 @@ func (c *conn) handleCreate(r *protocol.Request, ack *protocol.Ack) *protocol.Er
 	if used {
 		return protocol.Errorf(protocol.CodeConflict, "room %q exists already", r.Room)
 	}
+	if e := c.checkRoomQuota(ctx, id); e != nil {
+		return e
+	}
 	err := accts.CreateRoom(ctx, store.Room{Name: r.Room, Owner: id.key(), Private: r.Private, Created: time.Now()})
 	switch {
 	case errors.Is(err, store.ErrExists):
@@ -104,6 +107,26 @@ func (c *conn) handleCreate(r *protocol.Request, ack *protocol.Ack) *protocol.Er
 		c.srv.evictNonMembers(r.Room, id.name)
 	}
 	ack.Private = r.Private
+	return nil
+}
+
+// checkRoomQuota refuses a room to a user who owns RoomsPerAccount
+// already: each is a permanent record, so creating them in a loop would
+// grow the store without bound. Two creations racing from two connections
+// of one user may both pass; the per-connection create rate bounds that.
+func (c *conn) checkRoomQuota(ctx context.Context, id identity) *protocol.Error {
+	quota := c.srv.cfg.RoomsPerAccount
+	if quota <= 0 {
+		return nil
+	}
+	n, err := c.srv.cfg.Accounts.RoomsOwned(ctx, id.key())
+	if err != nil {
+		c.srv.log.Warn("create room", "err", err)
+		return protocol.Errorf(protocol.CodeUnavailable, "the account store failed; try again")
+	}
+	if n >= quota {
+		return protocol.Errorf(protocol.CodeRoomQuota, "an account may own at most %d rooms", quota)
+	}
 	return nil
 }
 

@@ -100,6 +100,8 @@ type Accounts interface {
 	RoomsNamed(ctx context.Context, names []string) ([]Room, error)
 	// RoomsOf returns the rooms user is a member of, sorted by name.
 	RoomsOf(ctx context.Context, user string) ([]Room, error)
+	// RoomsOwned counts the rooms whose owner is user (a Key).
+	RoomsOwned(ctx context.Context, user string) (int, error)
 
 	// Ping reports whether the accounts can be read and written now, as
 	// Store.Ping does.

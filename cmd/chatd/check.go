@@ -28,6 +28,7 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		{"write-rate", c.server.WriteRate <= 0 && c.server.WriteRate != -1, "above 0, or -1 for no limit"},
 		{"max-rooms", c.server.MaxRooms < 1, "at least 1"},
 		{"send-rate", c.sendRate < 0, "0 (no limit) or more"},
+		{"rooms-per-account", c.server.RoomsPerAccount < 0, "0 (no limit) or more"},
 		{"request-rate", c.requestRate < 0, "0 (no limit) or more"},
 		{"send-burst", c.server.SendBurst < 0, "0 (twice -send-rate) or more"},
 		{"send-byte-rate", c.sendByteRate < 0, "0 (no limit) or more"},

@@ -56,6 +56,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.IntVar(&c.server.Writers, "writers", 0, "writer goroutines (0: one per CPU)")
 	fs.Float64Var(&c.server.WriteRate, "write-rate", 30000, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", 100, "rooms one JSON connection may be in at once")
+	fs.IntVar(&c.server.RoomsPerAccount, "rooms-per-account", 100, "rooms one user may own (create); more get room_quota (0: no limit)")
 	fs.Float64Var(&c.sendRate, "send-rate", 20, "messages per second one connection may send, sustained (0: no limit)")
 	fs.Float64Var(&c.requestRate, "request-rate", 1, "scales every per-connection request rate and burst (joins, history pages, rooms, who and members, create, invite and remove, the cheap rest; see docs/security.md) (0: no limit)")
 	fs.IntVar(&c.server.SendBurst, "send-burst", 0, "messages one connection may send in a burst above -send-rate (0: twice -send-rate)")
@@ -154,7 +155,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	if c.server.IPConnRate > 0 && c.server.IPConnBurst == 0 {
 		c.server.IPConnBurst = 100
 	}
-	for _, n := range []*int{&c.server.LoginsPerAccount, &c.server.LoginsPerIP, &c.server.LoginFailuresPerAccount} {
+	for _, n := range []*int{&c.server.LoginsPerAccount, &c.server.LoginsPerIP, &c.server.LoginFailuresPerAccount, &c.server.RoomsPerAccount} {
 		if *n == 0 {
 			*n = -1
 		}

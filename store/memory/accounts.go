@@ -288,6 +288,21 @@ func (a *Accounts) Ping(ctx context.Context) error {
 	return nil
 }
 
+// RoomsOwned implements store.Accounts.
+func (a *Accounts) RoomsOwned(ctx context.Context, user string) (int, error) {
+	if err := a.lock(ctx); err != nil {
+		return 0, fmt.Errorf("memory accounts: rooms owned by %q: %w", user, err)
+	}
+	defer a.mu.Unlock()
+	n := 0
+	for _, r := range a.rooms {
+		if r.Owner == user {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Close implements store.Accounts. It drops the maps, so that their memory
 // can be reclaimed while a reference to a lingers; later calls fail.
 func (a *Accounts) Close() error {

@@ -239,6 +239,15 @@ func (s *Store) RoomsNamed(ctx context.Context, names []string) ([]store.Room, e
 	return rooms, nil
 }
 
+// RoomsOwned implements store.Accounts.
+func (s *Store) RoomsOwned(ctx context.Context, user string) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM rooms WHERE owner = $1`, user).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres store: rooms owned by %q: %w", user, err)
+	}
+	return n, nil
+}
+
 // RoomsOf implements store.Accounts.
 func (s *Store) RoomsOf(ctx context.Context, user string) ([]store.Room, error) {
 	rows, err := s.pool.Query(ctx, selectRoom+`JOIN members ON members.room = rooms.name

@@ -311,6 +311,15 @@ func (s *Store) RoomsOf(ctx context.Context, user string) ([]store.Room, error) 
 	return rooms, nil
 }
 
+// RoomsOwned implements store.Accounts.
+func (s *Store) RoomsOwned(ctx context.Context, user string) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM rooms WHERE owner = ?`, user).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite store: rooms owned by %q: %w", user, describe(err))
+	}
+	return n, nil
+}
+
 func (s *Store) roomsOf(ctx context.Context, user string) ([]store.Room, error) {
 	return s.queryRooms(ctx, selectRoom+`JOIN members ON members.room = rooms.name
 		WHERE members.user_key = ? ORDER BY rooms.name`, user)

@@ -54,6 +54,7 @@ func RunAccounts(t *testing.T, open func(t *testing.T) store.Accounts, opts ...A
 		{"Members", s.testMembers},
 		{"RoomsOf", s.testRoomsOf},
 		{"RoomsNamed", s.testRoomsNamed},
+		{"RoomsOwned", s.testRoomsOwned},
 		{"Literal", s.testLiteral},
 		{"NoWildcards", s.testNoWildcards},
 		{"Time", s.testTime},
@@ -568,6 +569,20 @@ func (s *accountsSuite) testRoomsOf(t *testing.T) {
 	checkRoomsOf(t, ac, "v", rooms[3])
 	checkRoomsOf(t, ac, "x", rooms[1], rooms[2], rooms[3])
 	checkRoomsOf(t, ac, "nobody")
+}
+
+func (s *accountsSuite) testRoomsOwned(t *testing.T) {
+	ac := s.newAccounts(t)
+	for _, r := range []store.Room{room("a", "u", true), room("b", "u", false), room("c", "x", true)} {
+		mustCreateRoom(t, ac, r)
+	}
+	mustAddMember(t, ac, "c", "u") // a member, not an owner
+	for user, exp := range map[string]int{"u": 2, "x": 1, "U": 0, "nobody": 0} {
+		got, err := ac.RoomsOwned(ctx(t), user)
+		if err != nil || got != exp {
+			t.Errorf("RoomsOwned(%q) = %d, %v; want %d", user, got, err, exp)
+		}
+	}
 }
 
 func (s *accountsSuite) testRoomsNamed(t *testing.T) {
