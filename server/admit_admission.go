@@ -52,7 +52,7 @@ func (a *admission) Close() {
 		_, _ = a.nc.Write(a.goodbye)
 	}
 	if a.c != nil {
-		a.c.abort() // closes nc, and the queue with it
+		a.c.out.abort() // closes nc, and the queue with it
 	} else {
 		_ = a.nc.Close()
 	}

@@ -13,33 +13,38 @@ package server
 // awaitRoom waits until at most QueueBytes - 2×ReplyBytes are queued for
 // c, or c is closing, or the server stops.
 func (c *conn) awaitRoom() {
-	limit := max(c.srv.cfg.QueueBytes-2*c.srv.cfg.ReplyBytes, 0)
+	c.out.waitBelow(max(c.srv.cfg.QueueBytes-2*c.srv.cfg.ReplyBytes, 0), c.srv.stop)
+}
+
+// waitBelow waits until at most limit bytes are queued, or the outbox is
+// closing or corked, or stop is closed.
+func (o *outbox) waitBelow(limit int, stop <-chan struct{}) {
 	for {
-		c.mu.Lock()
-		if c.queued <= limit || c.final || c.corked {
-			c.awaiting = false
-			c.mu.Unlock()
+		o.mu.Lock()
+		if o.queued <= limit || o.final || o.corked {
+			o.awaiting = false
+			o.mu.Unlock()
 			return
 		}
-		c.awaiting = true
-		c.mu.Unlock()
+		o.awaiting = true
+		o.mu.Unlock()
 		select {
-		case <-c.drained:
-		case <-c.srv.stop:
+		case <-o.drained:
+		case <-stop:
 			return
 		}
 	}
 }
 
-// wakeReaderLocked tells a reader waiting in awaitRoom to look again; the
-// queue was emptied or the connection is ending. c.mu is held.
-func (c *conn) wakeReaderLocked() {
-	if !c.awaiting {
+// wakeReaderLocked tells a reader waiting in waitBelow to look again; the
+// queue was emptied or the connection is ending. o.mu is held.
+func (o *outbox) wakeReaderLocked() {
+	if !o.awaiting {
 		return
 	}
-	c.awaiting = false
+	o.awaiting = false
 	select {
-	case c.drained <- struct{}{}:
+	case o.drained <- struct{}{}:
 	default:
 	}
 }

@@ -30,7 +30,7 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	limit := int64(c.srv.cfg.MaxMessageBytes)
 	for {
 		r.idle()
-		if !c.closing.Load() {
+		if !c.out.closing.Load() {
 			if err = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 				return
 			}
@@ -85,7 +85,7 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 			c.fail(r, protocol.CloseInvalidPayload, "text message is not valid UTF-8")
 			return
 		}
-		if !c.closing.Load() {
+		if !c.out.closing.Load() {
 			c.handleText(msg)
 		}
 		msg = nil
@@ -120,7 +120,7 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 	case ws.OpPing:
 		c.send(pongFrame(p))
 	case ws.OpClose:
-		if c.closing.Load() {
+		if c.out.closing.Load() {
 			return true // the client answered our close frame
 		}
 		code, err := parseClose(p)
@@ -136,7 +136,7 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 			c.srv.sessions.release(c.sess, c, true)
 		}
 		// Echo the code; the socket closes once the echo is written.
-		c.peerClosed.Store(true)
+		c.out.peerClosed.Store(true)
 		c.closeWith(closeFrame(code, ""), false)
 	}
 	return false
@@ -152,12 +152,12 @@ func (c *conn) fail(r io.Reader, code protocol.CloseCode, reason string) {
 
 func (c *conn) cleanup(opened time.Time, err error) {
 	c.leaveAll()
-	c.abort()
+	c.out.abort()
 	c.stopExpiry()
 	c.srv.sessions.release(c.sess, c, false)
 	c.srv.unregister(c)
 	reason := closeReason(c, err)
-	if c.evicted.Load() {
+	if c.out.evicted.Load() {
 		c.srv.log.Warn("slow consumer evicted", "id", c.id, "name", c.sess.name)
 	}
 	c.srv.log.Debug("connection closed", "id", c.id, "name", c.sess.name,
@@ -177,9 +177,9 @@ func (c *conn) leaveAll() {
 // closeReason describes why a connection ended, for the close log.
 func closeReason(c *conn, err error) string {
 	switch {
-	case c.evicted.Load():
+	case c.out.evicted.Load():
 		return "slow consumer"
-	case c.peerClosed.Load(), err == nil, errors.Is(err, io.EOF):
+	case c.out.peerClosed.Load(), err == nil, errors.Is(err, io.EOF):
 		return "closed by client"
 	default:
 		return err.Error()

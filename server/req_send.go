@@ -25,14 +25,14 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
 	// lost to a close queued while the store had it.
-	c.beginSend()
+	c.out.beginSend()
 	e.Done = func(p hub.Published, err error) {
 		c.stored(*ack, p, err)
-		c.endSend()
+		c.out.endSend()
 	}
 	p, err := c.publish(e)
 	if err != nil || !p.Pending {
-		defer c.endSend() // after the reply is queued
+		defer c.out.endSend() // after the reply is queued
 	}
 	if errors.Is(err, hub.ErrNotMember) {
 		return notMember(r.Room)

@@ -201,7 +201,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = s.snapshotLocked(conns[:0])
 		s.mu.Unlock()
 		for _, c := range conns {
-			c.abort()
+			c.out.abort()
 		}
 		<-done
 	}

@@ -61,7 +61,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	a.admitted = true
 	s.stats.accepted.Add(1)
-	c.uncork()
+	c.out.uncork()
 	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", req.room, "name", c.sess.name, "json", c.format == formatJSON)
 	// The reader runs on a fresh goroutine so that net/http's connection
 	// goroutine, with its larger stack, ends here.
@@ -121,18 +121,15 @@ func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.F
 // admitted, and hands it to a.
 func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 	c := &conn{
-		srv:     s,
-		nc:      a.nc,
-		raw:     rawConnOf(a.nc),
-		w:       s.writers[id%uint64(len(s.writers))],
-		id:      id,
-		addr:    a.addr,
-		format:  req.format,
-		rooms:   make(map[string]struct{}, 1),
-		corked:  true,
-		drained: make(chan struct{}, 1),
+		srv:    s,
+		nc:     a.nc,
+		id:     id,
+		addr:   a.addr,
+		format: req.format,
+		rooms:  make(map[string]struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(s.base)
+	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], c.cancel)
 	if req.format == formatPlain {
 		c.plainRoom = req.room
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // writer is one of the goroutines that write queued frames to sockets. Each
-// connection belongs to one writer for its whole life.
+// connection's outbox belongs to one writer for its whole life.
 //
 // A writer sleeps until a connection becomes ready, then sweeps every ready
 // connection once, writing each one's whole queue in one system call. Under
@@ -23,10 +23,10 @@ type writer struct {
 	budget *rate.Limiter // nil: no limit
 
 	mu     sync.Mutex
-	queued []*conn
+	queued []*outbox
 
 	// Owned by the writer goroutine.
-	batch []*conn
+	batch []*outbox
 	buf   []byte
 	nw    nonblockingWriter
 }
@@ -41,11 +41,11 @@ func newWriter(stop <-chan struct{}, writesPerSec float64) *writer {
 	return w
 }
 
-// ready queues c for the next sweep. c.scheduled was set by the caller, so c
+// ready queues o for the next sweep. o.scheduled was set by the caller, so o
 // is in at most one writer's list at a time.
-func (w *writer) ready(c *conn) {
+func (w *writer) ready(o *outbox) {
 	w.mu.Lock()
-	w.queued = append(w.queued, c)
+	w.queued = append(w.queued, o)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -80,11 +80,11 @@ func (w *writer) sweep() bool {
 	w.mu.Lock()
 	w.batch, w.queued = w.queued, w.batch[:0]
 	w.mu.Unlock()
-	for i, c := range w.batch {
+	for i, o := range w.batch {
 		var again bool
-		w.buf, again = c.writeQueued(&w.nw, w.buf)
+		w.buf, again = o.writeQueued(&w.nw, w.buf)
 		if again {
-			w.ready(c)
+			w.ready(o)
 		}
 		w.batch[i] = nil
 	}

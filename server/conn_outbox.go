@@ -1,0 +1,309 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// outbox is a connection's outbound engine: the queue of frames waiting
+// for the socket, and the write side of the socket. Frames may be queued
+// from any goroutine; a writer (writer.go) or the outbox's own drain
+// goroutine writes them.
+//
+// The write side of the socket has exactly one owner at a time: whoever set
+// scheduled (a writer sweeping it, or the drain goroutine). Nobody else
+// writes to nc.
+type outbox struct {
+	// Set when the connection is built, then read-only.
+	nc           net.Conn
+	raw          syscall.RawConn // nil when nc cannot be written without blocking
+	w            *writer
+	bg           *sync.WaitGroup // runs drain goroutines, which the server waits for
+	limit        int             // Config.QueueBytes
+	writeTimeout time.Duration
+	evictions    *atomic.Uint64 // counts slow consumers closed, for Stats
+	// dropped ends the connection's context when abort drops the socket.
+	dropped context.CancelFunc
+
+	// closing is set once a close frame is queued; the reader then stops
+	// extending its idle deadline and ignores further messages.
+	closing atomic.Bool
+	// evicted records that the queue overflowed, for the close log.
+	evicted atomic.Bool
+	// peerClosed is set when the client sent a close frame first; once our
+	// answer is written the handshake is complete and the socket can close.
+	peerClosed atomic.Bool
+
+	mu        sync.Mutex
+	inflight  int    // sends accepted and waiting for the store to reply
+	lastFrame []byte // a close frame waiting for inflight to reach 0
+	queue     [][]byte
+	queued    int  // bytes in queue, each frame counting frameOverhead extra
+	scheduled bool // the write side has an owner
+	final     bool // a close frame is the last thing queued; accept no more
+	// corked holds queued frames back until the connection has joined its
+	// room and is registered, so that a client that has read its welcome
+	// (or its first frame) knows it is already a member.
+	corked bool
+	// awaiting is set while the reader waits in waitBelow; whoever empties
+	// the queue then signals drained.
+	awaiting bool
+	drained  chan struct{} // capacity 1
+}
+
+// init readies o to write to nc for a connection of s, corked; abort
+// calls dropped.
+func (o *outbox) init(s *Server, nc net.Conn, w *writer, dropped context.CancelFunc) {
+	o.nc, o.raw, o.w, o.dropped = nc, rawConnOf(nc), w, dropped
+	o.bg, o.evictions = &s.bg, &s.stats.slowEvictions
+	o.limit, o.writeTimeout = s.cfg.QueueBytes, s.cfg.WriteTimeout
+	o.corked = true
+	o.drained = make(chan struct{}, 1)
+}
+
+// deliver queues frame without blocking, and on overflow replaces the
+// queue by a 1013 close frame. A droppable frame is discarded instead when
+// the queue is half full, so that typing indicators never push a lagging
+// client over the edge.
+func (o *outbox) deliver(frame []byte, droppable bool) {
+	o.mu.Lock()
+	if o.final {
+		o.mu.Unlock()
+		return
+	}
+	size := len(frame) + frameOverhead
+	if droppable && o.queued+size > o.limit/2 {
+		o.mu.Unlock()
+		return
+	}
+	if o.queued+size > o.limit {
+		o.evicted.Store(true)
+		o.evictions.Add(1)
+		o.finalizeLocked(closeSlowConsumer, true)
+		return // finalizeLocked unlocked o.mu
+	}
+	o.queue = append(o.queue, frame)
+	o.queued += size
+	start := !o.scheduled && !o.corked
+	o.scheduled = o.scheduled || start
+	o.mu.Unlock()
+	if start {
+		o.startWriting()
+	}
+}
+
+// closeWith queues a close frame as the last frame. With drop, frames
+// still queued are discarded first. Otherwise everything already owed to
+// the client goes out before it: the frames queued, and the replies of
+// sends still waiting for the store, for which the close waits (the
+// journal always reports, within its append timeout). Only the first call
+// has an effect, except that a drop overrides a close still waiting.
+func (o *outbox) closeWith(frame []byte, drop bool) {
+	o.mu.Lock()
+	if o.final || !drop && o.lastFrame != nil {
+		o.mu.Unlock()
+		return
+	}
+	if !drop && o.inflight > 0 {
+		o.lastFrame = frame
+		o.closing.Store(true)
+		o.mu.Unlock()
+		return
+	}
+	o.finalizeLocked(frame, drop)
+}
+
+// beginSend counts a send whose reply the store's journal will queue.
+func (o *outbox) beginSend() {
+	o.mu.Lock()
+	o.inflight++
+	o.mu.Unlock()
+}
+
+// endSend is called once a send's reply is queued; the last one lets a
+// waiting close frame go.
+func (o *outbox) endSend() {
+	o.mu.Lock()
+	o.inflight--
+	if o.inflight == 0 && o.lastFrame != nil && !o.final {
+		o.finalizeLocked(o.lastFrame, false)
+		return // finalizeLocked unlocked o.mu
+	}
+	o.mu.Unlock()
+}
+
+// finalizeLocked is closeWith's body; it is called with o.mu held and
+// releases it.
+func (o *outbox) finalizeLocked(frame []byte, drop bool) {
+	if drop {
+		clear(o.queue)
+		o.queue = o.queue[:0]
+		o.queued = 0
+	}
+	o.queue = append(o.queue, frame)
+	o.queued += len(frame) + frameOverhead
+	o.final = true
+	o.closing.Store(true)
+	o.corked = false // a close frame goes out whatever the state
+	o.wakeReaderLocked()
+	start := !o.scheduled
+	o.scheduled = true
+	o.mu.Unlock()
+	if start {
+		o.startWriting()
+	}
+}
+
+// uncork lets the frames queued during setup go out.
+func (o *outbox) uncork() {
+	o.mu.Lock()
+	o.corked = false
+	start := !o.scheduled && len(o.queue) > 0
+	o.scheduled = o.scheduled || start
+	o.mu.Unlock()
+	if start {
+		o.startWriting()
+	}
+}
+
+// startWriting hands a newly scheduled outbox to its owner.
+func (o *outbox) startWriting() {
+	if o.raw != nil {
+		o.w.ready(o)
+		return
+	}
+	buf, final, ok := o.take(nil)
+	if ok {
+		o.bg.Go(func() { o.drain(buf, final) })
+	}
+}
+
+// take appends every queued frame to buf and empties the queue. final
+// reports that the close frame is among them. When the queue was already
+// empty, take gives up the write side (ok is false).
+func (o *outbox) take(buf []byte) (_ []byte, final, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.queue) == 0 {
+		o.idleLocked()
+		return buf, false, false
+	}
+	for _, f := range o.queue {
+		buf = append(buf, f...)
+	}
+	clear(o.queue)
+	o.queue = o.queue[:0]
+	o.queued = 0
+	o.wakeReaderLocked()
+	return buf, o.final, true
+}
+
+// idleLocked gives up the write side. The queue's array is kept while the
+// connection is busy, so that a sustained stream does not regrow it on every
+// sweep, and released when it goes idle, so that a burst does not pin a large
+// array to an idle connection.
+func (o *outbox) idleLocked() {
+	o.scheduled = false
+	if cap(o.queue) > 16 {
+		o.queue = nil
+	}
+}
+
+// pending reports whether frames arrived while the owner was writing; if
+// none did, the owner gives up the write side.
+func (o *outbox) pending() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.queue) > 0 {
+		return true
+	}
+	o.idleLocked()
+	return false
+}
+
+// drain is the blocking path, run in a goroutine of its own: it writes buf
+// under the write deadline, then everything queued meanwhile, until the
+// queue is empty and the outbox can go back to the writers' sweep.
+func (o *outbox) drain(buf []byte, final bool) {
+	for {
+		if err := o.nc.SetWriteDeadline(time.Now().Add(o.writeTimeout)); err != nil {
+			o.abort()
+			return
+		}
+		if _, err := o.nc.Write(buf); err != nil {
+			o.abort()
+			return
+		}
+		if final {
+			o.finish()
+			return
+		}
+		var ok bool
+		buf, final, ok = o.take(buf[:0])
+		if !ok {
+			return
+		}
+	}
+}
+
+// finish runs after the close frame was written. If the client closed
+// first, the close handshake is complete and the socket closes now.
+// Otherwise it half-closes the TCP connection and gives the client
+// closeGrace to answer before the reader gives up. The write side stays
+// owned, so nothing is written after it.
+func (o *outbox) finish() {
+	if o.peerClosed.Load() {
+		_ = o.nc.Close()
+		return
+	}
+	if tc, ok := o.nc.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = o.nc.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// abort drops the connection after a failed write; the reader sees the
+// error and cleans up. The queue stops accepting frames, and the write side
+// stays owned so that nothing else is written.
+func (o *outbox) abort() {
+	o.dropped()
+	o.mu.Lock()
+	o.final = true
+	clear(o.queue)
+	o.queue = nil
+	o.queued = 0
+	o.wakeReaderLocked()
+	o.mu.Unlock()
+	o.closing.Store(true)
+	_ = o.nc.Close()
+}
+
+// writeQueued is the writers' fast path for one outbox: everything queued
+// goes out in one non-blocking write; what the kernel did not take moves to
+// the drain goroutine. It reports whether more frames arrived meanwhile and
+// the outbox needs another sweep.
+func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, again bool) {
+	buf, final, ok := o.take(buf[:0])
+	if !ok {
+		return buf, false
+	}
+	n, err := nw.write(o.raw, buf)
+	switch {
+	case err != nil:
+		o.abort()
+		return buf, false
+	case n < len(buf):
+		rest := bytes.Clone(buf[n:])
+		o.bg.Go(func() { o.drain(rest, final) })
+		return buf, false
+	case final:
+		o.finish()
+		return buf, false
+	}
+	return buf, o.pending()
+}
