@@ -68,13 +68,16 @@ type Config struct {
 	ReplayBytes int
 	// MaxBacklog is how many messages may wait in one journal before
 	// Publish and Post refuse the messages of its rooms with ErrBacklogged.
-	// Zero means 10000.
+	// Zero means DefaultMaxBacklog.
 	MaxBacklog int
 }
 
 // ErrNotMember is returned for a publication from a subscriber that is not
 // a member of the room.
 var ErrNotMember = errors.New("not a member of the room")
+
+// DefaultMaxBacklog is Config.MaxBacklog's default.
+const DefaultMaxBacklog = 10000
 
 const shardCount = 64
 
@@ -102,7 +105,7 @@ func New(cfg Config) *Hub {
 		cfg.DedupEntries = 4096
 	}
 	if cfg.MaxBacklog <= 0 {
-		cfg.MaxBacklog = 10000
+		cfg.MaxBacklog = DefaultMaxBacklog
 	}
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = 1000

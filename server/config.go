@@ -16,14 +16,15 @@ import (
 // means the documented default.
 type Config struct {
 	// MaxMessageBytes limits one incoming message; larger messages close the
-	// connection with 1009. Zero means 64 KiB.
+	// connection with 1009. Zero means DefaultMaxMessageBytes (64 KiB).
 	MaxMessageBytes int
 	// MaxConns caps concurrent WebSocket connections; upgrades beyond it are
 	// answered 503. Zero means DefaultMaxConns().
 	MaxConns int
 	// QueueBytes bounds what may wait in one connection's outbound queue,
 	// counting each frame's size plus 32 bytes of bookkeeping. A connection
-	// that overflows it is closed with 1013. Zero means 1 MiB.
+	// that overflows it is closed with 1013. Zero means DefaultQueueBytes
+	// (1 MiB).
 	QueueBytes int
 	// ReplyBytes bounds what one request may have queued for its own
 	// client: the frames of a join's replay, a history page, a rooms list.
@@ -31,36 +32,37 @@ type Config struct {
 	// so that no reply a client asked for can make it a slow consumer.
 	// Zero means a quarter of QueueBytes; at most half of it.
 	ReplyBytes int
-	// PingInterval is how often the server pings each connection. Zero means 25s.
+	// PingInterval is how often the server pings each connection. Zero means
+	// DefaultPingInterval.
 	PingInterval time.Duration
 	// IdleTimeout closes a connection from which nothing, not even a pong,
-	// arrived for this long. Zero means 60s.
+	// arrived for this long. Zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// WriteTimeout bounds a write to a socket that is not accepting data;
-	// the connection is closed when it passes. Zero means 10s.
+	// the connection is closed when it passes. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// HandshakeTimeout bounds reading the HTTP request headers and writing
-	// the handshake response. Zero means 10s.
+	// the handshake response. Zero means DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
 	// Writers is the number of writer goroutines. Zero means GOMAXPROCS.
 	Writers int
 	// WriteRate is the number of socket writes per second, across all
 	// writers, above which writers wait between sweeps so that more frames
 	// share each write: under heavy fan-out this trades a few milliseconds of
-	// latency for far fewer system calls. Zero means 30000; negative means no
-	// limit.
+	// latency for far fewer system calls. Zero means DefaultWriteRate;
+	// negative means no limit.
 	WriteRate float64
-	// MaxRooms is how many rooms one connection may be in. Zero means 100.
+	// MaxRooms is how many rooms one connection may be in. Zero means DefaultMaxRooms.
 	MaxRooms int
 	// RoomsPerAccount is how many rooms one user may own (create); a
-	// create beyond it gets room_quota. Zero means 100; negative means no
-	// limit.
+	// create beyond it gets room_quota. Zero means DefaultRoomsPerAccount;
+	// negative means no limit.
 	RoomsPerAccount int
 	// SendRate is the sustained number of messages per second one connection
 	// may send, with bursts of SendBurst. JSON clients over it get a
-	// rate_limited error; plain clients are slowed down. Zero means 20 per
-	// second with bursts of 40; negative means no limit, and SendBurst is
-	// then 0.
+	// rate_limited error; plain clients are slowed down. Zero means
+	// DefaultSendRate, with bursts of twice the rate; negative means no limit,
+	// and SendBurst is then 0.
 	SendRate  float64
 	SendBurst int
 	// SendByteRate is the sustained number of bytes per second of messages
@@ -69,15 +71,15 @@ type Config struct {
 	// is what a reading recipient's queue absorbs; beyond it the sender,
 	// not the recipient, pays: JSON clients get rate_limited with
 	// retry_after_ms, plain clients are slowed down. A message larger than
-	// the burst is sent when the bucket is full. Zero means 128 KiB per
-	// second, with bursts of a quarter of QueueBytes; negative means no
-	// limit.
+	// the burst is sent when the bucket is full. Zero means
+	// DefaultSendByteRate, with bursts of a quarter of QueueBytes; negative
+	// means no limit.
 	SendByteRate  float64
 	SendByteBurst int
 	// RequestRate scales the per-connection rates and bursts of the other
 	// requests (joins, history pages, rooms, who and members, create,
 	// invite and remove, and the cheap rest; see docs/security.md). Zero
-	// means 1, the documented defaults; negative means no limit.
+	// means DefaultRequestRate, the documented rates; negative means no limit.
 	RequestRate float64
 	// Store, when set, makes room messages durable: a message is
 	// acknowledged and delivered once stored, rooms continue their sequence
@@ -99,21 +101,21 @@ type Config struct {
 	// before new ones are held back: JSON sends get unavailable (resend
 	// with the same client_msg_id), plain clients wait, and the publish API
 	// answers 503. It bounds the memory a slow disk can make chatd use.
-	// Zero means 10000.
+	// Zero means DefaultStoreBacklog.
 	StoreBacklog int
 	// RetentionAge and RetentionMessages limit what a store keeps: messages
 	// older than RetentionAge, and beyond the newest RetentionMessages of a
 	// room, are deleted every RetentionInterval, in the background. Zero
-	// means no limit; RetentionInterval zero means one minute.
+	// means no limit; RetentionInterval zero means DefaultRetentionInterval.
 	RetentionAge      time.Duration
 	RetentionMessages int
 	RetentionInterval time.Duration
 	// JoinHistory is how many of a room's newest messages a JSON client
 	// receives when it joins without saying (plain clients ask with
-	// ?history=). Zero means 50; negative means none.
+	// ?history=). Zero means DefaultJoinHistory; negative means none.
 	JoinHistory int
 	// HistoryLimit bounds the messages one history request or join replay
-	// returns. Zero means 1000.
+	// returns. Zero means DefaultHistoryLimit.
 	HistoryLimit int
 	// Logger receives connection and error logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -129,7 +131,7 @@ type Config struct {
 	// ClosedRegistration refuses /api/register, for deployments whose
 	// accounts are made by an operator or come from JWTs.
 	ClosedRegistration bool
-	// TokenTTL is how long a login token is valid. Zero means 7 days.
+	// TokenTTL is how long a login token is valid. Zero means DefaultTokenTTL.
 	TokenTTL time.Duration
 	// PasswordParams tunes password hashing. Zero means auth.DefaultParams.
 	PasswordParams auth.Params
@@ -162,7 +164,7 @@ type Config struct {
 	// negative means no limit.
 	IPTCPConns int
 	// KeepAliveTimeout is how long Serve keeps an idle HTTP keep-alive
-	// connection open. Zero means 20s.
+	// connection open. Zero means DefaultKeepAliveTimeout.
 	KeepAliveTimeout time.Duration
 	// TLS, when set, makes Serve speak TLS (https:// and wss://) on its
 	// listener, inside the per-address cap on accepted connections.
@@ -173,8 +175,9 @@ type Config struct {
 	// and registration per minute from one address. LoginFailuresPerAccount
 	// bounds failed logins per hour to one account from devices it has not
 	// signed in on, from all addresses together; once it is reached only
-	// known devices may try. Zero means 5, 30 and 60; negative means no
-	// limit.
+	// known devices may try. Zero means DefaultLoginsPerAccount,
+	// DefaultLoginsPerIP and DefaultLoginFailuresPerAccount; negative means
+	// no limit.
 	LoginsPerAccount        int
 	LoginsPerIP             int
 	LoginFailuresPerAccount int
@@ -210,9 +213,6 @@ func ParseAuthMode(s string) (AuthMode, error) {
 }
 
 const (
-	defaultMaxMessageBytes = 64 << 10
-	defaultQueueBytes      = 1 << 20
-	defaultWriteRate       = 30000
 	// frameOverhead is what one queued frame costs beyond its bytes: the
 	// slice header in the queue. Counting it bounds the queue's length too.
 	frameOverhead = 32
@@ -227,50 +227,50 @@ const (
 
 func (c Config) withDefaults() Config {
 	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = defaultMaxMessageBytes
+		c.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns()
 	}
 	if c.QueueBytes <= 0 {
-		c.QueueBytes = defaultQueueBytes
+		c.QueueBytes = DefaultQueueBytes
 	}
 	if c.ReplyBytes <= 0 {
 		c.ReplyBytes = c.QueueBytes / 4
 	}
 	c.ReplyBytes = min(c.ReplyBytes, c.QueueBytes/2)
 	if c.PingInterval <= 0 {
-		c.PingInterval = 25 * time.Second
+		c.PingInterval = DefaultPingInterval
 	}
 	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 60 * time.Second
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = DefaultWriteTimeout
 	}
 	if c.HandshakeTimeout <= 0 {
-		c.HandshakeTimeout = 10 * time.Second
+		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if c.Writers <= 0 {
 		c.Writers = runtime.GOMAXPROCS(0)
 	}
 	if c.WriteRate == 0 {
-		c.WriteRate = defaultWriteRate
+		c.WriteRate = DefaultWriteRate
 	}
 	if c.MaxRooms <= 0 {
-		c.MaxRooms = 100
+		c.MaxRooms = DefaultMaxRooms
 	}
 	switch {
 	case c.RoomsPerAccount == 0:
-		c.RoomsPerAccount = 100
+		c.RoomsPerAccount = DefaultRoomsPerAccount
 	case c.RoomsPerAccount < 0:
 		c.RoomsPerAccount = 0
 	}
 	if c.SendRate == 0 {
-		c.SendRate = 20
+		c.SendRate = DefaultSendRate
 	}
 	if c.RequestRate == 0 {
-		c.RequestRate = 1
+		c.RequestRate = DefaultRequestRate
 	}
 	switch {
 	case c.SendRate < 0:
@@ -279,20 +279,23 @@ func (c Config) withDefaults() Config {
 		c.SendBurst = max(int(2*c.SendRate), 1)
 	}
 	if c.SendByteRate == 0 {
-		c.SendByteRate = 128 << 10
+		c.SendByteRate = DefaultSendByteRate
 	}
 	if c.SendByteBurst <= 0 {
 		c.SendByteBurst = c.QueueBytes / 4
 	}
+	if c.StoreBacklog <= 0 {
+		c.StoreBacklog = DefaultStoreBacklog
+	}
 	if c.RetentionInterval <= 0 {
-		c.RetentionInterval = time.Minute
+		c.RetentionInterval = DefaultRetentionInterval
 	}
 	if c.HistoryLimit <= 0 {
-		c.HistoryLimit = 1000
+		c.HistoryLimit = DefaultHistoryLimit
 	}
 	switch {
 	case c.JoinHistory == 0:
-		c.JoinHistory = 50
+		c.JoinHistory = DefaultJoinHistory
 	case c.JoinHistory < 0:
 		c.JoinHistory = 0
 	}
@@ -301,19 +304,19 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	if c.TokenTTL <= 0 {
-		c.TokenTTL = 7 * 24 * time.Hour
+		c.TokenTTL = DefaultTokenTTL
 	}
 	if c.PasswordParams == (auth.Params{}) {
 		c.PasswordParams = auth.DefaultParams
 	}
 	if c.LoginsPerAccount == 0 {
-		c.LoginsPerAccount = 5
+		c.LoginsPerAccount = DefaultLoginsPerAccount
 	}
 	if c.LoginFailuresPerAccount == 0 {
-		c.LoginFailuresPerAccount = 60
+		c.LoginFailuresPerAccount = DefaultLoginFailuresPerAccount
 	}
 	if c.LoginsPerIP == 0 {
-		c.LoginsPerIP = 30
+		c.LoginsPerIP = DefaultLoginsPerIP
 	}
 	switch {
 	case c.IPTCPConns == 0 && c.IPConns > 0:
@@ -322,7 +325,7 @@ func (c Config) withDefaults() Config {
 		c.IPTCPConns = 0
 	}
 	if c.KeepAliveTimeout <= 0 {
-		c.KeepAliveTimeout = 20 * time.Second
+		c.KeepAliveTimeout = DefaultKeepAliveTimeout
 	}
 	if c.IPConnRate > 0 && c.IPConnBurst <= 0 {
 		c.IPConnBurst = max(int(2*c.IPConnRate), 1)
