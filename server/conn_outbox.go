@@ -12,7 +12,7 @@ import (
 
 // outbox is a connection's outbound engine: the queue of frames waiting
 // for the socket, and the write side of the socket. Frames may be queued
-// from any goroutine; a writer (writer.go) or the outbox's own drain
+// from any goroutine; a writer (conn_writer.go) or the outbox's own drain
 // goroutine writes them.
 //
 // The write side of the socket has exactly one owner at a time: whoever set
