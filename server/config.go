@@ -225,110 +225,98 @@ const (
 	closeGrace = 3 * time.Second
 )
 
+// withDefaults returns c with every field that means "default" replaced by
+// its documented default, grouped by what the fields govern.
 func (c Config) withDefaults() Config {
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = DefaultMaxConns()
-	}
-	if c.QueueBytes <= 0 {
-		c.QueueBytes = DefaultQueueBytes
-	}
-	if c.ReplyBytes <= 0 {
-		c.ReplyBytes = c.QueueBytes / 4
-	}
-	c.ReplyBytes = min(c.ReplyBytes, c.QueueBytes/2)
-	if c.PingInterval <= 0 {
-		c.PingInterval = DefaultPingInterval
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.HandshakeTimeout <= 0 {
-		c.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if c.Writers <= 0 {
-		c.Writers = runtime.GOMAXPROCS(0)
-	}
-	if c.WriteRate == 0 {
-		c.WriteRate = DefaultWriteRate
-	}
-	if c.MaxRooms <= 0 {
-		c.MaxRooms = DefaultMaxRooms
-	}
-	switch {
-	case c.RoomsPerAccount == 0:
-		c.RoomsPerAccount = DefaultRoomsPerAccount
-	case c.RoomsPerAccount < 0:
-		c.RoomsPerAccount = 0
-	}
-	if c.SendRate == 0 {
-		c.SendRate = DefaultSendRate
-	}
-	if c.RequestRate == 0 {
-		c.RequestRate = DefaultRequestRate
-	}
-	switch {
-	case c.SendRate < 0:
-		c.SendBurst = 0 // no limit, and the welcome says so: no rate, no burst
-	case c.SendBurst <= 0:
-		c.SendBurst = max(int(2*c.SendRate), 1)
-	}
-	if c.SendByteRate == 0 {
-		c.SendByteRate = DefaultSendByteRate
-	}
-	if c.SendByteBurst <= 0 {
-		c.SendByteBurst = c.QueueBytes / 4
-	}
-	if c.StoreBacklog <= 0 {
-		c.StoreBacklog = DefaultStoreBacklog
-	}
-	if c.RetentionInterval <= 0 {
-		c.RetentionInterval = DefaultRetentionInterval
-	}
-	if c.HistoryLimit <= 0 {
-		c.HistoryLimit = DefaultHistoryLimit
-	}
-	switch {
-	case c.JoinHistory == 0:
-		c.JoinHistory = DefaultJoinHistory
-	case c.JoinHistory < 0:
-		c.JoinHistory = 0
-	}
-	c.JoinHistory = min(c.JoinHistory, c.HistoryLimit)
+	c.connectionDefaults()
+	c.rateDefaults()
+	c.historyDefaults()
+	c.accountDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.TokenTTL <= 0 {
-		c.TokenTTL = DefaultTokenTTL
+	return c
+}
+
+// positiveOr sets *v to d unless it is above zero: for settings where zero
+// and below mean nothing.
+func positiveOr[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
-	if c.PasswordParams == (auth.Params{}) {
-		c.PasswordParams = auth.DefaultParams
+}
+
+// nonzeroOr sets *v to d when it is zero: for settings where below zero
+// means "no limit".
+func nonzeroOr[T int | float64 | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
 	}
-	if c.LoginsPerAccount == 0 {
-		c.LoginsPerAccount = DefaultLoginsPerAccount
+}
+
+// zeroMeansDefault sets *v to d when it is zero, and to 0 (off) when it is
+// below zero.
+func zeroMeansDefault(v *int, d int) {
+	switch {
+	case *v == 0:
+		*v = d
+	case *v < 0:
+		*v = 0
 	}
-	if c.LoginFailuresPerAccount == 0 {
-		c.LoginFailuresPerAccount = DefaultLoginFailuresPerAccount
-	}
-	if c.LoginsPerIP == 0 {
-		c.LoginsPerIP = DefaultLoginsPerIP
-	}
+}
+
+func (c *Config) connectionDefaults() {
+	positiveOr(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	positiveOr(&c.MaxConns, DefaultMaxConns())
+	positiveOr(&c.QueueBytes, DefaultQueueBytes)
+	positiveOr(&c.ReplyBytes, c.QueueBytes/4)
+	c.ReplyBytes = min(c.ReplyBytes, c.QueueBytes/2)
+	positiveOr(&c.PingInterval, DefaultPingInterval)
+	positiveOr(&c.IdleTimeout, DefaultIdleTimeout)
+	positiveOr(&c.WriteTimeout, DefaultWriteTimeout)
+	positiveOr(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	positiveOr(&c.Writers, runtime.GOMAXPROCS(0))
+	positiveOr(&c.MaxRooms, DefaultMaxRooms)
 	switch {
 	case c.IPTCPConns == 0 && c.IPConns > 0:
 		c.IPTCPConns = c.IPConns + tcpConnsOverWebSockets
 	case c.IPTCPConns < 0:
 		c.IPTCPConns = 0
 	}
-	if c.KeepAliveTimeout <= 0 {
-		c.KeepAliveTimeout = DefaultKeepAliveTimeout
+	positiveOr(&c.KeepAliveTimeout, DefaultKeepAliveTimeout)
+	if c.IPConnRate > 0 {
+		positiveOr(&c.IPConnBurst, max(int(2*c.IPConnRate), 1))
 	}
-	if c.IPConnRate > 0 && c.IPConnBurst <= 0 {
-		c.IPConnBurst = max(int(2*c.IPConnRate), 1)
+}
+
+func (c *Config) rateDefaults() {
+	nonzeroOr(&c.WriteRate, DefaultWriteRate)
+	nonzeroOr(&c.SendRate, DefaultSendRate)
+	nonzeroOr(&c.RequestRate, DefaultRequestRate)
+	if c.SendRate < 0 {
+		c.SendBurst = 0 // no limit, and the welcome says so: no rate, no burst
+	} else {
+		positiveOr(&c.SendBurst, max(int(2*c.SendRate), 1))
 	}
-	return c
+	nonzeroOr(&c.SendByteRate, DefaultSendByteRate)
+	positiveOr(&c.SendByteBurst, c.QueueBytes/4)
+}
+
+func (c *Config) historyDefaults() {
+	positiveOr(&c.StoreBacklog, DefaultStoreBacklog)
+	positiveOr(&c.RetentionInterval, DefaultRetentionInterval)
+	positiveOr(&c.HistoryLimit, DefaultHistoryLimit)
+	zeroMeansDefault(&c.JoinHistory, DefaultJoinHistory)
+	c.JoinHistory = min(c.JoinHistory, c.HistoryLimit)
+}
+
+func (c *Config) accountDefaults() {
+	zeroMeansDefault(&c.RoomsPerAccount, DefaultRoomsPerAccount)
+	positiveOr(&c.TokenTTL, DefaultTokenTTL)
+	if c.PasswordParams == (auth.Params{}) {
+		c.PasswordParams = auth.DefaultParams
+	}
+	nonzeroOr(&c.LoginsPerAccount, DefaultLoginsPerAccount)
+	nonzeroOr(&c.LoginFailuresPerAccount, DefaultLoginFailuresPerAccount)
+	nonzeroOr(&c.LoginsPerIP, DefaultLoginsPerIP)
 }

@@ -36,8 +36,9 @@
 //   - api_*.go: the HTTP API beside /ws: accounts and login throttling,
 //     publishing for backends, and readiness.
 //
-// server.go, config.go, stats.go and retention.go are the Server itself:
-// its wiring, settings, counters and background jobs.
+// server.go, config.go, defaults.go, stats.go and retention.go are the
+// Server itself: its wiring, settings and their defaults, counters and
+// background jobs.
 //
 // # Connections and goroutines
 //
