@@ -9,39 +9,40 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/protocol"
 	"github.com/chatd/chatd/server"
 )
 
 func TestJoinSendReceive(t *testing.T) {
 	ts := start(t, server.Config{}, "")
-	alice := dial(t, ts, client.Options{Name: "alice", Rooms: []string{"Go"}})
+	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Rooms: []string{"Go"}})
 	if alice.Name() != "alice" || alice.Session() == "" {
 		t.Fatalf("name %q session %q", alice.Name(), alice.Session())
 	}
 	if got := alice.Joined(); !slices.Equal(got, []string{"go"}) {
 		t.Fatalf("alice joined %v", got)
 	}
-	bob := dial(t, ts, client.Options{Name: "bob"})
-	members, err := bob.Join(ctxT(t), "go")
+	bob := servertest.Dial(t, ts.URL(), client.Options{Name: "bob"})
+	members, err := bob.Join(servertest.Context(t), "go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(members, []string{"alice", "bob"}) {
 		t.Fatalf("members %v", members)
 	}
-	if p := next[*client.Presence](t, alice); p.User != "bob" || p.Event != "join" || p.Room != "go" {
+	if p := servertest.Next[*client.Presence](t, alice); p.User != "bob" || p.Event != "join" || p.Room != "go" {
 		t.Fatalf("presence %+v", p.Presence)
 	}
 
-	ack, err := alice.Send(ctxT(t), "go", "hello, bob")
+	ack, err := alice.Send(servertest.Context(t), "go", "hello, bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ack.Seq != 1 || ack.Time().IsZero() || ack.Duplicate {
 		t.Fatalf("ack %s", ack.Raw)
 	}
-	m := next[*client.Message](t, bob)
+	m := servertest.Next[*client.Message](t, bob)
 	if m.Room != "go" || m.From != "alice" || m.Text != "hello, bob" || m.Seq != 1 || m.ClientMsgID == "" {
 		t.Fatalf("message %s", m.Raw)
 	}
@@ -51,35 +52,35 @@ func TestJoinSendReceive(t *testing.T) {
 
 	// A send repeated with the same client_msg_id is acknowledged again
 	// and not delivered twice.
-	ack2, err := alice.SendID(ctxT(t), "go", "hello, bob", m.ClientMsgID)
+	ack2, err := alice.SendID(servertest.Context(t), "go", "hello, bob", m.ClientMsgID)
 	if err != nil || !ack2.Duplicate || ack2.Seq != 1 {
 		t.Fatalf("repeated send: %v %+v", err, ack2)
 	}
-	if _, err := bob.Send(ctxT(t), "go", "hi alice"); err != nil {
+	if _, err := bob.Send(servertest.Context(t), "go", "hi alice"); err != nil {
 		t.Fatal(err)
 	}
-	if m := next[*client.Message](t, alice); m.Text != "hi alice" || m.Seq != 2 {
+	if m := servertest.Next[*client.Message](t, alice); m.Text != "hi alice" || m.Seq != 2 {
 		t.Fatalf("alice got %s", m.Raw)
 	}
 
-	who, err := alice.Who(ctxT(t), "GO")
+	who, err := alice.Who(servertest.Context(t), "GO")
 	if err != nil || !slices.Equal(who, []string{"alice", "bob"}) {
 		t.Fatalf("who: %v %v", who, err)
 	}
-	rooms, err := alice.Rooms(ctxT(t))
+	rooms, err := alice.Rooms(servertest.Context(t))
 	if err != nil || !slices.Equal(rooms, []protocol.RoomInfo{{Room: "go", Members: 2}}) {
 		t.Fatalf("rooms: %v %v", rooms, err)
 	}
-	if err := bob.Typing(ctxT(t), "go"); err != nil {
+	if err := bob.Typing(servertest.Context(t), "go"); err != nil {
 		t.Fatal(err)
 	}
-	if ty := next[*client.Typing](t, alice); ty.From != "bob" || ty.Room != "go" {
+	if ty := servertest.Next[*client.Typing](t, alice); ty.From != "bob" || ty.Room != "go" {
 		t.Fatalf("typing %s", ty.Raw)
 	}
-	if err := bob.Leave(ctxT(t), "go"); err != nil {
+	if err := bob.Leave(servertest.Context(t), "go"); err != nil {
 		t.Fatal(err)
 	}
-	if p := next[*client.Presence](t, alice); p.User != "bob" || p.Event != "leave" {
+	if p := servertest.Next[*client.Presence](t, alice); p.User != "bob" || p.Event != "leave" {
 		t.Fatalf("presence %s", p.Raw)
 	}
 	if got := bob.Joined(); len(got) != 0 {
@@ -89,7 +90,7 @@ func TestJoinSendReceive(t *testing.T) {
 
 func TestServerErrors(t *testing.T) {
 	ts := start(t, server.Config{MaxRooms: 1, MaxMessageBytes: 512}, "")
-	c := dial(t, ts, client.Options{Rooms: []string{"lobby"}})
+	c := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"lobby"}})
 	if !strings.HasPrefix(c.Name(), "guest-") {
 		t.Fatalf("guest name %q", c.Name())
 	}
@@ -103,45 +104,45 @@ func TestServerErrors(t *testing.T) {
 			t.Fatalf("%s: ErrorCode %q, message %q", what, client.ErrorCode(err), se.Message)
 		}
 	}
-	_, err := c.Send(ctxT(t), "elsewhere", "hi")
+	_, err := c.Send(servertest.Context(t), "elsewhere", "hi")
 	check("send to a room not joined", protocol.CodeNotMember, err)
-	_, err = c.Who(ctxT(t), "empty")
+	_, err = c.Who(servertest.Context(t), "empty")
 	check("who in an empty room", protocol.CodeUnknownRoom, err)
-	_, err = c.Join(ctxT(t), "no spaces")
+	_, err = c.Join(servertest.Context(t), "no spaces")
 	check("join an invalid room", protocol.CodeInvalidRoom, err)
-	_, err = c.Join(ctxT(t), "second")
+	_, err = c.Join(servertest.Context(t), "second")
 	check("join beyond max rooms", protocol.CodeRoomLimit, err)
-	_, err = c.DM(ctxT(t), "nobody", "hi")
+	_, err = c.DM(servertest.Context(t), "nobody", "hi")
 	check("dm to nobody", protocol.CodeUnknownUser, err)
-	check("leave a room not joined", protocol.CodeNotMember, c.Leave(ctxT(t), "second"))
+	check("leave a room not joined", protocol.CodeNotMember, c.Leave(servertest.Context(t), "second"))
 
 	// Too large for the server: refused by the client, which stays usable.
 	var tl *client.TooLargeError
-	if _, err := c.Send(ctxT(t), "lobby", strings.Repeat("x", 600)); !errors.As(err, &tl) || tl.Limit != 512 {
+	if _, err := c.Send(servertest.Context(t), "lobby", strings.Repeat("x", 600)); !errors.As(err, &tl) || tl.Limit != 512 {
 		t.Fatalf("oversized send: %v", err)
 	}
-	if _, err := c.Send(ctxT(t), "lobby", "still here"); err != nil {
+	if _, err := c.Send(servertest.Context(t), "lobby", "still here"); err != nil {
 		t.Fatal(err)
 	}
 
 	// Handshake refusals.
-	alice := dial(t, ts, client.Options{Name: "alice"})
-	_, err = client.Dial(ctxT(t), ts.url(), client.Options{Name: "Alice"})
+	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice"})
+	_, err = client.Dial(servertest.Context(t), ts.URL(), client.Options{Name: "Alice"})
 	var he *client.HandshakeError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusConflict || he.Temporary() || !strings.Contains(he.Reason, "session") {
 		t.Fatalf("taken name: %v", err)
 	}
 	// A guest- name without its token makes a new guest.
-	g := dial(t, ts, client.Options{Name: "guest-1"})
+	g := servertest.Dial(t, ts.URL(), client.Options{Name: "guest-1"})
 	if g.Name() == "guest-1" {
 		t.Fatal("took a guest name without its token")
 	}
-	_, err = client.Dial(ctxT(t), ts.url(), client.Options{Name: "no spaces allowed"})
+	_, err = client.Dial(servertest.Context(t), ts.URL(), client.Options{Name: "no spaces allowed"})
 	if !errors.As(err, &he) || he.StatusCode != http.StatusBadRequest {
 		t.Fatalf("invalid name: %v", err)
 	}
 	// With the session token, a second connection as the same user.
-	alice2 := dial(t, ts, client.Options{Name: "alice", Session: alice.Session()})
+	alice2 := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Session: alice.Session()})
 	if alice2.Name() != "alice" {
 		t.Fatalf("second device is %q", alice2.Name())
 	}
@@ -149,16 +150,16 @@ func TestServerErrors(t *testing.T) {
 
 func TestRateLimitedSendIsRetried(t *testing.T) {
 	ts := start(t, server.Config{SendRate: 20, SendBurst: 1}, "")
-	a := dial(t, ts, client.Options{Rooms: []string{"r"}})
-	b := dial(t, ts, client.Options{Rooms: []string{"r"}})
+	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
+	b := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	for i := range 4 {
-		ack, err := a.Send(ctxT(t), "r", "m")
+		ack, err := a.Send(servertest.Context(t), "r", "m")
 		if err != nil || ack.Seq != uint64(i+1) {
 			t.Fatalf("send %d: %v %+v", i, err, ack)
 		}
 	}
 	for i := range 4 {
-		if m := next[*client.Message](t, b); m.Seq != uint64(i+1) {
+		if m := servertest.Next[*client.Message](t, b); m.Seq != uint64(i+1) {
 			t.Fatalf("got seq %d, want %d", m.Seq, i+1)
 		}
 	}
@@ -166,13 +167,13 @@ func TestRateLimitedSendIsRetried(t *testing.T) {
 
 func TestDM(t *testing.T) {
 	ts := start(t, server.Config{}, "")
-	alice := dial(t, ts, client.Options{Name: "alice"})
-	bob := dial(t, ts, client.Options{Name: "bob"})
-	ack, err := alice.DM(ctxT(t), "BOB", "lunch?")
+	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice"})
+	bob := servertest.Dial(t, ts.URL(), client.Options{Name: "bob"})
+	ack, err := alice.DM(servertest.Context(t), "BOB", "lunch?")
 	if err != nil || ack.Time().IsZero() {
 		t.Fatalf("dm: %v %+v", err, ack)
 	}
-	dm := next[*client.DM](t, bob)
+	dm := servertest.Next[*client.DM](t, bob)
 	if dm.From != "alice" || dm.To != "bob" || dm.Text != "lunch?" || dm.ClientMsgID == "" {
 		t.Fatalf("dm %s", dm.Raw)
 	}
@@ -182,10 +183,10 @@ func TestCloseWithUnreadEvents(t *testing.T) {
 	ts := start(t, server.Config{SendRate: -1}, "")
 	// The listener never reads its events: its reader blocks on the full
 	// channel, and Close must still end it promptly.
-	listener := dial(t, ts, client.Options{Rooms: []string{"r"}, EventBuffer: 1})
-	sender := dial(t, ts, client.Options{Rooms: []string{"r"}, DiscardEvents: true})
+	listener := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}, EventBuffer: 1})
+	sender := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}, DiscardEvents: true})
 	for range 10 {
-		if _, err := sender.Send(ctxT(t), "r", "x"); err != nil {
+		if _, err := sender.Send(servertest.Context(t), "r", "x"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,7 +201,7 @@ func TestCloseWithUnreadEvents(t *testing.T) {
 	if !errors.Is(listener.Err(), client.ErrClosed) {
 		t.Fatalf("Err after Close: %v", listener.Err())
 	}
-	if _, err := listener.Send(ctxT(t), "r", "x"); !errors.Is(err, client.ErrClosed) {
+	if _, err := listener.Send(servertest.Context(t), "r", "x"); !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("send after Close: %v", err)
 	}
 	n := 0
@@ -217,7 +218,7 @@ func TestCloseWithUnreadEvents(t *testing.T) {
 
 func TestConnectionLostWithoutReconnect(t *testing.T) {
 	ts := start(t, server.Config{}, "")
-	c := dial(t, ts, client.Options{Rooms: []string{"r"}})
+	c := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	ts.stop(t)
 	select {
 	case <-c.Done():
@@ -227,7 +228,7 @@ func TestConnectionLostWithoutReconnect(t *testing.T) {
 	if err := c.Err(); err == nil || errors.Is(err, client.ErrClosed) || !strings.Contains(err.Error(), "1001") {
 		t.Fatalf("Err: %v", err)
 	}
-	if _, err := c.Send(ctxT(t), "r", "x"); err == nil {
+	if _, err := c.Send(servertest.Context(t), "r", "x"); err == nil {
 		t.Fatal("send after the end succeeded")
 	}
 }
@@ -235,40 +236,40 @@ func TestConnectionLostWithoutReconnect(t *testing.T) {
 func TestReconnect(t *testing.T) {
 	ts := start(t, server.Config{}, "")
 	opts := client.Options{Name: "alice", Rooms: []string{"a", "b"}, Reconnect: true, MinBackoff: 20 * time.Millisecond}
-	alice := dial(t, ts, opts)
-	if _, err := alice.Send(ctxT(t), "a", "before"); err != nil {
+	alice := servertest.Dial(t, ts.URL(), opts)
+	if _, err := alice.Send(servertest.Context(t), "a", "before"); err != nil {
 		t.Fatal(err)
 	}
 	ts.stop(t)
-	if d := next[*client.Disconnected](t, alice); !strings.Contains(d.Err.Error(), "1001") {
+	if d := servertest.Next[*client.Disconnected](t, alice); !strings.Contains(d.Err.Error(), "1001") {
 		t.Fatalf("disconnected: %v", d.Err)
 	}
 	// A send while the server is away waits for the reconnect.
 	sent := make(chan error, 1)
 	go func() {
-		_, err := alice.Send(ctxT(t), "b", "after")
+		_, err := alice.Send(servertest.Context(t), "b", "after")
 		sent <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
 
 	ts2 := start(t, server.Config{}, ts.addr)
-	r := next[*client.Reconnected](t, alice)
+	r := servertest.Next[*client.Reconnected](t, alice)
 	if r.Name != "alice" || !slices.Equal(r.Rooms, []string{"a", "b"}) || r.Err != nil {
 		t.Fatalf("reconnected %+v", r)
 	}
 	if err := <-sent; err != nil {
 		t.Fatalf("send across the reconnect: %v", err)
 	}
-	bob := dial(t, ts2, client.Options{Name: "bob", Rooms: []string{"b"}})
-	who, err := bob.Who(ctxT(t), "b")
+	bob := servertest.Dial(t, ts2.URL(), client.Options{Name: "bob", Rooms: []string{"b"}})
+	who, err := bob.Who(servertest.Context(t), "b")
 	if err != nil || !slices.Equal(who, []string{"alice", "bob"}) {
 		t.Fatalf("who: %v %v", who, err)
 	}
-	ack, err := alice.Send(ctxT(t), "b", "again")
+	ack, err := alice.Send(servertest.Context(t), "b", "again")
 	if err != nil || ack.Seq != 2 {
 		t.Fatalf("send: %v %+v", err, ack)
 	}
-	if m := next[*client.Message](t, bob); m.From != "alice" || m.Text != "again" {
+	if m := servertest.Next[*client.Message](t, bob); m.From != "alice" || m.Text != "again" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
 	if alice.Name() != "alice" || !slices.Equal(alice.Joined(), []string{"a", "b"}) {
@@ -278,11 +279,11 @@ func TestReconnect(t *testing.T) {
 
 func TestReconnectGivesUpWhenNameTaken(t *testing.T) {
 	ts := start(t, server.Config{}, "")
-	alice := dial(t, ts, client.Options{Name: "alice", Reconnect: true, MinBackoff: 300 * time.Millisecond})
+	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Reconnect: true, MinBackoff: 300 * time.Millisecond})
 	ts.stop(t)
-	next[*client.Disconnected](t, alice)
+	servertest.Next[*client.Disconnected](t, alice)
 	ts2 := start(t, server.Config{}, ts.addr)
-	dial(t, ts2, client.Options{Name: "alice"}) // someone else takes the name
+	servertest.Dial(t, ts2.URL(), client.Options{Name: "alice"}) // someone else takes the name
 	select {
 	case <-alice.Done():
 	case <-time.After(5 * time.Second):

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -12,7 +13,7 @@ import (
 // from many goroutines is never refused for its rate.
 func TestSendsArePacedToTheAnnouncedLimits(t *testing.T) {
 	ts := start(t, server.Config{SendRate: 50, SendBurst: 5}, "")
-	a := dial(t, ts, client.Options{Rooms: []string{"r"}})
+	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	if l := a.Limits(); l.SendRate != 50 || l.SendBurst != 5 {
 		t.Fatalf("limits %+v", l)
 	}
@@ -21,7 +22,7 @@ func TestSendsArePacedToTheAnnouncedLimits(t *testing.T) {
 	errs := make(chan error, sends)
 	for range sends {
 		wg.Go(func() {
-			if _, err := a.Send(ctxT(t), "r", "m"); err != nil {
+			if _, err := a.Send(servertest.Context(t), "r", "m"); err != nil {
 				errs <- err
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -17,10 +18,10 @@ func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
 		names = append(names, fmt.Sprintf("%s-%03d", strings.Repeat("r", 60), i))
 	}
 	for i := 0; i < len(names); i += 100 {
-		dial(t, ts, client.Options{Name: fmt.Sprint("member", i), Rooms: names[i : i+100]})
+		servertest.Dial(t, ts.URL(), client.Options{Name: fmt.Sprint("member", i), Rooms: names[i : i+100]})
 	}
-	c := dial(t, ts, client.Options{Name: "alice"})
-	rooms, err := c.Rooms(ctxT(t))
+	c := servertest.Dial(t, ts.URL(), client.Options{Name: "alice"})
+	rooms, err := c.Rooms(servertest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +37,14 @@ func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
 
 func TestSendsOverTheByteAllowanceWaitAsTheServerSays(t *testing.T) {
 	ts := start(t, server.Config{}, "")
-	a := dial(t, ts, client.Options{Rooms: []string{"r"}})
+	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	// Each message costs 60 KB of the 128 KiB per second allowance: from
 	// the fifth on each waits, paced by the welcome's send_byte_rate, or
 	// refused once with the time to wait should the two clocks disagree.
 	text := strings.Repeat("x", 60000)
 	const n = 8
 	for i := range n {
-		ack, err := a.Send(ctxT(t), "r", text)
+		ack, err := a.Send(servertest.Context(t), "r", text)
 		if err != nil || ack.Seq != uint64(i+1) {
 			t.Fatalf("send %d: %v %+v", i, err, ack)
 		}

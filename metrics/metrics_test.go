@@ -75,11 +75,7 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A client's handshake completes just before it joins its room.
-	for deadline := time.Now().Add(5 * time.Second); srv.Stats().Conns < 4; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("clients never registered")
-		}
-	}
+	servertest.WaitFor(t, "the clients to register", func() bool { return srv.Stats().Conns >= 4 })
 	for _, req := range []string{`{"type":"send","room":"m","text":"x"}`, `{"type":"nope"}`} {
 		if err := j.Write(dctx, websocket.MessageText, []byte(req)); err != nil {
 			t.Fatal(err)

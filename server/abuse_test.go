@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -44,7 +45,7 @@ func TestConnectionsPerAddressAreCapped(t *testing.T) {
 		t.Fatalf("third connection: %d", status)
 	}
 	a.ws.Close(websocket.StatusNormalClosure, "")
-	waitFor(t, "the slot to free", func() bool { return ts.Stats().Conns == 1 })
+	servertest.WaitFor(t, "the slot to free", func() bool { return ts.Stats().Conns == 1 })
 	dial(t, ts, "")
 	if got := ts.Stats().Refused[server.RefusedIPConns]; got != 1 {
 		t.Fatalf("refused: %d", got)
@@ -197,7 +198,7 @@ func TestAFullAddressTableTurnsNoNewcomerAway(t *testing.T) {
 		c := dialWith(t, ts, "", from(fmt.Sprintf("2001:db8:0:%x::1", i)))
 		c.ws.Close(websocket.StatusNormalClosure, "")
 	}
-	waitFor(t, "the flood's connections to close", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "the flood's connections to close", func() bool { return ts.Stats().Conns == 0 })
 	dialWith(t, ts, "", from("203.0.113.7"))
 	if got := ts.Stats().Refused[server.RefusedIPRate]; got != 0 {
 		t.Fatalf("refused for rate: %d", got)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -110,7 +111,7 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 		nc.Close()
 	}
 	var wss []*websocket.Conn
-	waitFor(t, "the address's connections to be released", func() bool {
+	servertest.WaitFor(t, "the address's connections to be released", func() bool {
 		c, err := dialWSFrom(ctx, "127.0.0.1", ts.url(""))
 		if err != nil {
 			return false
@@ -125,7 +126,7 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 	for _, c := range wss[:2] {
 		c.Close(websocket.StatusNormalClosure, "")
 	}
-	waitFor(t, "two WebSockets to be released", func() bool {
+	servertest.WaitFor(t, "two WebSockets to be released", func() bool {
 		c, err := dialWSFrom(ctx, "127.0.0.1", ts.url(""))
 		if err != nil {
 			return false

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
 )
@@ -39,7 +40,7 @@ func TestAClientRefusedAfterItsHandshakeLeavesItsSlotAddressAndNameFree(t *testi
 	// its close frame: the only slot, its address's only connection, and
 	// its name.
 	ann := dial(t, ts, "room=go&name=ann")
-	waitFor(t, "ann registered", func() bool { return ts.Stats().Conns == 1 })
+	servertest.WaitFor(t, "ann registered", func() bool { return ts.Stats().Conns == 1 })
 	ann.send("hello")
-	waitFor(t, "ann's message stored", func() bool { return len(storedSeqs(t, st, "go")) == 1 })
+	servertest.WaitFor(t, "ann's message stored", func() bool { return len(storedSeqs(t, st, "go")) == 1 })
 }

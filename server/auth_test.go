@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store"
 )
@@ -255,7 +256,7 @@ func TestReadPositionsOfAccountsOutliveConnections(t *testing.T) {
 	}
 	c.do(`{"type":"read","id":"r","room":"news","seq":2}`)
 	c.ws.Close(websocket.StatusNormalClosure, "")
-	waitFor(t, "the connection to go", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "the connection to go", func() bool { return ts.Stats().Conns == 0 })
 
 	again := dialToken(t, ts, tok)
 	reads, _ := again.welcome["reads"].(map[string]any)
@@ -272,7 +273,7 @@ func TestExpiredTokensAreDeleted(t *testing.T) {
 	if _, err := st.Token(context.Background(), hash); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the expired token to be deleted", func() bool {
+	servertest.WaitFor(t, "the expired token to be deleted", func() bool {
 		_, err := st.Token(context.Background(), hash)
 		return errors.Is(err, store.ErrNotFound)
 	})

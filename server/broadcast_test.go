@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -83,7 +84,7 @@ func TestRoomNamesAreCaseInsensitive(t *testing.T) {
 	ts := start(t, server.Config{})
 	a := dial(t, ts, "room=Go")
 	b := dial(t, ts, "room=go")
-	waitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
+	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
 	a.send("same room")
 	if got := b.read(); got != "same room" {
 		t.Fatalf("got %q", got)
@@ -122,7 +123,7 @@ func TestDisconnectFreesMembershipAndRooms(t *testing.T) {
 	for _, c := range cs {
 		c.ws.CloseNow()
 	}
-	waitFor(t, "room freed", func() bool {
+	servertest.WaitFor(t, "room freed", func() bool {
 		st := ts.Stats()
 		return st.Conns == 1 && st.Rooms == 1
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
 )
@@ -188,7 +189,7 @@ func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
 	}
-	waitFor(t, "retention", func() bool {
+	servertest.WaitFor(t, "retention", func() bool {
 		ack := c.do(`{"type":"history","room":"r","limit":10}`)
 		msgs, _ := ack["messages"].([]any)
 		return len(msgs) == 3
@@ -221,7 +222,7 @@ func TestJoiningShowsRecentHistoryToJSONClientsOnly(t *testing.T) {
 		}
 	}
 	plain := dial(t, ts, "room=r")
-	waitFor(t, "plain joined", func() bool { return ts.Stats().Conns == 5 })
+	servertest.WaitFor(t, "plain joined", func() bool { return ts.Stats().Conns == 5 })
 	c.do(`{"type":"send","room":"r","text":"live"}`)
 	if got := plain.read(); got != "live" {
 		t.Fatalf("a plain client without ?history= got %q first, want only live messages", got)

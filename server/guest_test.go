@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -23,7 +24,7 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 	// Going away (a reload, a lost network) is not goodbye.
 	first.ws.Close(websocket.StatusGoingAway, "")
 	chosen.ws.CloseNow()
-	waitFor(t, "both to go", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "both to go", func() bool { return ts.Stats().Conns == 0 })
 
 	// Within the grace, the names are still theirs: a reload with the
 	// session token gets them back, with the read positions; others do not.
@@ -47,7 +48,7 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 
 	// After the grace the name is free for anyone.
 	var other *websocket.Conn
-	waitFor(t, "zoe's grace to pass", func() bool {
+	servertest.WaitFor(t, "zoe's grace to pass", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		c, _, err := websocket.Dial(ctx, ts.url("name=zoe"), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
@@ -67,7 +68,7 @@ func TestAPlainClientComesBackWithItsNameAtOnce(t *testing.T) {
 	// name back after they go: it is free as soon as the server notices.
 	zed := dial(t, ts, "name=zed")
 	zed.ws.CloseNow()
-	waitFor(t, "zed to go", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "zed to go", func() bool { return ts.Stats().Conns == 0 })
 	again := dial(t, ts, "name=zed")
 	// A plain client that says goodbye frees the name before its close
 	// handshake completes.
@@ -87,7 +88,7 @@ func TestAJSONClientThatSaysGoodbyeFreesItsNameAtOnce(t *testing.T) {
 	// Without a goodbye the name stays reserved for its token.
 	held := dialJSON(t, ts, "name=deploy-bot")
 	held.ws.CloseNow()
-	waitFor(t, "deploy-bot to go", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "deploy-bot to go", func() bool { return ts.Stats().Conns == 0 })
 	if status, _ := dialRefused(t, ts, "name=deploy-bot", nil); status != http.StatusConflict {
 		t.Fatalf("a name held for its token, taken by another: %d", status)
 	}

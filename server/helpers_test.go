@@ -77,7 +77,7 @@ func dialMany(t *testing.T, ts *testServer, n int, query string) []*client {
 	for i := range cs {
 		cs[i] = dial(t, ts, query)
 	}
-	waitFor(t, "clients registered", func() bool { return ts.Stats().Conns >= before+n })
+	servertest.WaitFor(t, "clients registered", func() bool { return ts.Stats().Conns >= before+n })
 	return cs
 }
 
@@ -140,18 +140,6 @@ func (c *client) expectClose(code websocket.StatusCode, reasonPart string) {
 			c.t.Fatalf("want close %d containing %q, got %d %q", code, reasonPart, ce.Code, ce.Reason)
 		}
 		return
-	}
-}
-
-// waitFor polls cond until it holds or 5 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

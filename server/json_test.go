@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -119,7 +120,7 @@ func TestPlainAndJSONClientsShareARoom(t *testing.T) {
 	ts := start(t, server.Config{})
 	j := dialJSON(t, ts, "room=mixed&name=json")
 	p := dial(t, ts, "room=mixed&name=plain")
-	waitFor(t, "plain client joined", func() bool { return ts.Stats().Conns == 2 })
+	servertest.WaitFor(t, "plain client joined", func() bool { return ts.Stats().Conns == 2 })
 	if ev := j.expect("presence"); ev["user"] != "plain" || ev["event"] != "join" {
 		t.Fatalf("presence %v", ev)
 	}
@@ -146,7 +147,7 @@ func TestOneConnectionInManyRooms(t *testing.T) {
 	j.do(`{"type":"join","room":"b"}`)
 	pa := dial(t, ts, "room=a")
 	pb := dial(t, ts, "room=b")
-	waitFor(t, "plain clients joined", func() bool { return ts.Stats().Conns == 3 })
+	servertest.WaitFor(t, "plain clients joined", func() bool { return ts.Stats().Conns == 3 })
 	pa.send("in a")
 	pb.send("in b")
 	got := []string{j.expect("message")["room"].(string), j.expect("message")["room"].(string)}
@@ -224,7 +225,7 @@ func TestDirectMessagesReachEveryConnectionOfBothUsers(t *testing.T) {
 	alice2 := dialJSON(t, ts, "name=alice&session="+alice1.welcome["session"].(string))
 	bystander := dialJSON(t, ts, "name=carol")
 	dial(t, ts, "name=plainpete")
-	waitFor(t, "pete connected", func() bool { return ts.Stats().Conns == 6 })
+	servertest.WaitFor(t, "pete connected", func() bool { return ts.Stats().Conns == 6 })
 	if r := alice1.request(`{"type":"dm","id":"x","to":"plainpete","text":"hello?"}`); r["code"] != "unreachable" {
 		t.Fatalf("dm to a plain-only user: %v", r)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -20,7 +21,7 @@ func TestSlowConsumerIsEvictedWhileOthersReceiveEverything(t *testing.T) {
 	sender := dial(t, ts, "room=busy")
 	fast := dial(t, ts, "room=busy")
 	slow, slowReader := rawDial(t, ts, "room=busy") // never reads
-	waitFor(t, "all registered", func() bool { return ts.Stats().Conns == 3 })
+	servertest.WaitFor(t, "all registered", func() bool { return ts.Stats().Conns == 3 })
 
 	// The sender waits for the fast client to read each message, so only the
 	// client that stopped reading can fall behind.
@@ -33,7 +34,7 @@ func TestSlowConsumerIsEvictedWhileOthersReceiveEverything(t *testing.T) {
 			t.Fatalf("fast client got message %s, want %s", got, want)
 		}
 	}
-	waitFor(t, "slow consumer evicted", func() bool {
+	servertest.WaitFor(t, "slow consumer evicted", func() bool {
 		st := ts.Stats()
 		return st.SlowEvictions == 1 && st.Conns == 2
 	})
@@ -81,7 +82,7 @@ func TestShutdownSendsGoingAwayAfterQueuedMessages(t *testing.T) {
 func TestShutdownDropsClientsThatDoNotClose(t *testing.T) {
 	ts := start(t, server.Config{})
 	rawDial(t, ts, "") // never reads, never answers the close frame
-	waitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
+	servertest.WaitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
@@ -110,9 +111,9 @@ func TestUnresponsivePeerIsReaped(t *testing.T) {
 	ts := start(t, server.Config{PingInterval: 50 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
 	alive := dial(t, ts, "") // answers pings while it reads
 	rawDial(t, ts, "")       // reads nothing, answers nothing
-	waitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
+	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
 	go func() { _, _ = alive.tryRead(2 * time.Second) }()
-	waitFor(t, "dead peer reaped", func() bool { return ts.Stats().Conns == 1 })
+	servertest.WaitFor(t, "dead peer reaped", func() bool { return ts.Stats().Conns == 1 })
 	time.Sleep(500 * time.Millisecond) // longer than IdleTimeout: the live client must survive it
 	if got := ts.Stats().Conns; got != 1 {
 		t.Fatalf("conns = %d after idle timeout, want the responsive client kept", got)
@@ -122,7 +123,7 @@ func TestUnresponsivePeerIsReaped(t *testing.T) {
 func TestFramesSentRightAfterTheHandshakeAreNotLost(t *testing.T) {
 	ts := start(t, server.Config{})
 	recv := dial(t, ts, "")
-	waitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
+	servertest.WaitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
 	// The handshake and a first frame leave in one write, before the
 	// response is read, as a pipelining client may send them.
 	var req bytes.Buffer

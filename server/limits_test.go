@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -100,7 +101,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 			ts := start(t, tc.cfg)
 			bystanders := dialMany(t, ts, 2, "")
 			nc, br := rawDial(t, ts, "")
-			waitFor(t, "offender registered", func() bool { return ts.Stats().Conns == 3 })
+			servertest.WaitFor(t, "offender registered", func() bool { return ts.Stats().Conns == 3 })
 			for _, f := range tc.frames {
 				writeRawFrame(t, nc, f)
 			}
@@ -115,7 +116,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 			if got := bystanders[1].read(); got != "still here" {
 				t.Fatalf("bystander got %q", got)
 			}
-			waitFor(t, "offender gone", func() bool { return ts.Stats().Conns == 2 })
+			servertest.WaitFor(t, "offender gone", func() bool { return ts.Stats().Conns == 2 })
 		})
 	}
 }
@@ -124,7 +125,7 @@ func TestFragmentedMessageIsDeliveredWhole(t *testing.T) {
 	ts := start(t, server.Config{})
 	recv := dial(t, ts, "")
 	nc, _ := rawDial(t, ts, "")
-	waitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
+	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
 	writeRawFrame(t, nc, ws.NewFrame(ws.OpText, false, []byte("hel")))
 	writeRawFrame(t, nc, ws.NewPingFrame([]byte("between fragments")))
 	writeRawFrame(t, nc, ws.NewFrame(ws.OpContinuation, false, []byte("lo, ")))
@@ -164,7 +165,7 @@ func TestClientCloseIsEchoed(t *testing.T) {
 				t.Fatalf("close code %d, want %d", got, tc.want)
 			}
 			nc.Close()
-			waitFor(t, "connection gone", func() bool { return ts.Stats().Conns == 0 })
+			servertest.WaitFor(t, "connection gone", func() bool { return ts.Stats().Conns == 0 })
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -89,7 +90,7 @@ func TestAnAbandonedLoginIsNotCountedAsASuccess(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, "the abandoned login counted", func() bool { return len(login()) > 0 })
+	servertest.WaitFor(t, "the abandoned login counted", func() bool { return len(login()) > 0 })
 	want := map[server.AccountOutcome]uint64{{Request: "login", Result: "abandoned"}: 1}
 	if got := login(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("login outcomes: %v, want %v", got, want)

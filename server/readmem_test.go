@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -42,7 +43,7 @@ func TestMemoryFollowsWhatArrivesNotWhatIsDeclared(t *testing.T) {
 		b.Write(part)
 		sends[i] = b.Bytes()
 	}
-	waitFor(t, "clients registered", func() bool { return ts.Stats().Conns == n+1 })
+	servertest.WaitFor(t, "clients registered", func() bool { return ts.Stats().Conns == n+1 })
 	before := heapInuse()
 	for i, nc := range ncs {
 		if _, err := nc.Write(sends[i]); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -135,7 +136,7 @@ func TestRoomThatIsInUseCannotBecomePrivate(t *testing.T) {
 		t.Fatalf("create a room with history: %v", r)
 	}
 	plain := dial(t, ts, "room=fresh")
-	waitFor(t, "the plain client to be in", func() bool { return ts.Stats().Conns == 3 })
+	servertest.WaitFor(t, "the plain client to be in", func() bool { return ts.Stats().Conns == 3 })
 	if r := alice.request(`{"type":"create","id":"c","room":"fresh","private":true}`); r["code"] != "conflict" {
 		t.Fatalf("create a room a plain client is in: %v", r)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store"
 )
@@ -113,7 +114,7 @@ func TestABackedUpJournalHoldsSendersBack(t *testing.T) {
 	// Once the store catches up, the resend goes through and nothing
 	// accepted was lost.
 	var ack map[string]any
-	waitFor(t, "the resend to be accepted", func() bool {
+	servertest.WaitFor(t, "the resend to be accepted", func() bool {
 		ack = sender.request(`{"type":"send","id":"again","room":"slow","text":"4","client_msg_id":"m4"}`)
 		return ack["type"] == "ack" && ack["id"] == "again"
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -54,7 +55,7 @@ func TestAJWTUsersNameIsNeverGivenToAGuest(t *testing.T) {
 	ts, sign := startJWT(t)
 	oscar := dialToken(t, ts, sign("oscar"))
 	oscar.ws.CloseNow()
-	waitFor(t, "oscar gone", func() bool { return ts.Stats().Conns == 0 })
+	servertest.WaitFor(t, "oscar gone", func() bool { return ts.Stats().Conns == 0 })
 
 	// Gone or not, the name stays the JWT user's.
 	if status, body := dialRefused(t, ts, "name=OSCAR", nil); status != http.StatusConflict {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
 )
@@ -25,7 +26,7 @@ func TestHistoryCommandGathersPagesTheServerCutShort(t *testing.T) {
 	ts := start(t, server.Config{Store: st, ReplyBytes: 1 << 10}, "")
 	bob := peer(t, ts, "bob", "ops")
 	for i := 1; i <= 8; i++ {
-		if _, err := bob.Send(ctxT(t), "ops", fmt.Sprintf("m%d %s", i, strings.Repeat("x", 250))); err != nil {
+		if _, err := bob.Send(servertest.Context(t), "ops", fmt.Sprintf("m%d %s", i, strings.Repeat("x", 250))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -22,74 +21,30 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// testServer is a real chatd server on loopback.
 type testServer struct {
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	*servertest.Server
+	addr string
 }
 
 // start serves a real chatd on addr ("" for a random loopback port).
 func start(t *testing.T, cfg server.Config, addr string) *testServer {
 	t.Helper()
-	cfg.Logger = slog.New(slog.DiscardHandler)
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	srv := server.New(cfg)
-	go func() { ts.done <- srv.Serve(ctx, ln, 5*time.Second) }()
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
+	s := servertest.StartAt(t, cfg, addr)
+	return &testServer{Server: s, addr: s.Addr}
 }
 
-func (ts *testServer) stop(t *testing.T) {
-	t.Helper()
-	ts.once.Do(func() {
-		ts.cancel()
-		if err := <-ts.done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-}
+func (ts *testServer) stop(t *testing.T) { ts.Stop(t) }
 
-func (ts *testServer) url() string { return "ws://" + ts.addr + "/ws" }
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func (ts *testServer) url() string { return ts.URL() }
 
 // peer is another user, connected with the client package.
 func peer(t *testing.T, ts *testServer, name string, rooms ...string) *client.Client {
 	t.Helper()
-	c, err := client.Dial(ctxT(t), ts.url(), client.Options{Name: name, Rooms: rooms})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func nextMessage(t *testing.T, c *client.Client) *client.Message {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev := <-c.Events():
-			if m, ok := ev.(*client.Message); ok {
-				return m
-			}
-		case <-timeout:
-			t.Fatal("no message within 5s")
-		}
-	}
+	return servertest.Dial(t, ts.URL(), client.Options{Name: name, Rooms: rooms})
 }
 
 // syncBuffer is an output the test reads while run writes it.
@@ -165,12 +120,12 @@ func TestScript(t *testing.T) {
 	ts := start(t, server.Config{}, "")
 	ops := peer(t, ts, "ops-watcher", "ops")
 	var out, errb bytes.Buffer
-	code := run(ctxT(t), []string{"-url", ts.url(), "-room", "Ops", "-name", "bot"}, strings.NewReader("hello\n\nworld\n"), &out, &errb)
+	code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "Ops", "-name", "bot"}, strings.NewReader("hello\n\nworld\n"), &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
 	}
 	for _, want := range []string{"hello", "world"} {
-		if m := nextMessage(t, ops); m.Text != want || m.From != "bot" || m.Room != "ops" {
+		if m := servertest.Next[*client.Message](t, ops); m.Text != want || m.From != "bot" || m.Room != "ops" {
 			t.Fatalf("got %s, want %q from bot", m.Raw, want)
 		}
 	}
@@ -179,21 +134,21 @@ func TestScript(t *testing.T) {
 func TestScriptRefused(t *testing.T) {
 	ts := start(t, server.Config{MaxMessageBytes: 200}, "")
 	var out, errb bytes.Buffer
-	code := run(ctxT(t), []string{"-url", ts.url(), "-room", "no spaces"}, strings.NewReader("hi\n"), &out, &errb)
+	code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "no spaces"}, strings.NewReader("hi\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "invalid_room") {
 		t.Fatalf("invalid room: exit %d, stderr %q", code, &errb)
 	}
 	errb.Reset()
-	code = run(ctxT(t), []string{"-url", ts.url()}, strings.NewReader("fine\n"+strings.Repeat("x", 300)+"\n"), &out, &errb)
+	code = run(servertest.Context(t), []string{"-url", ts.url()}, strings.NewReader("fine\n"+strings.Repeat("x", 300)+"\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "line 2 not sent") {
 		t.Fatalf("oversized line: exit %d, stderr %q", code, &errb)
 	}
 	errb.Reset()
-	code = run(ctxT(t), []string{"-url", "ws://" + ts.addr + "/nope"}, strings.NewReader("hi\n"), &out, &errb)
+	code = run(servertest.Context(t), []string{"-url", "ws://" + ts.addr + "/nope"}, strings.NewReader("hi\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "404") {
 		t.Fatalf("bad URL: exit %d, stderr %q", code, &errb)
 	}
-	if code := run(ctxT(t), []string{"-bogus"}, strings.NewReader(""), &out, &errb); code != 2 {
+	if code := run(servertest.Context(t), []string{"-bogus"}, strings.NewReader(""), &out, &errb); code != 2 {
 		t.Fatalf("bad flag: exit %d", code)
 	}
 }
@@ -203,7 +158,7 @@ func TestScriptReconnects(t *testing.T) {
 	watcher := peer(t, ts, "watcher", "ops")
 	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
 	r.write(t, "before\n")
-	if m := nextMessage(t, watcher); m.Text != "before" {
+	if m := servertest.Next[*client.Message](t, watcher); m.Text != "before" {
 		t.Fatalf("got %s", m.Raw)
 	}
 	// Wait for the ack: a send whose ack the shutdown cut off is sent again
@@ -213,7 +168,7 @@ func TestScriptReconnects(t *testing.T) {
 	ts2 := start(t, server.Config{}, ts.addr)
 	watcher2 := peer(t, ts2, "watcher", "ops")
 	r.write(t, "after\n")
-	if m := nextMessage(t, watcher2); m.Text != "after" || m.From != "bot" {
+	if m := servertest.Next[*client.Message](t, watcher2); m.Text != "after" || m.From != "bot" {
 		t.Fatalf("got %s", m.Raw)
 	}
 	if code := r.wait(t); code != 0 {
@@ -237,18 +192,18 @@ func TestInteractive(t *testing.T) {
 	r.write(t, "/join Ops\n")
 	waitOutput(t, r.out, "joined #ops (alice, bob); now talking in #ops")
 	r.write(t, "hello bob\n")
-	if m := nextMessage(t, bob); m.Text != "hello bob" || m.From != "alice" || m.Room != "ops" {
+	if m := servertest.Next[*client.Message](t, bob); m.Text != "hello bob" || m.From != "alice" || m.Room != "ops" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
 	r.write(t, "//not a command\n")
-	if m := nextMessage(t, bob); m.Text != "/not a command" {
+	if m := servertest.Next[*client.Message](t, bob); m.Text != "/not a command" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
-	if _, err := bob.Send(ctxT(t), "ops", "hi alice\x1b[2J"); err != nil {
+	if _, err := bob.Send(servertest.Context(t), "ops", "hi alice\x1b[2J"); err != nil {
 		t.Fatal(err)
 	}
 	waitOutput(t, r.out, "[ops] bob: hi alice\\x1b[2J")
-	if _, err := bob.DM(ctxT(t), "alice", "psst"); err != nil {
+	if _, err := bob.DM(servertest.Context(t), "alice", "psst"); err != nil {
 		t.Fatal(err)
 	}
 	waitOutput(t, r.out, "[dm] bob → you: psst")
@@ -276,7 +231,7 @@ func TestInteractive(t *testing.T) {
 	r.write(t, "/nick carol\n")
 	waitOutput(t, r.out, "you are now carol")
 	r.write(t, "as carol\n")
-	if m := nextMessage(t, bob); m.Text != "as carol" || m.From != "carol" {
+	if m := servertest.Next[*client.Message](t, bob); m.Text != "as carol" || m.From != "carol" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
 	r.write(t, "/leave\n")
@@ -302,11 +257,11 @@ func TestAScriptRunTwiceKeepsItsName(t *testing.T) {
 	// The first run closes with a goodbye, which frees the name at once.
 	for _, text := range []string{"first", "second"} {
 		var out, errb bytes.Buffer
-		code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ci", "-name", "deploy-bot"}, strings.NewReader(text+"\n"), &out, &errb)
+		code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ci", "-name", "deploy-bot"}, strings.NewReader(text+"\n"), &out, &errb)
 		if code != 0 {
 			t.Fatalf("%s run: exit %d; stderr:\n%s", text, code, &errb)
 		}
-		if m := nextMessage(t, ci); m.Text != text || m.From != "deploy-bot" {
+		if m := servertest.Next[*client.Message](t, ci); m.Text != text || m.From != "deploy-bot" {
 			t.Fatalf("got %s, want %q from deploy-bot", m.Raw, text)
 		}
 	}

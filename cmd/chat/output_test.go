@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
 )
@@ -30,16 +32,16 @@ func TestAScriptPrintsNothingButErrorsUnlessAskedForJSON(t *testing.T) {
 	ts, _ := startStored(t)
 	bob := peer(t, ts, "bob", "ops")
 	for i := range 3 {
-		if _, err := bob.Send(ctxT(t), "ops", fmt.Sprintf("old %d", i)); err != nil {
+		if _, err := bob.Send(servertest.Context(t), "ops", fmt.Sprintf("old %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot")
 	r.write(t, "deployed\n")
-	if m := nextMessage(t, bob); m.Text != "deployed" {
+	if m := servertest.Next[*client.Message](t, bob); m.Text != "deployed" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
-	if _, err := bob.Send(ctxT(t), "ops", "live"); err != nil {
+	if _, err := bob.Send(servertest.Context(t), "ops", "live"); err != nil {
 		t.Fatal(err)
 	}
 	if code := r.wait(t); code != 0 {
@@ -77,7 +79,7 @@ func TestInteractiveShowsEachMessageOnceAcrossNickAndReconnect(t *testing.T) {
 	t.Cleanup(func() { isTerminal = orig })
 	ts, cfg := startStored(t)
 	bob := peer(t, ts, "bob", "ops")
-	if _, err := bob.Send(ctxT(t), "ops", "before you came"); err != nil {
+	if _, err := bob.Send(servertest.Context(t), "ops", "before you came"); err != nil {
 		t.Fatal(err)
 	}
 	r := startRun(t, "-url", ts.url(), "-name", "alice", "-room", "ops")
@@ -85,13 +87,13 @@ func TestInteractiveShowsEachMessageOnceAcrossNickAndReconnect(t *testing.T) {
 	// The user sees what they type as they type it: it is not printed
 	// again, not even when a replay brings it back.
 	r.write(t, "mine\n")
-	if m := nextMessage(t, bob); m.Text != "mine" {
+	if m := servertest.Next[*client.Message](t, bob); m.Text != "mine" {
 		t.Fatalf("bob got %s", m.Raw)
 	}
 
 	r.write(t, "/nick carol\n")
 	waitOutput(t, r.out, "you are now carol")
-	if _, err := bob.Send(ctxT(t), "ops", "after the nick"); err != nil {
+	if _, err := bob.Send(servertest.Context(t), "ops", "after the nick"); err != nil {
 		t.Fatal(err)
 	}
 	waitOutput(t, r.out, "bob: after the nick")
@@ -101,7 +103,7 @@ func TestInteractiveShowsEachMessageOnceAcrossNickAndReconnect(t *testing.T) {
 	ts2 := start(t, cfg, ts.addr)
 	waitOutput(t, r.out, "reconnected as carol")
 	bob2 := peer(t, ts2, "bob", "ops")
-	if _, err := bob2.Send(ctxT(t), "ops", "after the restart"); err != nil {
+	if _, err := bob2.Send(servertest.Context(t), "ops", "after the restart"); err != nil {
 		t.Fatal(err)
 	}
 	waitOutput(t, r.out, "bob: after the restart")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatd/chatd/auth"
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/memory"
 )
@@ -31,22 +32,22 @@ func TestScriptSignsInWithAToken(t *testing.T) {
 		}
 		return reply.Token
 	}
-	watcher, err := client.Dial(ctxT(t), ts.url(), client.Options{Token: token("watcher"), Rooms: []string{"ops"}})
+	watcher, err := client.Dial(servertest.Context(t), ts.url(), client.Options{Token: token("watcher"), Rooms: []string{"ops"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { watcher.Close() })
 
 	var out, errb bytes.Buffer
-	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-token", token("deployer")}, strings.NewReader("shipped\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-token", token("deployer")}, strings.NewReader("shipped\n"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
 	}
-	if m := nextMessage(t, watcher); m.Text != "shipped" || m.From != "deployer" {
+	if m := servertest.Next[*client.Message](t, watcher); m.Text != "shipped" || m.From != "deployer" {
 		t.Fatalf("got %s", m.Raw)
 	}
 	// Without a token the server refuses, and chat says why.
 	errb.Reset()
-	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
+	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
 		t.Fatalf("no token: exit %d, stderr %q", code, &errb)
 	}
 }
@@ -56,30 +57,30 @@ func TestRegisterAndLogInFromTheCommandLine(t *testing.T) {
 		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}, "")
 	t.Setenv("CHATD_PASSWORD", "quinn's password")
 	var out, errb bytes.Buffer
-	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-register", "quinn"}, strings.NewReader("first\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-register", "quinn"}, strings.NewReader("first\n"), &out, &errb); code != 0 {
 		t.Fatalf("register: exit %d; stderr:\n%s", code, &errb)
 	}
-	login, err := client.LogIn(ctxT(t), nil, ts.url(), "quinn", "quinn's password")
+	login, err := client.LogIn(servertest.Context(t), nil, ts.url(), "quinn", "quinn's password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	watcher, err := client.Dial(ctxT(t), ts.url(), client.Options{Token: login.Token, Rooms: []string{"ops"}})
+	watcher, err := client.Dial(servertest.Context(t), ts.url(), client.Options{Token: login.Token, Rooms: []string{"ops"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { watcher.Close() })
-	if code := run(ctxT(t), []string{"-url", ts.url(), "-room", "ops", "-login", "Quinn"}, strings.NewReader("second\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-login", "Quinn"}, strings.NewReader("second\n"), &out, &errb); code != 0 {
 		t.Fatalf("login: exit %d; stderr:\n%s", code, &errb)
 	}
-	if m := nextMessage(t, watcher); m.Text != "second" || m.From != "quinn" {
+	if m := servertest.Next[*client.Message](t, watcher); m.Text != "second" || m.From != "quinn" {
 		t.Fatalf("got %s", m.Raw)
 	}
 	errb.Reset()
 	t.Setenv("CHATD_PASSWORD", "not quinn's password")
-	if code := run(ctxT(t), []string{"-url", ts.url(), "-login", "quinn"}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "invalid_credentials") {
+	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-login", "quinn"}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "invalid_credentials") {
 		t.Fatalf("wrong password: exit %d, stderr %q", code, &errb)
 	}
-	_, err = client.LogIn(ctxT(t), nil, ts.url(), "quinn", "wrong password")
+	_, err = client.LogIn(servertest.Context(t), nil, ts.url(), "quinn", "wrong password")
 	if ae, ok := errors.AsType[*client.APIError](err); !ok || ae.StatusCode != http.StatusUnauthorized || ae.Code != "invalid_credentials" {
 		t.Fatalf("LogIn with a wrong password: %v", err)
 	}

@@ -28,7 +28,7 @@ var imports = map[string][]string{
 	"cmd/chatd":              {"*"},
 	"hub":                    {"journal", "store"},
 	"internal/layering":      {},
-	"internal/servertest":    {"server"},
+	"internal/servertest":    {"client", "server"},
 	"journal":                {"store"},
 	"metrics":                {"server"},
 	"protocol":               {},
