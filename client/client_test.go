@@ -15,7 +15,7 @@ import (
 )
 
 func TestJoinSendReceive(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Rooms: []string{"Go"}})
 	if alice.Name() != "alice" || alice.Session() == "" {
 		t.Fatalf("name %q session %q", alice.Name(), alice.Session())
@@ -89,7 +89,7 @@ func TestJoinSendReceive(t *testing.T) {
 }
 
 func TestServerErrors(t *testing.T) {
-	ts := start(t, server.Config{MaxRooms: 1, MaxMessageBytes: 512}, "")
+	ts := servertest.Start(t, server.Config{MaxRooms: 1, MaxMessageBytes: 512})
 	c := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"lobby"}})
 	if !strings.HasPrefix(c.Name(), "guest-") {
 		t.Fatalf("guest name %q", c.Name())
@@ -149,7 +149,7 @@ func TestServerErrors(t *testing.T) {
 }
 
 func TestRateLimitedSendIsRetried(t *testing.T) {
-	ts := start(t, server.Config{SendRate: 20, SendBurst: 1}, "")
+	ts := servertest.Start(t, server.Config{SendRate: 20, SendBurst: 1})
 	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	b := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	for i := range 4 {
@@ -166,7 +166,7 @@ func TestRateLimitedSendIsRetried(t *testing.T) {
 }
 
 func TestDM(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice"})
 	bob := servertest.Dial(t, ts.URL(), client.Options{Name: "bob"})
 	ack, err := alice.DM(servertest.Context(t), "BOB", "lunch?")
@@ -180,7 +180,7 @@ func TestDM(t *testing.T) {
 }
 
 func TestCloseWithUnreadEvents(t *testing.T) {
-	ts := start(t, server.Config{SendRate: -1}, "")
+	ts := servertest.Start(t, server.Config{SendRate: -1})
 	// The listener never reads its events: its reader blocks on the full
 	// channel, and Close must still end it promptly.
 	listener := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}, EventBuffer: 1})
@@ -217,9 +217,9 @@ func TestCloseWithUnreadEvents(t *testing.T) {
 }
 
 func TestConnectionLostWithoutReconnect(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	c := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
-	ts.stop(t)
+	ts.Stop(t)
 	select {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
@@ -234,13 +234,13 @@ func TestConnectionLostWithoutReconnect(t *testing.T) {
 }
 
 func TestReconnect(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	opts := client.Options{Name: "alice", Rooms: []string{"a", "b"}, Reconnect: true, MinBackoff: 20 * time.Millisecond}
 	alice := servertest.Dial(t, ts.URL(), opts)
 	if _, err := alice.Send(servertest.Context(t), "a", "before"); err != nil {
 		t.Fatal(err)
 	}
-	ts.stop(t)
+	ts.Stop(t)
 	if d := servertest.Next[*client.Disconnected](t, alice); !strings.Contains(d.Err.Error(), "1001") {
 		t.Fatalf("disconnected: %v", d.Err)
 	}
@@ -252,7 +252,7 @@ func TestReconnect(t *testing.T) {
 	}()
 	time.Sleep(50 * time.Millisecond)
 
-	ts2 := start(t, server.Config{}, ts.addr)
+	ts2 := servertest.StartAt(t, server.Config{}, ts.Addr)
 	r := servertest.Next[*client.Reconnected](t, alice)
 	if r.Name != "alice" || !slices.Equal(r.Rooms, []string{"a", "b"}) || r.Err != nil {
 		t.Fatalf("reconnected %+v", r)
@@ -278,11 +278,11 @@ func TestReconnect(t *testing.T) {
 }
 
 func TestReconnectGivesUpWhenNameTaken(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Reconnect: true, MinBackoff: 300 * time.Millisecond})
-	ts.stop(t)
+	ts.Stop(t)
 	servertest.Next[*client.Disconnected](t, alice)
-	ts2 := start(t, server.Config{}, ts.addr)
+	ts2 := servertest.StartAt(t, server.Config{}, ts.Addr)
 	servertest.Dial(t, ts2.URL(), client.Options{Name: "alice"}) // someone else takes the name
 	select {
 	case <-alice.Done():

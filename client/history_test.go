@@ -18,7 +18,7 @@ func TestHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ts := start(t, server.Config{Store: st}, "")
+	ts := servertest.Start(t, server.Config{Store: st})
 	c := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Rooms: []string{"r"}})
 	for i := 1; i <= 5; i++ {
 		if _, err := c.Send(servertest.Context(t), "r", fmt.Sprint(i)); err != nil {

@@ -12,7 +12,7 @@ import (
 // A client paces its sends to the limits of its welcome: a burst of sends
 // from many goroutines is never refused for its rate.
 func TestSendsArePacedToTheAnnouncedLimits(t *testing.T) {
-	ts := start(t, server.Config{SendRate: 50, SendBurst: 5}, "")
+	ts := servertest.Start(t, server.Config{SendRate: 50, SendBurst: 5})
 	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	if l := a.Limits(); l.SendRate != 50 || l.SendBurst != 5 {
 		t.Fatalf("limits %+v", l)

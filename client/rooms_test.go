@@ -12,7 +12,7 @@ import (
 
 func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
 	// A reply budget of 4 KiB holds about 50 of these rooms.
-	ts := start(t, server.Config{ReplyBytes: 4 << 10}, "")
+	ts := servertest.Start(t, server.Config{ReplyBytes: 4 << 10})
 	var names []string
 	for i := range 200 {
 		names = append(names, fmt.Sprintf("%s-%03d", strings.Repeat("r", 60), i))
@@ -36,7 +36,7 @@ func TestRoomsGathersEveryPageOfALongList(t *testing.T) {
 }
 
 func TestSendsOverTheByteAllowanceWaitAsTheServerSays(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	a := servertest.Dial(t, ts.URL(), client.Options{Rooms: []string{"r"}})
 	// Each message costs 60 KB of the 128 KiB per second allowance: from
 	// the fifth on each waits, paced by the welcome's send_byte_rate, or

@@ -19,16 +19,16 @@ import (
 )
 
 func TestOriginIsChecked(t *testing.T) {
-	ts := start(t, server.Config{AllowedOrigins: []string{"https://chat.example.com"}})
+	ts := servertest.Start(t, server.Config{AllowedOrigins: []string{"https://chat.example.com"}})
 	origin := func(o string) *websocket.DialOptions {
 		return &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {o}}}
 	}
-	for _, bad := range []string{"https://evil.example", "null", "http://" + ts.addr + ".evil.example", "https://chat.example.com.evil.example"} {
+	for _, bad := range []string{"https://evil.example", "null", "http://" + ts.Addr + ".evil.example", "https://chat.example.com.evil.example"} {
 		if status, _ := dialRefused(t, ts, "", origin(bad)); status != http.StatusForbidden {
 			t.Errorf("origin %s: %d", bad, status)
 		}
 	}
-	for _, good := range []string{"http://" + ts.addr, "https://chat.example.com"} {
+	for _, good := range []string{"http://" + ts.Addr, "https://chat.example.com"} {
 		dialWith(t, ts, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"Origin": {good}}})
 	}
 	dial(t, ts, "") // no Origin: not a browser
@@ -38,7 +38,7 @@ func TestOriginIsChecked(t *testing.T) {
 }
 
 func TestConnectionsPerAddressAreCapped(t *testing.T) {
-	ts := start(t, server.Config{IPConns: 2})
+	ts := servertest.Start(t, server.Config{IPConns: 2})
 	a := dial(t, ts, "")
 	dial(t, ts, "")
 	if status, _ := dialRefused(t, ts, "", nil); status != http.StatusTooManyRequests {
@@ -53,7 +53,7 @@ func TestConnectionsPerAddressAreCapped(t *testing.T) {
 }
 
 func TestConnectionRatePerAddress(t *testing.T) {
-	ts := start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3})
+	ts := servertest.Start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3})
 	for range 3 {
 		dial(t, ts, "")
 	}
@@ -68,13 +68,13 @@ func TestForwardedForIsTrustedOnlyFromProxies(t *testing.T) {
 		return &websocket.DialOptions{HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}
 	}
 	// Untrusted: the header is ignored, so both count against 127.0.0.1.
-	ts := start(t, server.Config{IPConns: 1})
+	ts := servertest.Start(t, server.Config{IPConns: 1})
 	dialWith(t, ts, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"203.0.113.1"}}})
 	if status, _ := dialRefused(t, ts, "", forwarded("203.0.113.2")); status != http.StatusTooManyRequests {
 		t.Fatalf("spoofed header: %d", status)
 	}
 	// Behind a trusted proxy, each forwarded client has its own count.
-	proxied := start(t, server.Config{IPConns: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	proxied := servertest.Start(t, server.Config{IPConns: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	dialWith(t, proxied, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"203.0.113.1"}}})
 	dialWith(t, proxied, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {"198.51.100.9, 203.0.113.2"}}})
 	if status, _ := dialRefused(t, proxied, "", forwarded("203.0.113.1")); status != http.StatusTooManyRequests {
@@ -140,7 +140,7 @@ func TestMetacharactersAreStoredLiterally(t *testing.T) {
 func TestAccountAPIRefusesOtherOrigins(t *testing.T) {
 	ts, _ := startAccounts(t, nil)
 	body := strings.NewReader(`{"name":"victim","password":"chosen by the attacker"}`)
-	req, err := http.NewRequest("POST", "http://"+ts.addr+"/api/register", body)
+	req, err := http.NewRequest("POST", "http://"+ts.Addr+"/api/register", body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +155,8 @@ func TestAccountAPIRefusesOtherOrigins(t *testing.T) {
 		t.Fatalf("cross-site register: %d", resp.StatusCode)
 	}
 	// The server's own pages, and clients that are not browsers, may.
-	req, _ = http.NewRequest("POST", "http://"+ts.addr+"/api/register", strings.NewReader(`{"name":"victim","password":"chosen by the user"}`))
-	req.Header.Set("Origin", "http://"+ts.addr)
+	req, _ = http.NewRequest("POST", "http://"+ts.Addr+"/api/register", strings.NewReader(`{"name":"victim","password":"chosen by the user"}`))
+	req.Header.Set("Origin", "http://"+ts.Addr)
 	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +168,12 @@ func TestAccountAPIRefusesOtherOrigins(t *testing.T) {
 
 func TestAnAPIBodyTrickledTooSlowlyIsCutOff(t *testing.T) {
 	ts, _ := startAccounts(t, func(c *server.Config) { c.HandshakeTimeout = 200 * time.Millisecond })
-	nc, err := net.Dial("tcp", ts.addr)
+	nc, err := net.Dial("tcp", ts.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	fmt.Fprintf(nc, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"name\":", ts.addr)
+	fmt.Fprintf(nc, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"name\":", ts.Addr)
 	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
 	if err != nil {
@@ -187,7 +187,7 @@ func TestAnAPIBodyTrickledTooSlowlyIsCutOff(t *testing.T) {
 
 func TestAFullAddressTableTurnsNoNewcomerAway(t *testing.T) {
 	t.Cleanup(server.SetMaxTrackedAddrs(4))
-	ts := start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3,
+	ts := servertest.Start(t, server.Config{IPConnRate: 0.001, IPConnBurst: 3,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	from := func(addr string) *websocket.DialOptions {
 		return &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}, HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}

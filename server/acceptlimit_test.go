@@ -69,37 +69,37 @@ func dialWSFrom(ctx context.Context, local, url string) (*websocket.Conn, error)
 
 func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 	const limit = 4
-	ts := start(t, server.Config{IPTCPConns: limit, KeepAliveTimeout: time.Minute})
+	ts := servertest.Start(t, server.Config{IPTCPConns: limit, KeepAliveTimeout: time.Minute})
 	// 127.0.0.1 holds its four: two idle keep-alive connections and two
 	// requests it never finishes.
 	var held []net.Conn
 	for range 2 {
-		nc := dialFrom(t, "127.0.0.1", ts.addr)
+		nc := dialFrom(t, "127.0.0.1", ts.Addr)
 		if status, err := healthz(nc, bufio.NewReader(nc)); err != nil || status != http.StatusOK {
 			t.Fatalf("keep-alive request: %d %v", status, err)
 		}
 		held = append(held, nc)
 	}
 	for range 2 {
-		nc := dialFrom(t, "127.0.0.1", ts.addr)
+		nc := dialFrom(t, "127.0.0.1", ts.Addr)
 		if _, err := nc.Write([]byte("GET /ws HTTP/1.1\r\nHost: chatd\r\n")); err != nil {
 			t.Fatal(err)
 		}
 		held = append(held, nc)
 	}
-	if served(t, "127.0.0.1", ts.addr) {
+	if served(t, "127.0.0.1", ts.Addr) {
 		t.Fatalf("a fifth connection from the address that holds %d was served", limit)
 	}
 	if got := ts.Stats().Refused[server.RefusedIPTCPConns]; got != 1 {
 		t.Fatalf("refused at accept: %d", got)
 	}
 	// Another address is served, HTTP and WebSocket.
-	if !served(t, "127.0.0.2", ts.addr) {
+	if !served(t, "127.0.0.2", ts.Addr) {
 		t.Fatal("a connection from 127.0.0.2 was not served")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	other, err := dialWSFrom(ctx, "127.0.0.2", ts.url(""))
+	other, err := dialWSFrom(ctx, "127.0.0.2", wsURL(ts, ""))
 	if err != nil {
 		t.Fatalf("WebSocket from 127.0.0.2: %v", err)
 	}
@@ -112,14 +112,14 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 	}
 	var wss []*websocket.Conn
 	servertest.WaitFor(t, "the address's connections to be released", func() bool {
-		c, err := dialWSFrom(ctx, "127.0.0.1", ts.url(""))
+		c, err := dialWSFrom(ctx, "127.0.0.1", wsURL(ts, ""))
 		if err != nil {
 			return false
 		}
 		wss = append(wss, c)
 		return len(wss) == limit
 	})
-	if c, err := dialWSFrom(ctx, "127.0.0.1", ts.url("")); err == nil {
+	if c, err := dialWSFrom(ctx, "127.0.0.1", wsURL(ts, "")); err == nil {
 		c.CloseNow()
 		t.Fatalf("a WebSocket beyond %d from one address", limit)
 	}
@@ -127,14 +127,14 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 		c.Close(websocket.StatusNormalClosure, "")
 	}
 	servertest.WaitFor(t, "two WebSockets to be released", func() bool {
-		c, err := dialWSFrom(ctx, "127.0.0.1", ts.url(""))
+		c, err := dialWSFrom(ctx, "127.0.0.1", wsURL(ts, ""))
 		if err != nil {
 			return false
 		}
 		wss = append(wss, c)
 		return len(wss) == limit+2
 	})
-	if c, err := dialWSFrom(ctx, "127.0.0.1", ts.url("")); err == nil {
+	if c, err := dialWSFrom(ctx, "127.0.0.1", wsURL(ts, "")); err == nil {
 		c.CloseNow()
 		t.Fatal("closing two WebSockets released more than two connections")
 	}
@@ -144,18 +144,18 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 }
 
 func TestTrustedProxiesAreNotCappedAtAccept(t *testing.T) {
-	ts := start(t, server.Config{IPTCPConns: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	ts := servertest.Start(t, server.Config{IPTCPConns: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	for i := range 3 {
-		nc := dialFrom(t, "127.0.0.1", ts.addr)
+		nc := dialFrom(t, "127.0.0.1", ts.Addr)
 		if status, err := healthz(nc, bufio.NewReader(nc)); err != nil || status != http.StatusOK {
 			t.Fatalf("connection %d from the proxy: %d %v", i, status, err)
 		}
 	}
-	nc := dialFrom(t, "127.0.0.2", ts.addr)
+	nc := dialFrom(t, "127.0.0.2", ts.Addr)
 	if status, err := healthz(nc, bufio.NewReader(nc)); err != nil || status != http.StatusOK {
 		t.Fatalf("first connection from another address: %d %v", status, err)
 	}
-	if served(t, "127.0.0.2", ts.addr) {
+	if served(t, "127.0.0.2", ts.Addr) {
 		t.Fatal("an address that is not a proxy went over its cap")
 	}
 }

@@ -30,7 +30,7 @@ func (s *unreadableStore) LastSeq(ctx context.Context, room string) (uint64, err
 
 func TestAClientRefusedAfterItsHandshakeLeavesItsSlotAddressAndNameFree(t *testing.T) {
 	st := &unreadableStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
-	ts := start(t, server.Config{Store: st, MaxConns: 1, IPConns: 1})
+	ts := servertest.Start(t, server.Config{Store: st, MaxConns: 1, IPConns: 1})
 	st.fail.Store(true)
 	refused := dial(t, ts, "room=go&name=ann")
 	refused.expectClose(websocket.StatusInternalError, "history store")

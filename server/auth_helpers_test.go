@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/chatd/chatd/auth"
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/sqlite"
 )
@@ -22,18 +23,18 @@ var cheapHashing = auth.Params{Memory: 64, Time: 1, Threads: 1}
 
 // startAccounts starts a server with accounts and history in a SQLite
 // file; mod adjusts the configuration first.
-func startAccounts(t *testing.T, mod func(*server.Config)) (*testServer, *sqlite.Store) {
+func startAccounts(t *testing.T, mod func(*server.Config)) (*servertest.Server, *sqlite.Store) {
 	t.Helper()
 	st := openSQLite(t, filepath.Join(t.TempDir(), "chatd.db"))
 	cfg := server.Config{Store: st, Accounts: st, PasswordParams: cheapHashing}
 	if mod != nil {
 		mod(&cfg)
 	}
-	return start(t, cfg), st
+	return servertest.Start(t, cfg), st
 }
 
 // api calls the account API and decodes the JSON reply (nil for none).
-func api(t *testing.T, ts *testServer, method, path, token string, body any) (int, map[string]any, http.Header) {
+func api(t *testing.T, ts *servertest.Server, method, path, token string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -43,7 +44,7 @@ func api(t *testing.T, ts *testServer, method, path, token string, body any) (in
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, "http://"+ts.addr+path, rd)
+	req, err := http.NewRequest(method, "http://"+ts.Addr+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func errCode(reply map[string]any) string {
 }
 
 // register creates an account and returns its login token.
-func register(t *testing.T, ts *testServer, name, password string) string {
+func register(t *testing.T, ts *servertest.Server, name, password string) string {
 	t.Helper()
 	status, reply, _ := api(t, ts, "POST", "/api/register", "", map[string]string{"name": name, "password": password})
 	if status != http.StatusCreated {
@@ -82,7 +83,7 @@ func register(t *testing.T, ts *testServer, name, password string) string {
 	return reply["token"].(string)
 }
 
-func login(t *testing.T, ts *testServer, name, password string) string {
+func login(t *testing.T, ts *servertest.Server, name, password string) string {
 	t.Helper()
 	status, reply, _ := api(t, ts, "POST", "/api/login", "", map[string]string{"name": name, "password": password})
 	if status != http.StatusOK {
@@ -93,11 +94,11 @@ func login(t *testing.T, ts *testServer, name, password string) string {
 
 // dialWith opens a JSON connection with opts, presenting a token however
 // the options say.
-func dialWith(t *testing.T, ts *testServer, query string, opts *websocket.DialOptions) *jsonClient {
+func dialWith(t *testing.T, ts *servertest.Server, query string, opts *websocket.DialOptions) *jsonClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, ts.url(query), opts)
+	c, resp, err := websocket.Dial(ctx, wsURL(ts, query), opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", query, err)
 	}
@@ -112,18 +113,18 @@ func dialWith(t *testing.T, ts *testServer, query string, opts *websocket.DialOp
 
 // dialToken opens a JSON connection signed in with token, as a browser
 // does: in the subprotocol list.
-func dialToken(t *testing.T, ts *testServer, token string) *jsonClient {
+func dialToken(t *testing.T, ts *servertest.Server, token string) *jsonClient {
 	t.Helper()
 	return dialWith(t, ts, "", &websocket.DialOptions{Subprotocols: []string{"chatd.v1", "chatd.token." + token}})
 }
 
 // dialRefused attempts an upgrade that must fail, and returns its status
 // and body.
-func dialRefused(t *testing.T, ts *testServer, query string, opts *websocket.DialOptions) (int, string) {
+func dialRefused(t *testing.T, ts *servertest.Server, query string, opts *websocket.DialOptions) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, ts.url(query), opts)
+	c, resp, err := websocket.Dial(ctx, wsURL(ts, query), opts)
 	if err == nil {
 		c.CloseNow()
 		t.Fatalf("dial %s: accepted", query)

@@ -204,7 +204,7 @@ func TestAuthRequiredRefusesGuests(t *testing.T) {
 	// A plain client signs in with a header, and chats with a JSON one.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, ts.url(""), bearer(tok))
+	ws, _, err := websocket.Dial(ctx, wsURL(ts, ""), bearer(tok))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -17,7 +18,7 @@ func TestABackedUpJournalTellsTheAPIToRetryAndHoldsAPlainClientBack(t *testing.T
 		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
 	}
-	ts := start(t, server.Config{Store: st, StoreBacklog: 1, SendRate: -1, APIKey: key})
+	ts := servertest.Start(t, server.Config{Store: st, StoreBacklog: 1, SendRate: -1, APIKey: key})
 	t.Cleanup(st.release)
 	member := dialJSON(t, ts, "room=slow&name=member")
 	sender := dialJSON(t, ts, "room=slow&name=sender")

@@ -12,7 +12,7 @@ import (
 )
 
 func TestBroadcastReachesEveryOtherClientButNotTheSender(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	cs := dialMany(t, ts, 5, "")
 	for i, c := range cs {
 		c.send(fmt.Sprintf("hello from %d", i))
@@ -32,7 +32,7 @@ func TestBroadcastReachesEveryOtherClientButNotTheSender(t *testing.T) {
 }
 
 func TestMessagesFromOneSenderArriveInOrder(t *testing.T) {
-	ts := start(t, server.Config{SendRate: -1})
+	ts := servertest.Start(t, server.Config{SendRate: -1})
 	const senders, perSender = 3, 300
 	receivers := dialMany(t, ts, 2, "room=order")
 	sending := dialMany(t, ts, senders, "room=order")
@@ -62,7 +62,7 @@ func TestMessagesFromOneSenderArriveInOrder(t *testing.T) {
 }
 
 func TestRoomsAreIsolated(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	goA := dialMany(t, ts, 2, "room=go")
 	rust := dialMany(t, ts, 2, "room=rust")
 	lobby := dial(t, ts, "")
@@ -81,7 +81,7 @@ func TestRoomsAreIsolated(t *testing.T) {
 }
 
 func TestRoomNamesAreCaseInsensitive(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	a := dial(t, ts, "room=Go")
 	b := dial(t, ts, "room=go")
 	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
@@ -92,7 +92,7 @@ func TestRoomNamesAreCaseInsensitive(t *testing.T) {
 }
 
 func TestTextArrivesUnchanged(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	cs := dialMany(t, ts, 2, "")
 	for _, text := range []string{
 		"",
@@ -114,7 +114,7 @@ func TestTextArrivesUnchanged(t *testing.T) {
 }
 
 func TestDisconnectFreesMembershipAndRooms(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	cs := dialMany(t, ts, 3, "room=temp")
 	dialMany(t, ts, 1, "room=other")
 	if got := ts.Stats().Rooms; got != 2 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store"
 )
@@ -35,7 +36,7 @@ func TestAShutdownThatGivesUpCancelsTheStoreCallsOfItsConnections(t *testing.T) 
 		Store:   openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		entered: make(chan struct{}), ended: make(chan error, 1),
 	}
-	ts := start(t, server.Config{Store: st})
+	ts := servertest.Start(t, server.Config{Store: st})
 	a := dialJSON(t, ts, "name=a")
 	a.send(`{"type":"history","id":"h","room":"r"}`)
 	select {

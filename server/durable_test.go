@@ -50,17 +50,17 @@ func seqs(msgs []map[string]any) []int {
 func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chat.db")
 	st := openSQLite(t, path)
-	ts := start(t, server.Config{Store: st})
+	ts := servertest.Start(t, server.Config{Store: st})
 	a := dialJSON(t, ts, "room=r&name=a")
 	for i, text := range []string{"one", "two", "three"} {
 		if ack := a.do(fmt.Sprintf(`{"type":"send","room":"r","text":%q}`, text)); ack["seq"] != float64(i+1) {
 			t.Fatalf("ack %v", ack)
 		}
 	}
-	ts.stop(t)
+	ts.Stop(t)
 	st.Close()
 
-	ts2 := start(t, server.Config{Store: openSQLite(t, path)})
+	ts2 := servertest.Start(t, server.Config{Store: openSQLite(t, path)})
 	b := dialJSON(t, ts2, "name=b")
 	msgs, ack := b.joinCollect(`{"type":"join","id":"j","room":"r","since":1}`)
 	if fmt.Sprint(seqs(msgs)) != "[2 3]" || msgs[0]["text"] != "two" || msgs[1]["from"] != "a" {
@@ -80,7 +80,7 @@ func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 }
 
 func TestRecoveryHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
-	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
 	sender := dialJSON(t, ts, "room=r&name=sender")
 	const total = 300
 	sent := make(chan int, total)
@@ -117,7 +117,7 @@ func TestRecoveryHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
 }
 
 func TestHistoryPages(t *testing.T) {
-	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
 	c := dialJSON(t, ts, "room=r&name=c")
 	for i := 1; i <= 30; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
@@ -156,13 +156,13 @@ func TestHistoryPages(t *testing.T) {
 func TestRetriedSendIsFoundInTheStoreAfterARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chat.db")
 	st := openSQLite(t, path)
-	ts := start(t, server.Config{Store: st})
+	ts := servertest.Start(t, server.Config{Store: st})
 	a := dialJSON(t, ts, "room=r&name=a")
 	first := a.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
-	ts.stop(t)
+	ts.Stop(t)
 	st.Close()
 
-	ts2 := start(t, server.Config{Store: openSQLite(t, path)})
+	ts2 := servertest.Start(t, server.Config{Store: openSQLite(t, path)})
 	a2 := dialJSON(t, ts2, "room=r&name=a")
 	retry := a2.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
 	if retry["duplicate"] != true || retry["seq"] != first["seq"] {
@@ -171,7 +171,7 @@ func TestRetriedSendIsFoundInTheStoreAfterARestart(t *testing.T) {
 }
 
 func TestHistoryWithoutAStoreIsUnavailable(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	c := dialJSON(t, ts, "room=r")
 	if r := c.request(`{"type":"history","room":"r"}`); r["code"] != "unavailable" {
 		t.Fatalf("history without a store: %v", r)
@@ -179,7 +179,7 @@ func TestHistoryWithoutAStoreIsUnavailable(t *testing.T) {
 }
 
 func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
-	ts := start(t, server.Config{
+	ts := servertest.Start(t, server.Config{
 		Store:             openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		SendRate:          -1,
 		RetentionMessages: 3,
@@ -202,7 +202,7 @@ func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
 }
 
 func TestJoiningShowsRecentHistoryToJSONClientsOnly(t *testing.T) {
-	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1, JoinHistory: 3})
+	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1, JoinHistory: 3})
 	c := dialJSON(t, ts, "room=r&name=c")
 	for i := 1; i <= 5; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))

@@ -22,13 +22,12 @@ import (
 // docs/benchmarks.md for load runs with separate processes.
 func BenchmarkFanout1000(b *testing.B) {
 	const members = 1000
-	s := servertest.Start(b, server.Config{SendRate: -1, SendByteRate: -1})
-	ts := &testServer{Server: s, addr: s.Addr}
+	ts := servertest.Start(b, server.Config{SendRate: -1, SendByteRate: -1})
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
 	conns := make([]net.Conn, members)
 	for i := range conns {
-		nc, br, _, err := ws.Dialer{Timeout: 5 * time.Second}.Dial(context.Background(), ts.url("room=bench"))
+		nc, br, _, err := ws.Dialer{Timeout: 5 * time.Second}.Dial(context.Background(), wsURL(ts, "room=bench"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -38,7 +37,7 @@ func BenchmarkFanout1000(b *testing.B) {
 		}
 		wg.Go(func() { countFrames(br, &delivered) })
 	}
-	sender, _, _, err := ws.Dialer{}.Dial(context.Background(), ts.url("room=bench"))
+	sender, _, _, err := ws.Dialer{}.Dial(context.Background(), wsURL(ts, "room=bench"))
 	if err != nil {
 		b.Fatal(err)
 	}

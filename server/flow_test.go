@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -19,7 +20,7 @@ func TestAcksOfAcceptedMessagesPrecedeAClose(t *testing.T) {
 		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		room:  "r", entered: make(chan struct{}), released: make(chan struct{}),
 	}
-	ts := start(t, server.Config{Store: st, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	t.Cleanup(st.release)
 	a := dialJSON(t, ts, "room=r&name=a")
 	const sends = 5
@@ -46,7 +47,7 @@ func TestAcksOfAcceptedMessagesPrecedeAClose(t *testing.T) {
 // A client that bursts past the send rate is told when to come back, is
 // not closed for it, and gets an ack for every message accepted.
 func TestRateLimitedSendsSayWhenToRetryAndDoNotCloseTheConnection(t *testing.T) {
-	ts := start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: 20, SendBurst: 40})
+	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: 20, SendBurst: 40})
 	a := dialJSON(t, ts, "room=r&name=a")
 	const sends = 80
 	for i := range sends {
@@ -82,7 +83,7 @@ func TestRateLimitedSendsSayWhenToRetryAndDoNotCloseTheConnection(t *testing.T) 
 
 // With no send rate limit, the welcome announces none: no rate and no burst.
 func TestWelcomeAnnouncesNoBurstWithoutASendRate(t *testing.T) {
-	ts := start(t, server.Config{SendRate: -1})
+	ts := servertest.Start(t, server.Config{SendRate: -1})
 	a := dialJSON(t, ts, "name=a")
 	b, _ := json.Marshal(a.welcome["limits"])
 	var lim struct {

@@ -14,7 +14,7 @@ import (
 
 func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 	defer server.SetGuestGrace(300 * time.Millisecond)()
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	first := dialJSON(t, ts, "")
 	name, session := first.welcome["name"].(string), first.welcome["session"].(string)
 	first.do(`{"type":"join","id":"j","room":"lobby"}`)
@@ -51,7 +51,7 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 	servertest.WaitFor(t, "zoe's grace to pass", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		c, _, err := websocket.Dial(ctx, ts.url("name=zoe"), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+		c, _, err := websocket.Dial(ctx, wsURL(ts, "name=zoe"), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
 		other = c
 		return err == nil
 	})
@@ -63,7 +63,7 @@ func TestAGuestKeepsItsNameAcrossAReconnect(t *testing.T) {
 }
 
 func TestAPlainClientComesBackWithItsNameAtOnce(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	// Plain clients never see a session token, so nobody could claim the
 	// name back after they go: it is free as soon as the server notices.
 	zed := dial(t, ts, "name=zed")
@@ -77,7 +77,7 @@ func TestAPlainClientComesBackWithItsNameAtOnce(t *testing.T) {
 }
 
 func TestAJSONClientThatSaysGoodbyeFreesItsNameAtOnce(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	for range 2 {
 		bot := dialJSON(t, ts, "name=deploy-bot&room=ci")
 		if bot.welcome["name"] != "deploy-bot" {

@@ -14,29 +14,14 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chatd/chatd/internal/servertest"
-	"github.com/chatd/chatd/server"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testServer is a chatd server listening on a random loopback port, served
-// by Server.Serve exactly as the chatd command does.
-type testServer struct {
-	*servertest.Server
-	addr string
-}
-
-func start(t *testing.T, cfg server.Config) *testServer {
-	t.Helper()
-	s := servertest.Start(t, cfg)
-	return &testServer{Server: s, addr: s.Addr}
-}
-
-func (ts *testServer) stop(t *testing.T) { ts.Stop(t) }
-
-func (ts *testServer) url(query string) string {
+// wsURL is ts's WebSocket endpoint with query ("" for none).
+func wsURL(ts *servertest.Server, query string) string {
 	u := ts.URL()
 	if query != "" {
 		u += "?" + query
@@ -51,11 +36,11 @@ type client struct {
 	ws *websocket.Conn
 }
 
-func dial(t *testing.T, ts *testServer, query string) *client {
+func dial(t *testing.T, ts *servertest.Server, query string) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, ts.url(query), nil)
+	c, resp, err := websocket.Dial(ctx, wsURL(ts, query), nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", query, err)
 	}
@@ -70,7 +55,7 @@ func dial(t *testing.T, ts *testServer, query string) *client {
 // dialMany connects n clients with the same query and waits until the
 // server has registered all of them, so that none misses a message sent
 // right after.
-func dialMany(t *testing.T, ts *testServer, n int, query string) []*client {
+func dialMany(t *testing.T, ts *servertest.Server, n int, query string) []*client {
 	t.Helper()
 	before := ts.Stats().Conns
 	cs := make([]*client, n)

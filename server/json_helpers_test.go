@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/chatd/chatd/internal/servertest"
 )
 
 // jsonClient speaks the chatd.v1 JSON protocol.
@@ -15,11 +17,11 @@ type jsonClient struct {
 	welcome map[string]any
 }
 
-func dialJSON(t *testing.T, ts *testServer, query string) *jsonClient {
+func dialJSON(t *testing.T, ts *servertest.Server, query string) *jsonClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, ts.url(query), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
+	c, resp, err := websocket.Dial(ctx, wsURL(ts, query), &websocket.DialOptions{Subprotocols: []string{"chatd.v1"}})
 	if err != nil {
 		t.Fatalf("dial json %s: %v", query, err)
 	}

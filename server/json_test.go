@@ -16,7 +16,7 @@ import (
 )
 
 func TestWelcomeNamesTheClient(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	guest := dialJSON(t, ts, "")
 	if name, _ := guest.welcome["name"].(string); !strings.HasPrefix(name, "guest-") {
 		t.Fatalf("guest name %q", name)
@@ -98,7 +98,7 @@ func TestRequests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := start(t, tc.cfg)
+			ts := servertest.Start(t, tc.cfg)
 			c := dialJSON(t, ts, "name=me")
 			for _, s := range tc.setup {
 				c.do(s)
@@ -126,7 +126,7 @@ func TestRequests(t *testing.T) {
 }
 
 func TestPlainAndJSONClientsShareARoom(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	j := dialJSON(t, ts, "room=mixed&name=json")
 	p := dial(t, ts, "room=mixed&name=plain")
 	servertest.WaitFor(t, "plain client joined", func() bool { return ts.Stats().Conns == 2 })
@@ -150,7 +150,7 @@ func TestPlainAndJSONClientsShareARoom(t *testing.T) {
 }
 
 func TestOneConnectionInManyRooms(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	j := dialJSON(t, ts, "name=hub")
 	j.do(`{"type":"join","room":"a"}`)
 	j.do(`{"type":"join","room":"b"}`)
@@ -173,7 +173,7 @@ func TestOneConnectionInManyRooms(t *testing.T) {
 }
 
 func TestPresenceCountsAUserWithTwoConnectionsOnce(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	watcher := dialJSON(t, ts, "room=r&name=watcher")
 	phone := dialJSON(t, ts, "room=r&name=alice")
 	token := phone.welcome["session"].(string)
@@ -197,10 +197,10 @@ func TestPresenceCountsAUserWithTwoConnectionsOnce(t *testing.T) {
 }
 
 func TestHeldNamesNeedTheSessionToken(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	dialJSON(t, ts, "name=bob")
 	for _, q := range []string{"name=bob", "name=BOB", "name=bob&session=wrong"} {
-		status, body := httpGet(t, "http://"+ts.addr+"/ws?"+q, http.Header{
+		status, body := httpGet(t, "http://"+ts.Addr+"/ws?"+q, http.Header{
 			"Connection": {"Upgrade"}, "Upgrade": {"websocket"},
 			"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
 		})
@@ -211,7 +211,7 @@ func TestHeldNamesNeedTheSessionToken(t *testing.T) {
 }
 
 func TestGuestNamesAreGivenByTheServer(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	first := dialJSON(t, ts, "")
 	name := first.welcome["name"].(string)
 	second := dialJSON(t, ts, "name="+name+"&session="+first.welcome["session"].(string))
@@ -227,7 +227,7 @@ func TestGuestNamesAreGivenByTheServer(t *testing.T) {
 }
 
 func TestDirectMessagesReachEveryConnectionOfBothUsers(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	bob1 := dialJSON(t, ts, "name=bob")
 	bob2 := dialJSON(t, ts, "name=bob&session="+bob1.welcome["session"].(string))
 	alice1 := dialJSON(t, ts, "name=alice")
@@ -252,7 +252,7 @@ func TestDirectMessagesReachEveryConnectionOfBothUsers(t *testing.T) {
 }
 
 func TestResendWithTheSameClientMsgIDIsDeliveredOnce(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	sender := dialJSON(t, ts, "room=r&name=s")
 	recv := dialJSON(t, ts, "room=r&name=r")
 	sender.expect("presence")
@@ -275,7 +275,7 @@ func TestResendWithTheSameClientMsgIDIsDeliveredOnce(t *testing.T) {
 }
 
 func TestTypingIsForwardedAndCoalesced(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	typist := dialJSON(t, ts, "room=r&name=typist")
 	other := dialJSON(t, ts, "room=r&name=other")
 	typist.expect("presence")
@@ -292,7 +292,7 @@ func TestTypingIsForwardedAndCoalesced(t *testing.T) {
 }
 
 func TestRepeatedAbuseClosesWith1008(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	c := dialJSON(t, ts, "room=r")
 	for i := range 25 { // not a member of elsewhere: refused every time
 		c.send(fmt.Sprintf(`{"type":"send","room":"elsewhere","text":"%d"}`, i))
@@ -301,7 +301,7 @@ func TestRepeatedAbuseClosesWith1008(t *testing.T) {
 }
 
 func TestPlainClientsAreSlowedNotRefused(t *testing.T) {
-	ts := start(t, server.Config{SendRate: 50, SendBurst: 1})
+	ts := servertest.Start(t, server.Config{SendRate: 50, SendBurst: 1})
 	cs := dialMany(t, ts, 2, "room=slow")
 	begin := time.Now()
 	for i := range 10 {
@@ -318,7 +318,7 @@ func TestPlainClientsAreSlowedNotRefused(t *testing.T) {
 }
 
 func TestASubprotocolListGetsChatdV1IfItOffersIt(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	for _, tc := range []struct {
 		offer  []string
 		status int    // of a refusal; 0 when the upgrade succeeds
@@ -332,7 +332,7 @@ func TestASubprotocolListGetsChatdV1IfItOffersIt(t *testing.T) {
 		{offer: []string{"chatd.v2", "mqtt"}, status: http.StatusBadRequest},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, resp, err := websocket.Dial(ctx, ts.url(""), &websocket.DialOptions{Subprotocols: tc.offer})
+		c, resp, err := websocket.Dial(ctx, wsURL(ts, ""), &websocket.DialOptions{Subprotocols: tc.offer})
 		cancel()
 		if tc.status != 0 {
 			if err == nil || resp == nil || resp.StatusCode != tc.status {
@@ -355,7 +355,7 @@ func TestASubprotocolListGetsChatdV1IfItOffersIt(t *testing.T) {
 }
 
 func TestReadPositionIsSharedByAUsersConnections(t *testing.T) {
-	ts := start(t, server.Config{SendRate: -1})
+	ts := servertest.Start(t, server.Config{SendRate: -1})
 	phone := dialJSON(t, ts, "room=r&name=alice")
 	token := phone.welcome["session"].(string)
 	laptop := dialJSON(t, ts, "room=r&name=alice&session="+token)

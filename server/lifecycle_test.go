@@ -17,7 +17,7 @@ import (
 )
 
 func TestSlowConsumerIsEvictedWhileOthersReceiveEverything(t *testing.T) {
-	ts := start(t, server.Config{QueueBytes: 64 << 10, WriteTimeout: time.Second, SendRate: -1, SendByteRate: -1})
+	ts := servertest.Start(t, server.Config{QueueBytes: 64 << 10, WriteTimeout: time.Second, SendRate: -1, SendByteRate: -1})
 	sender := dial(t, ts, "room=busy")
 	fast := dial(t, ts, "room=busy")
 	slow, slowReader := rawDial(t, ts, "room=busy") // never reads
@@ -56,7 +56,7 @@ func TestSlowConsumerIsEvictedWhileOthersReceiveEverything(t *testing.T) {
 }
 
 func TestShutdownSendsGoingAwayAfterQueuedMessages(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	cs := dialMany(t, ts, 3, "")
 	cs[0].send("last words")
 	for _, c := range cs[1:] {
@@ -66,7 +66,7 @@ func TestShutdownSendsGoingAwayAfterQueuedMessages(t *testing.T) {
 	}
 	stopped := make(chan struct{})
 	go func() {
-		ts.stop(t)
+		ts.Stop(t)
 		close(stopped)
 	}()
 	for _, c := range cs {
@@ -80,7 +80,7 @@ func TestShutdownSendsGoingAwayAfterQueuedMessages(t *testing.T) {
 }
 
 func TestShutdownDropsClientsThatDoNotClose(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	rawDial(t, ts, "") // never reads, never answers the close frame
 	servertest.WaitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -95,20 +95,20 @@ func TestShutdownDropsClientsThatDoNotClose(t *testing.T) {
 }
 
 func TestRefusedWhileShuttingDown(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	if err := ts.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, resp, err := websocket.Dial(ctx, ts.url(""), nil)
+	_, resp, err := websocket.Dial(ctx, wsURL(ts, ""), nil)
 	if err == nil || resp == nil || resp.StatusCode != 503 {
 		t.Fatalf("dial during shutdown: %v %v, want 503", err, resp)
 	}
 }
 
 func TestUnresponsivePeerIsReaped(t *testing.T) {
-	ts := start(t, server.Config{PingInterval: 50 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	ts := servertest.Start(t, server.Config{PingInterval: 50 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
 	alive := dial(t, ts, "") // answers pings while it reads
 	rawDial(t, ts, "")       // reads nothing, answers nothing
 	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
@@ -121,18 +121,18 @@ func TestUnresponsivePeerIsReaped(t *testing.T) {
 }
 
 func TestFramesSentRightAfterTheHandshakeAreNotLost(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	recv := dial(t, ts, "")
 	servertest.WaitFor(t, "registered", func() bool { return ts.Stats().Conns == 1 })
 	// The handshake and a first frame leave in one write, before the
 	// response is read, as a pipelining client may send them.
 	var req bytes.Buffer
-	req.WriteString("GET /ws HTTP/1.1\r\nHost: " + ts.addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	req.WriteString("GET /ws HTTP/1.1\r\nHost: " + ts.Addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	if err := ws.WriteFrame(&req, ws.MaskFrame(ws.NewTextFrame([]byte("early bird")))); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := net.Dial("tcp", ts.addr)
+	nc, err := net.Dial("tcp", ts.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestFramesSentRightAfterTheHandshakeAreNotLost(t *testing.T) {
 // it can while the server shuts down: every message another client
 // received must have been acknowledged to its sender before the 1001.
 func TestShutdownNeverSeparatesADeliveredMessageFromItsAck(t *testing.T) {
-	ts := start(t, server.Config{SendRate: -1})
+	ts := servertest.Start(t, server.Config{SendRate: -1})
 	sender := dialJSON(t, ts, "room=r&name=sender")
 	recv := dialJSON(t, ts, "room=r&name=recv")
 	sender.expect("presence")
@@ -184,7 +184,7 @@ func TestShutdownNeverSeparatesADeliveredMessageFromItsAck(t *testing.T) {
 		}
 	}()
 	<-sawAck
-	ts.stop(t)
+	ts.Stop(t)
 	var delivered []string
 	for {
 		_, p, err := recv.ws.Read(ctx)

@@ -19,7 +19,7 @@ import (
 
 // rawDial opens a WebSocket connection with a tiny receive buffer, for
 // clients that misbehave at the frame level or stop reading.
-func rawDial(t *testing.T, ts *testServer, query string) (net.Conn, *bufio.Reader) {
+func rawDial(t *testing.T, ts *servertest.Server, query string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	d := ws.Dialer{
 		Timeout: 5 * time.Second,
@@ -37,7 +37,7 @@ func rawDial(t *testing.T, ts *testServer, query string) (net.Conn, *bufio.Reade
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	nc, br, _, err := d.Dial(context.Background(), ts.url(query))
+	nc, br, _, err := d.Dial(context.Background(), wsURL(ts, query))
 	if err != nil {
 		t.Fatalf("raw dial: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := start(t, tc.cfg)
+			ts := servertest.Start(t, tc.cfg)
 			bystanders := dialMany(t, ts, 2, "")
 			nc, br := rawDial(t, ts, "")
 			servertest.WaitFor(t, "offender registered", func() bool { return ts.Stats().Conns == 3 })
@@ -122,7 +122,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 }
 
 func TestFragmentedMessageIsDeliveredWhole(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	recv := dial(t, ts, "")
 	nc, _ := rawDial(t, ts, "")
 	servertest.WaitFor(t, "both registered", func() bool { return ts.Stats().Conns == 2 })
@@ -156,7 +156,7 @@ func TestClientCloseIsEchoed(t *testing.T) {
 		{"one byte", []byte{3}, 1002},
 		{"reason not utf-8", append(ws.NewCloseFrameBody(1000, ""), 0xff), 1002},
 	}
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			nc, br := rawDial(t, ts, "")
@@ -171,7 +171,7 @@ func TestClientCloseIsEchoed(t *testing.T) {
 }
 
 func TestRefusedAtUpgrade(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	wsHeaders := http.Header{
 		"Connection":            {"Upgrade"},
 		"Upgrade":               {"websocket"},
@@ -193,7 +193,7 @@ func TestRefusedAtUpgrade(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := httpGet(t, "http://"+ts.addr+"/ws?"+tc.query, tc.header)
+			status, body := httpGet(t, "http://"+ts.Addr+"/ws?"+tc.query, tc.header)
 			if status != tc.status || !strings.Contains(body, tc.bodyPart) {
 				t.Fatalf("got %d %q, want %d containing %q", status, body, tc.status, tc.bodyPart)
 			}
@@ -202,11 +202,11 @@ func TestRefusedAtUpgrade(t *testing.T) {
 }
 
 func TestConnectionCapAnswers503(t *testing.T) {
-	ts := start(t, server.Config{MaxConns: 2})
+	ts := servertest.Start(t, server.Config{MaxConns: 2})
 	dialMany(t, ts, 2, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, resp, err := websocket.Dial(ctx, ts.url(""), nil)
+	_, resp, err := websocket.Dial(ctx, wsURL(ts, ""), nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("third dial: err %v, resp %v; want 503", err, resp)
 	}
@@ -216,15 +216,15 @@ func TestConnectionCapAnswers503(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	ts := start(t, server.Config{})
-	if status, body := httpGet(t, "http://"+ts.addr+"/healthz", nil); status != 200 || body != "ok\n" {
+	ts := servertest.Start(t, server.Config{})
+	if status, body := httpGet(t, "http://"+ts.Addr+"/healthz", nil); status != 200 || body != "ok\n" {
 		t.Fatalf("got %d %q", status, body)
 	}
 }
 
 func TestSlowlorisIsCutOff(t *testing.T) {
-	ts := start(t, server.Config{HandshakeTimeout: 200 * time.Millisecond})
-	nc, err := net.Dial("tcp", ts.addr)
+	ts := servertest.Start(t, server.Config{HandshakeTimeout: 200 * time.Millisecond})
+	nc, err := net.Dial("tcp", ts.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,10 @@ import (
 
 // loginFrom posts a login as a client whose address a trusted proxy
 // forwards, and returns the status and error code.
-func loginFrom(t *testing.T, ts *testServer, forwardedFor, name, password string) (int, string) {
+func loginFrom(t *testing.T, ts *servertest.Server, forwardedFor, name, password string) (int, string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"name": name, "password": password})
-	req, err := http.NewRequest("POST", "http://"+ts.addr+"/api/login", bytes.NewReader(body))
+	req, err := http.NewRequest("POST", "http://"+ts.Addr+"/api/login", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,16 +70,16 @@ func TestLoginAttemptsCountIPv6AddressesBy64(t *testing.T) {
 func TestAnAbandonedLoginIsNotCountedAsASuccess(t *testing.T) {
 	ts, _ := startAccounts(t, nil)
 	register(t, ts, "lou", "lou's password")
-	release := server.HoldHashing(ts.Server.Server)
+	release := server.HoldHashing(ts.Server)
 	defer release()
 	// A client sends its login and hangs up while the password waits to
 	// be checked.
-	nc, err := net.Dial("tcp", ts.addr)
+	nc, err := net.Dial("tcp", ts.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := `{"name":"lou","password":"lou's password"}`
-	fmt.Fprintf(nc, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", ts.addr, len(body), body)
+	fmt.Fprintf(nc, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", ts.Addr, len(body), body)
 	nc.Close()
 	login := func() map[server.AccountOutcome]uint64 {
 		out := map[server.AccountOutcome]uint64{}
@@ -99,10 +99,10 @@ func TestAnAbandonedLoginIsNotCountedAsASuccess(t *testing.T) {
 
 // loginDevice posts a login from a forwarded address with a device token,
 // and returns the status, the error code and the device token replied.
-func loginDevice(t *testing.T, ts *testServer, from, name, password, device string) (int, string, string) {
+func loginDevice(t *testing.T, ts *servertest.Server, from, name, password, device string) (int, string, string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"name": name, "password": password, "device": device})
-	req, err := http.NewRequest("POST", "http://"+ts.addr+"/api/login", bytes.NewReader(body))
+	req, err := http.NewRequest("POST", "http://"+ts.Addr+"/api/login", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

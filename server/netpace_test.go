@@ -23,19 +23,18 @@ import (
 // network, not loopback.
 const networkPace = 1 << 20 // bytes per second
 
-// startNetworked is start on a listener whose connections have a small
+// startNetworked is servertest.Start on a listener whose connections have a small
 // send buffer, so that what the server has written but the client has not
 // read stays in the server's queue, as on a real network, instead of in
 // loopback's multi-megabyte socket buffers.
-func startNetworked(t *testing.T, cfg server.Config) *testServer {
+func startNetworked(t *testing.T, cfg server.Config) *servertest.Server {
 	t.Helper()
 	lc := net.ListenConfig{Control: smallBuffer(syscall.SO_SNDBUF)}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := servertest.StartOn(t, cfg, ln)
-	return &testServer{Server: s, addr: s.Addr}
+	return servertest.StartOn(t, cfg, ln)
 }
 
 // smallBuffer sets a socket's buffer (SO_SNDBUF or SO_RCVBUF) to 16 KiB;
@@ -62,7 +61,7 @@ type pacedClient struct {
 	r  *bufio.Reader
 }
 
-func dialPaced(t *testing.T, ts *testServer, query string, header http.Header) *pacedClient {
+func dialPaced(t *testing.T, ts *servertest.Server, query string, header http.Header) *pacedClient {
 	t.Helper()
 	d := ws.Dialer{
 		Timeout:   5 * time.Second,
@@ -73,7 +72,7 @@ func dialPaced(t *testing.T, ts *testServer, query string, header http.Header) *
 			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	nc, br, _, err := d.Dial(context.Background(), ts.url(query))
+	nc, br, _, err := d.Dial(context.Background(), wsURL(ts, query))
 	if err != nil {
 		t.Fatalf("dial %s: %v", query, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
@@ -56,7 +57,7 @@ func TestPublishAPI(t *testing.T) {
 }
 
 func TestPublishAPIIsOffWithoutAKey(t *testing.T) {
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	status, reply, _ := api(t, ts, "POST", "/api/rooms/lobby/messages", "anything", map[string]any{"text": "x"})
 	if status != http.StatusNotFound || errCode(reply) != "not_found" {
 		t.Fatalf("%d %v", status, reply)

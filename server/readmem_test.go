@@ -22,7 +22,7 @@ func TestMemoryFollowsWhatArrivesNotWhatIsDeclared(t *testing.T) {
 		declared = 64 << 10
 		perConn  = declared / 4 // generous: the point is not to follow the header
 	)
-	ts := start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{})
 	observer := dial(t, ts, "")
 	ncs := make([]net.Conn, n)
 	sends := make([][]byte, n)

@@ -5,16 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
 func TestReadyzFailsWhileTheStoreIsDownAndHealthzDoesNot(t *testing.T) {
-	if status, body := httpGet(t, "http://"+start(t, server.Config{}).addr+"/readyz", nil); status != http.StatusOK || body != "ok\n" {
+	if status, body := httpGet(t, "http://"+servertest.Start(t, server.Config{}).Addr+"/readyz", nil); status != http.StatusOK || body != "ok\n" {
 		t.Fatalf("readyz without a store: %d %q", status, body)
 	}
 
 	ts, st := startAccounts(t, nil)
-	base := "http://" + ts.addr
+	base := "http://" + ts.Addr
 	if status, body := httpGet(t, base+"/readyz", nil); status != http.StatusOK || body != "ok\n" {
 		t.Fatalf("readyz with a working store: %d %q", status, body)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store/postgres"
 )
@@ -71,7 +72,7 @@ func postgresSchema(t *testing.T) (*postgres.Store, *pgx.Conn) {
 // no sequence number, and neither does the store's own seq row.
 func TestARefusedPostgreSQLWriteLeavesNoHole(t *testing.T) {
 	st, admin := postgresSchema(t)
-	ts := start(t, server.Config{Store: st, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	a := dialJSON(t, ts, "room=r&name=a")
 	a.do(`{"type":"send","room":"r","text":"1"}`)
 	exec := func(sql string) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/sqlite"
@@ -28,10 +29,10 @@ func (s *refusingStore) Append(ctx context.Context, msgs []store.Message) error 
 	return s.Store.Append(ctx, msgs)
 }
 
-func startRefusing(t *testing.T) (*testServer, *refusingStore) {
+func startRefusing(t *testing.T) (*servertest.Server, *refusingStore) {
 	t.Helper()
 	st := &refusingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
-	return start(t, server.Config{Store: st, SendRate: -1}), st
+	return servertest.Start(t, server.Config{Store: st, SendRate: -1}), st
 }
 
 func storedSeqs(t *testing.T, st store.Store, room string) []int {
@@ -169,7 +170,7 @@ func (s *committedButFailedStore) Append(ctx context.Context, msgs []store.Messa
 // number.
 func TestACommitReportedAsFailedIsFoundAndNumberingGoesOn(t *testing.T) {
 	st := &committedButFailedStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
-	ts := start(t, server.Config{Store: st, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	a := dialJSON(t, ts, "room=r&name=a")
 	st.fail.Store(true)
 	if r := a.request(`{"type":"send","room":"r","text":"lost ack","client_msg_id":"m1"}`); r["code"] != "unavailable" {
@@ -192,7 +193,7 @@ func TestAResendWhileTheFirstIsStoredIsAnsweredWhenItIs(t *testing.T) {
 		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		room:  "r", entered: make(chan struct{}), released: make(chan struct{}),
 	}
-	ts := start(t, server.Config{Store: st, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	t.Cleanup(st.release)
 	a := dialJSON(t, ts, "room=r&name=a")
 	a2 := dialJSON(t, ts, "room=r&name=a&session="+a.welcome["session"].(string))

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
 
 // bigHistory stores n messages of the largest size the server accepts, all
 // '<', so that the room's history is several times the outbound queue.
-func bigHistory(t *testing.T, ts *testServer, room string, n int) string {
+func bigHistory(t *testing.T, ts *servertest.Server, room string, n int) string {
 	t.Helper()
 	text := strings.Repeat("<", 65000)
 	poster := dialJSON(t, ts, "name=poster&room="+room+"&history=0")

@@ -44,7 +44,7 @@ func TestSlowCommitDoesNotHoldUpRoomsOfOtherShards(t *testing.T) {
 		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
 	}
-	ts := start(t, server.Config{Store: st, StoreShards: 2, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, StoreShards: 2, SendRate: -1})
 	t.Cleanup(st.release) // before the server stops, so that its journals can drain
 
 	other := ""
@@ -96,7 +96,7 @@ func TestABackedUpJournalHoldsSendersBack(t *testing.T) {
 		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
 		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
 	}
-	ts := start(t, server.Config{Store: st, StoreBacklog: 3, SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: st, StoreBacklog: 3, SendRate: -1})
 	t.Cleanup(st.release)
 	sender := dialJSON(t, ts, "name=sender")
 	sender.do(`{"type":"join","room":"slow"}`)

@@ -15,7 +15,7 @@ import (
 
 // startJWT starts a server with accounts that accepts JWTs signed with a
 // secret, and returns a function that signs one for sub.
-func startJWT(t *testing.T) (*testServer, func(sub string) string) {
+func startJWT(t *testing.T) (*servertest.Server, func(sub string) string) {
 	t.Helper()
 	secret := []byte(strings.Repeat("k", 32))
 	v, err := auth.NewVerifier(auth.JWTConfig{HMACSecret: secret})

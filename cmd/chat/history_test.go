@@ -23,14 +23,14 @@ func TestHistoryCommandGathersPagesTheServerCutShort(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	// Replies of at most 1 KiB hold three of these messages.
-	ts := start(t, server.Config{Store: st, ReplyBytes: 1 << 10}, "")
+	ts := servertest.Start(t, server.Config{Store: st, ReplyBytes: 1 << 10})
 	bob := peer(t, ts, "bob", "ops")
 	for i := 1; i <= 8; i++ {
 		if _, err := bob.Send(servertest.Context(t), "ops", fmt.Sprintf("m%d %s", i, strings.Repeat("x", 250))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r := startRun(t, "-url", ts.url(), "-name", "alice", "-room", "ops")
+	r := startRun(t, "-url", ts.URL(), "-name", "alice", "-room", "ops")
 	waitOutput(t, r.out, "joined #ops")
 	waitOutput(t, r.out, "bob: m8")
 	before := len(r.out.String())

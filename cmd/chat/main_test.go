@@ -21,28 +21,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testServer is a real chatd server on loopback.
-type testServer struct {
-	*servertest.Server
-	addr string
-}
-
-// start serves a real chatd on addr ("" for a random loopback port).
-func start(t *testing.T, cfg server.Config, addr string) *testServer {
-	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s := servertest.StartAt(t, cfg, addr)
-	return &testServer{Server: s, addr: s.Addr}
-}
-
-func (ts *testServer) stop(t *testing.T) { ts.Stop(t) }
-
-func (ts *testServer) url() string { return ts.URL() }
-
 // peer is another user, connected with the client package.
-func peer(t *testing.T, ts *testServer, name string, rooms ...string) *client.Client {
+func peer(t *testing.T, ts *servertest.Server, name string, rooms ...string) *client.Client {
 	t.Helper()
 	return servertest.Dial(t, ts.URL(), client.Options{Name: name, Rooms: rooms})
 }
@@ -117,10 +97,10 @@ func (r *running) wait(t *testing.T) int {
 }
 
 func TestScript(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	ops := peer(t, ts, "ops-watcher", "ops")
 	var out, errb bytes.Buffer
-	code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "Ops", "-name", "bot"}, strings.NewReader("hello\n\nworld\n"), &out, &errb)
+	code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "Ops", "-name", "bot"}, strings.NewReader("hello\n\nworld\n"), &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
 	}
@@ -132,19 +112,19 @@ func TestScript(t *testing.T) {
 }
 
 func TestScriptRefused(t *testing.T) {
-	ts := start(t, server.Config{MaxMessageBytes: 200}, "")
+	ts := servertest.Start(t, server.Config{MaxMessageBytes: 200})
 	var out, errb bytes.Buffer
-	code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "no spaces"}, strings.NewReader("hi\n"), &out, &errb)
+	code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "no spaces"}, strings.NewReader("hi\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "invalid_room") {
 		t.Fatalf("invalid room: exit %d, stderr %q", code, &errb)
 	}
 	errb.Reset()
-	code = run(servertest.Context(t), []string{"-url", ts.url()}, strings.NewReader("fine\n"+strings.Repeat("x", 300)+"\n"), &out, &errb)
+	code = run(servertest.Context(t), []string{"-url", ts.URL()}, strings.NewReader("fine\n"+strings.Repeat("x", 300)+"\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "line 2 not sent") {
 		t.Fatalf("oversized line: exit %d, stderr %q", code, &errb)
 	}
 	errb.Reset()
-	code = run(servertest.Context(t), []string{"-url", "ws://" + ts.addr + "/nope"}, strings.NewReader("hi\n"), &out, &errb)
+	code = run(servertest.Context(t), []string{"-url", "ws://" + ts.Addr + "/nope"}, strings.NewReader("hi\n"), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "404") {
 		t.Fatalf("bad URL: exit %d, stderr %q", code, &errb)
 	}
@@ -154,9 +134,9 @@ func TestScriptRefused(t *testing.T) {
 }
 
 func TestScriptReconnects(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	watcher := peer(t, ts, "watcher", "ops")
-	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
+	r := startRun(t, "-url", ts.URL(), "-room", "ops", "-name", "bot", "-json")
 	r.write(t, "before\n")
 	if m := servertest.Next[*client.Message](t, watcher); m.Text != "before" {
 		t.Fatalf("got %s", m.Raw)
@@ -164,8 +144,8 @@ func TestScriptReconnects(t *testing.T) {
 	// Wait for the ack: a send whose ack the shutdown cut off is sent again
 	// after the reconnect, and the new server cannot know it is a repeat.
 	waitOutput(t, r.out, `"request":"send"`)
-	ts.stop(t)
-	ts2 := start(t, server.Config{}, ts.addr)
+	ts.Stop(t)
+	ts2 := servertest.StartAt(t, server.Config{}, ts.Addr)
 	watcher2 := peer(t, ts2, "watcher", "ops")
 	r.write(t, "after\n")
 	if m := servertest.Next[*client.Message](t, watcher2); m.Text != "after" || m.From != "bot" {
@@ -184,9 +164,9 @@ func TestInteractive(t *testing.T) {
 	orig := isTerminal
 	isTerminal = func(io.Reader) bool { return true }
 	t.Cleanup(func() { isTerminal = orig })
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	bob := peer(t, ts, "bob", "ops")
-	r := startRun(t, "-url", ts.url(), "-name", "alice")
+	r := startRun(t, "-url", ts.URL(), "-name", "alice")
 	waitOutput(t, r.out, "joined #lobby (alice)")
 
 	r.write(t, "/join Ops\n")
@@ -252,12 +232,12 @@ func TestInteractive(t *testing.T) {
 }
 
 func TestAScriptRunTwiceKeepsItsName(t *testing.T) {
-	ts := start(t, server.Config{}, "")
+	ts := servertest.Start(t, server.Config{})
 	ci := peer(t, ts, "watcher", "ci")
 	// The first run closes with a goodbye, which frees the name at once.
 	for _, text := range []string{"first", "second"} {
 		var out, errb bytes.Buffer
-		code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ci", "-name", "deploy-bot"}, strings.NewReader(text+"\n"), &out, &errb)
+		code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "ci", "-name", "deploy-bot"}, strings.NewReader(text+"\n"), &out, &errb)
 		if code != 0 {
 			t.Fatalf("%s run: exit %d; stderr:\n%s", text, code, &errb)
 		}

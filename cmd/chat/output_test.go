@@ -17,7 +17,7 @@ import (
 
 // startStored serves a chatd that keeps history in a SQLite file, so that
 // joins replay the room's messages.
-func startStored(t *testing.T) (*testServer, server.Config) {
+func startStored(t *testing.T) (*servertest.Server, server.Config) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
 	if err != nil {
@@ -25,7 +25,7 @@ func startStored(t *testing.T) (*testServer, server.Config) {
 	}
 	t.Cleanup(func() { st.Close() })
 	cfg := server.Config{Store: st}
-	return start(t, cfg, ""), cfg
+	return servertest.Start(t, cfg), cfg
 }
 
 func TestAScriptPrintsNothingButErrorsUnlessAskedForJSON(t *testing.T) {
@@ -36,7 +36,7 @@ func TestAScriptPrintsNothingButErrorsUnlessAskedForJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot")
+	r := startRun(t, "-url", ts.URL(), "-room", "ops", "-name", "bot")
 	r.write(t, "deployed\n")
 	if m := servertest.Next[*client.Message](t, bob); m.Text != "deployed" {
 		t.Fatalf("bob got %s", m.Raw)
@@ -52,7 +52,7 @@ func TestAScriptPrintsNothingButErrorsUnlessAskedForJSON(t *testing.T) {
 	}
 
 	// With -json, the reply to each line and nothing else.
-	r = startRun(t, "-url", ts.url(), "-room", "ops", "-name", "bot", "-json")
+	r = startRun(t, "-url", ts.URL(), "-room", "ops", "-name", "bot", "-json")
 	r.write(t, "one\ntwo\n")
 	if code := r.wait(t); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, r.err)
@@ -82,7 +82,7 @@ func TestInteractiveShowsEachMessageOnceAcrossNickAndReconnect(t *testing.T) {
 	if _, err := bob.Send(servertest.Context(t), "ops", "before you came"); err != nil {
 		t.Fatal(err)
 	}
-	r := startRun(t, "-url", ts.url(), "-name", "alice", "-room", "ops")
+	r := startRun(t, "-url", ts.URL(), "-name", "alice", "-room", "ops")
 	waitOutput(t, r.out, "bob: before you came")
 	// The user sees what they type as they type it: it is not printed
 	// again, not even when a replay brings it back.
@@ -99,8 +99,8 @@ func TestInteractiveShowsEachMessageOnceAcrossNickAndReconnect(t *testing.T) {
 	waitOutput(t, r.out, "bob: after the nick")
 
 	// A restart: the client reconnects and rejoins, which replays the room.
-	ts.stop(t)
-	ts2 := start(t, cfg, ts.addr)
+	ts.Stop(t)
+	ts2 := servertest.StartAt(t, cfg, ts.Addr)
 	waitOutput(t, r.out, "reconnected as carol")
 	bob2 := peer(t, ts2, "bob", "ops")
 	if _, err := bob2.Send(servertest.Context(t), "ops", "after the restart"); err != nil {

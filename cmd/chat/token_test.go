@@ -16,12 +16,12 @@ import (
 )
 
 func TestScriptSignsInWithAToken(t *testing.T) {
-	ts := start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
-		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}, "")
+	ts := servertest.Start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
+		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	token := func(name string) string {
 		t.Helper()
 		body, _ := json.Marshal(map[string]string{"name": name, "password": name + "'s password"})
-		resp, err := http.Post("http://"+ts.addr+"/api/register", "application/json", bytes.NewReader(body))
+		resp, err := http.Post("http://"+ts.Addr+"/api/register", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,14 +32,14 @@ func TestScriptSignsInWithAToken(t *testing.T) {
 		}
 		return reply.Token
 	}
-	watcher, err := client.Dial(servertest.Context(t), ts.url(), client.Options{Token: token("watcher"), Rooms: []string{"ops"}})
+	watcher, err := client.Dial(servertest.Context(t), ts.URL(), client.Options{Token: token("watcher"), Rooms: []string{"ops"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { watcher.Close() })
 
 	var out, errb bytes.Buffer
-	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-token", token("deployer")}, strings.NewReader("shipped\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "ops", "-token", token("deployer")}, strings.NewReader("shipped\n"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, &errb)
 	}
 	if m := servertest.Next[*client.Message](t, watcher); m.Text != "shipped" || m.From != "deployer" {
@@ -47,29 +47,29 @@ func TestScriptSignsInWithAToken(t *testing.T) {
 	}
 	// Without a token the server refuses, and chat says why.
 	errb.Reset()
-	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
+	if code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "ops", "-token", ""}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") {
 		t.Fatalf("no token: exit %d, stderr %q", code, &errb)
 	}
 }
 
 func TestRegisterAndLogInFromTheCommandLine(t *testing.T) {
-	ts := start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
-		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}, "")
+	ts := servertest.Start(t, server.Config{Auth: server.AuthRequired, Accounts: memory.NewAccounts(),
+		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}})
 	t.Setenv("CHATD_PASSWORD", "quinn's password")
 	var out, errb bytes.Buffer
-	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-register", "quinn"}, strings.NewReader("first\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "ops", "-register", "quinn"}, strings.NewReader("first\n"), &out, &errb); code != 0 {
 		t.Fatalf("register: exit %d; stderr:\n%s", code, &errb)
 	}
-	login, err := client.LogIn(servertest.Context(t), nil, ts.url(), "quinn", "quinn's password")
+	login, err := client.LogIn(servertest.Context(t), nil, ts.URL(), "quinn", "quinn's password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	watcher, err := client.Dial(servertest.Context(t), ts.url(), client.Options{Token: login.Token, Rooms: []string{"ops"}})
+	watcher, err := client.Dial(servertest.Context(t), ts.URL(), client.Options{Token: login.Token, Rooms: []string{"ops"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { watcher.Close() })
-	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-room", "ops", "-login", "Quinn"}, strings.NewReader("second\n"), &out, &errb); code != 0 {
+	if code := run(servertest.Context(t), []string{"-url", ts.URL(), "-room", "ops", "-login", "Quinn"}, strings.NewReader("second\n"), &out, &errb); code != 0 {
 		t.Fatalf("login: exit %d; stderr:\n%s", code, &errb)
 	}
 	if m := servertest.Next[*client.Message](t, watcher); m.Text != "second" || m.From != "quinn" {
@@ -77,10 +77,10 @@ func TestRegisterAndLogInFromTheCommandLine(t *testing.T) {
 	}
 	errb.Reset()
 	t.Setenv("CHATD_PASSWORD", "not quinn's password")
-	if code := run(servertest.Context(t), []string{"-url", ts.url(), "-login", "quinn"}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "invalid_credentials") {
+	if code := run(servertest.Context(t), []string{"-url", ts.URL(), "-login", "quinn"}, strings.NewReader("x\n"), &out, &errb); code != 1 || !strings.Contains(errb.String(), "invalid_credentials") {
 		t.Fatalf("wrong password: exit %d, stderr %q", code, &errb)
 	}
-	_, err = client.LogIn(servertest.Context(t), nil, ts.url(), "quinn", "wrong password")
+	_, err = client.LogIn(servertest.Context(t), nil, ts.URL(), "quinn", "wrong password")
 	if ae, ok := errors.AsType[*client.APIError](err); !ok || ae.StatusCode != http.StatusUnauthorized || ae.Code != "invalid_credentials" {
 		t.Fatalf("LogIn with a wrong password: %v", err)
 	}
