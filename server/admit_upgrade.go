@@ -2,14 +2,12 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/gobwas/ws"
-	"golang.org/x/time/rate"
 
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
@@ -128,16 +126,9 @@ func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 		format: req.format,
 		rooms:  make(map[string]struct{}, 1),
 	}
-	c.ctx, c.cancel = context.WithCancel(s.base)
-	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], c.cancel)
+	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], &c.calls)
 	if req.format == formatPlain {
 		c.plainRoom = req.room
-	}
-	if s.cfg.SendRate > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(s.cfg.SendRate), s.cfg.SendBurst)
-	}
-	if s.cfg.SendByteRate > 0 {
-		c.byteLimiter = rate.NewLimiter(rate.Limit(s.cfg.SendByteRate), s.cfg.SendByteBurst)
 	}
 	c.setIdentity(req.id)
 	a.c = c

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -16,11 +15,9 @@ import (
 // goroutine, and owns the write side of the socket.
 type conn struct {
 	srv *Server
-	// ctx ends when the connection does (abort), or when a shutdown stops
-	// waiting for it; it bounds the store calls made for the connection
-	// (storeContext).
-	ctx    context.Context
-	cancel context.CancelFunc
+	// calls are the store calls running for the connection, which end
+	// when it does (abort) or when a shutdown stops waiting for it.
+	calls  connCalls
 	nc     net.Conn
 	id     uint64
 	addr   netip.Prefix // the client's address, as per-address limits count it
@@ -36,14 +33,18 @@ type conn struct {
 	expiry *time.Timer // closes the connection when its token expires
 
 	// Reader-owned.
-	rooms   map[string]struct{} // rooms joined
-	limiter *rate.Limiter       // nil: no send rate limit
+	rooms map[string]struct{} // rooms joined
+	// limiter and byteLimiter are made at the first message (sendLimits);
 	// byteLimiter charges the bytes of what the connection sends to its
-	// recipients; nil: no limit.
+	// recipients. nil: not yet made, or no limit.
+	limiter     *rate.Limiter
 	byteLimiter *rate.Limiter
-	reqLimits   [numClasses]*rate.Limiter // made at a class's first request
-	strikes     int                       // consecutive refused requests
-	lastTyped   map[string]time.Time
+	// reqLimits is made at the first request, and each limiter at its
+	// class's first request: behind a pointer, the array costs an idle
+	// connection nothing.
+	reqLimits *[numClasses]*rate.Limiter
+	strikes   int // consecutive refused requests
+	lastTyped map[string]time.Time
 
 	// handling is held while the reader carries out a request, so that a
 	// shutdown's close frame never falls between a message's delivery and

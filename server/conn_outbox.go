@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -20,15 +19,15 @@ import (
 // writes to nc.
 type outbox struct {
 	// Set when the connection is built, then read-only.
-	nc           net.Conn
-	raw          syscall.RawConn // nil when nc cannot be written without blocking
-	w            *writer
-	bg           *sync.WaitGroup // runs drain goroutines, which the server waits for
-	limit        int             // Config.QueueBytes
-	writeTimeout time.Duration
-	evictions    *atomic.Uint64 // counts slow consumers closed, for Stats
-	// dropped ends the connection's context when abort drops the socket.
-	dropped context.CancelFunc
+	nc  net.Conn
+	raw syscall.RawConn // nil when nc cannot be written without blocking
+	w   *writer
+	// srv gives the queue's limit and write timeout, counts slow consumers
+	// closed, and runs drain goroutines, which it waits for. (Held as one
+	// pointer rather than four copies: 24 bytes per connection.)
+	srv *Server
+	// calls are the connection's store calls, which abort ends.
+	calls *connCalls
 
 	// closing is set once a close frame is queued; the reader then stops
 	// extending its idle deadline and ignores further messages.
@@ -53,17 +52,17 @@ type outbox struct {
 	// awaiting is set while the reader waits in waitBelow; whoever empties
 	// the queue then signals drained.
 	awaiting bool
-	drained  chan struct{} // capacity 1
+	// drained has capacity 1; the first wait makes it, so that a
+	// connection that never waits holds no channel (112 bytes).
+	drained chan struct{}
 }
 
 // init readies o to write to nc for a connection of s, corked; abort
-// calls dropped.
-func (o *outbox) init(s *Server, nc net.Conn, w *writer, dropped context.CancelFunc) {
-	o.nc, o.raw, o.w, o.dropped = nc, rawConnOf(nc), w, dropped
-	o.bg, o.evictions = &s.bg, &s.stats.slowEvictions
-	o.limit, o.writeTimeout = s.cfg.QueueBytes, s.cfg.WriteTimeout
+// ends calls.
+func (o *outbox) init(s *Server, nc net.Conn, w *writer, calls *connCalls) {
+	o.nc, o.raw, o.w, o.calls = nc, rawConnOf(nc), w, calls
+	o.srv = s
 	o.corked = true
-	o.drained = make(chan struct{}, 1)
 }
 
 // deliver queues frame without blocking, and on overflow replaces the
@@ -77,13 +76,13 @@ func (o *outbox) deliver(frame []byte, droppable bool) {
 		return
 	}
 	size := len(frame) + frameOverhead
-	if droppable && o.queued+size > o.limit/2 {
+	if droppable && o.queued+size > o.srv.cfg.QueueBytes/2 {
 		o.mu.Unlock()
 		return
 	}
-	if o.queued+size > o.limit {
+	if o.queued+size > o.srv.cfg.QueueBytes {
 		o.evicted.Store(true)
-		o.evictions.Add(1)
+		o.srv.stats.slowEvictions.Add(1)
 		o.finalizeLocked(closeSlowConsumer, true)
 		return // finalizeLocked unlocked o.mu
 	}
@@ -179,7 +178,7 @@ func (o *outbox) startWriting() {
 	}
 	buf, final, ok := o.take(nil)
 	if ok {
-		o.bg.Go(func() { o.drain(buf, final) })
+		o.srv.bg.Go(func() { o.drain(buf, final) })
 	}
 }
 
@@ -231,7 +230,7 @@ func (o *outbox) pending() bool {
 // queue is empty and the outbox can go back to the writers' sweep.
 func (o *outbox) drain(buf []byte, final bool) {
 	for {
-		if err := o.nc.SetWriteDeadline(time.Now().Add(o.writeTimeout)); err != nil {
+		if err := o.nc.SetWriteDeadline(time.Now().Add(o.srv.cfg.WriteTimeout)); err != nil {
 			o.abort()
 			return
 		}
@@ -271,7 +270,7 @@ func (o *outbox) finish() {
 // error and cleans up. The queue stops accepting frames, and the write side
 // stays owned so that nothing else is written.
 func (o *outbox) abort() {
-	o.dropped()
+	o.calls.drop()
 	o.mu.Lock()
 	o.final = true
 	clear(o.queue)
@@ -299,7 +298,7 @@ func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, again
 		return buf, false
 	case n < len(buf):
 		rest := bytes.Clone(buf[n:])
-		o.bg.Go(func() { o.drain(rest, final) })
+		o.srv.bg.Go(func() { o.drain(rest, final) })
 		return buf, false
 	case final:
 		o.finish()

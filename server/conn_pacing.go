@@ -27,6 +27,9 @@ func (o *outbox) waitBelow(limit int, stop <-chan struct{}) {
 			return
 		}
 		o.awaiting = true
+		if o.drained == nil {
+			o.drained = make(chan struct{}, 1)
+		}
 		o.mu.Unlock()
 		select {
 		case <-o.drained:

@@ -25,7 +25,9 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	}()
 
 	var hbuf [ws.MaxHeaderSize - 2]byte
-	var ctrl [ws.MaxControlFramePayloadSize]byte
+	// ctrl is made at the first control frame: it escapes to the heap, and
+	// a connection that is never pinged need not hold it.
+	var ctrl *[ws.MaxControlFramePayloadSize]byte
 	var msg []byte // the message being assembled from fragments
 	limit := int64(c.srv.cfg.MaxMessageBytes)
 	for {
@@ -52,6 +54,9 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 		}
 
 		if h.OpCode.IsControl() {
+			if ctrl == nil {
+				ctrl = new([ws.MaxControlFramePayloadSize]byte)
+			}
 			p := ctrl[:h.Length]
 			if _, err = io.ReadFull(r, p); err != nil {
 				return

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 // cannot be told "rate limited", so it is slowed down instead: the reader
 // waits for the limiter, and TCP pushes back on the client.
 func (c *conn) handlePlain(text []byte) {
+	c.sendLimits()
 	if c.limiter != nil {
 		if d := c.limiter.Reserve().Delay(); d > 0 {
 			time.Sleep(d)
@@ -24,7 +24,7 @@ func (c *conn) handlePlain(text []byte) {
 	}
 	// A plain client cannot be told to come back later, so its message
 	// waits for a journal that is behind, up to backlogWait.
-	ctx, cancel := context.WithTimeout(c.ctx, backlogWait)
+	ctx, cancel := c.calls.context(c.srv.base, backlogWait)
 	defer cancel()
 	for {
 		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom); err != nil {

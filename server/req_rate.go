@@ -87,6 +87,9 @@ func (c *conn) allowRequest(r *protocol.Request, h requestHandler) *protocol.Err
 	if h.cost != nil {
 		cost = h.cost(c, r)
 	}
+	if c.reqLimits == nil {
+		c.reqLimits = new([numClasses]*rate.Limiter)
+	}
 	lim := c.reqLimits[class]
 	if lim == nil {
 		l := requestLimits[class]

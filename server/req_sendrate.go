@@ -21,6 +21,7 @@ import (
 // costs each recipient cost bytes. A refusal takes nothing from either
 // limit.
 func (c *conn) allowSend(cost int) *protocol.Error {
+	c.sendLimits()
 	now := time.Now()
 	var res *rate.Reservation
 	if c.byteLimiter != nil {
@@ -43,6 +44,20 @@ func (c *conn) allowSend(cost int) *protocol.Error {
 		}
 	}
 	return nil
+}
+
+// sendLimits makes the connection's send limits at its first message
+// rather than at connect: an idle connection then holds none (about 80
+// bytes each). A limiter starts full, so one made late allows what one
+// made at connect would have by then. Only the reader calls it.
+func (c *conn) sendLimits() {
+	cfg := &c.srv.cfg
+	if c.limiter == nil && cfg.SendRate > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst)
+	}
+	if c.byteLimiter == nil && cfg.SendByteRate > 0 {
+		c.byteLimiter = rate.NewLimiter(rate.Limit(cfg.SendByteRate), cfg.SendByteBurst)
+	}
 }
 
 // messageCost is the size of the frame that carries text from c to room's
