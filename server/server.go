@@ -56,8 +56,9 @@ type Server struct {
 	bg       sync.WaitGroup // writers, the pinger and drain goroutines
 	readers  sync.WaitGroup // one per registered connection
 
-	// base is the parent of every connection's context; Shutdown cancels
-	// it when it stops waiting for the connections to close.
+	// base is the parent of every store call made for a connection;
+	// Shutdown cancels it when it stops waiting for the connections to
+	// close.
 	base       context.Context
 	cancelBase context.CancelFunc
 
