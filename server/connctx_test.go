@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -56,5 +57,41 @@ func TestAShutdownThatGivesUpCancelsTheStoreCallsOfItsConnections(t *testing.T) 
 		}
 	default:
 		t.Fatal("Shutdown returned while the history read still waited")
+	}
+}
+
+// A connection dropped because a write to it failed ends the store call
+// its reader is waiting on, instead of leaving it to its own timeout.
+func TestADroppedConnectionCancelsItsStoreCall(t *testing.T) {
+	st := &hangingReads{
+		Store:   openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		entered: make(chan struct{}), ended: make(chan error, 1),
+	}
+	ts := servertest.Start(t, server.Config{Store: st})
+	a := dialJSON(t, ts, "name=a&room=r&history=0")
+	b := dialMany(t, ts, 1, "name=b&room=r")[0]
+	a.send(`{"type":"history","id":"h","room":"r"}`)
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the history read never started")
+	}
+	// a hangs up without a close frame; the server learns of it when a
+	// write of b's messages to a fails.
+	a.ws.CloseNow()
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case err := <-st.ended:
+			if err != context.Canceled {
+				t.Fatalf("the history read ended with %v, want it cancelled when the connection was dropped", err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the history read still waits for a dropped connection")
+		}
+		b.send(fmt.Sprintf("message %d", i))
 	}
 }
