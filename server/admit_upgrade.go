@@ -120,11 +120,9 @@ func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.F
 func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 	c := &conn{
 		srv:    s,
-		nc:     a.nc,
 		id:     id,
 		addr:   a.addr,
 		format: req.format,
-		rooms:  make(map[string]struct{}, 1),
 	}
 	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], &c.calls)
 	if req.format == formatPlain {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -12,13 +11,13 @@ import (
 
 // conn is one WebSocket connection. Its reader goroutine owns decoding and
 // the fields marked reader-owned; its outbox may be filled from any
-// goroutine, and owns the write side of the socket.
+// goroutine, and owns the write side of the socket. The socket is out.nc,
+// whose read side is the reader's.
 type conn struct {
 	srv *Server
 	// calls are the store calls running for the connection, which end
 	// when it does (abort) or when a shutdown stops waiting for it.
 	calls  connCalls
-	nc     net.Conn
 	id     uint64
 	addr   netip.Prefix // the client's address, as per-address limits count it
 	format hub.Format
@@ -33,7 +32,7 @@ type conn struct {
 	expiry *time.Timer // closes the connection when its token expires
 
 	// Reader-owned.
-	rooms map[string]struct{} // rooms joined
+	rooms roomSet // rooms joined
 	// limiter and byteLimiter are made at the first message (sendLimits);
 	// byteLimiter charges the bytes of what the connection sends to its
 	// recipients. nil: not yet made, or no limit.

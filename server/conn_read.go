@@ -33,7 +33,7 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	for {
 		r.idle()
 		if !c.out.closing.Load() {
-			if err = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
+			if err = c.out.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
 				return
 			}
 		}
@@ -151,7 +151,7 @@ func (c *conn) control(r io.Reader, op ws.OpCode, p []byte) (done bool) {
 // queued, then discards input until the client hangs up or closeGrace passes.
 func (c *conn) fail(r io.Reader, code protocol.CloseCode, reason string) {
 	c.closeWith(closeFrame(code, reason), false)
-	_ = c.nc.SetReadDeadline(time.Now().Add(closeGrace))
+	_ = c.out.nc.SetReadDeadline(time.Now().Add(closeGrace))
 	_, _ = io.Copy(io.Discard, r)
 }
 
@@ -174,8 +174,9 @@ func (c *conn) leaveAll() {
 	// An owner's remove may be taking c out of a room at this moment.
 	c.handling.Lock()
 	defer c.handling.Unlock()
-	for room := range c.rooms {
-		c.leave(room)
+	// Last first: leave removes the room from c.rooms.
+	for i := len(c.rooms) - 1; i >= 0; i-- {
+		c.leave(c.rooms[i])
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // joined already replays nothing, but the ack still says where the room
 // stands.
 func (c *conn) handleJoin(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
-	if _, ok := c.rooms[r.Room]; !ok {
+	if !c.rooms.has(r.Room) {
 		if len(c.rooms) >= c.srv.cfg.MaxRooms {
 			return protocol.Errorf(protocol.CodeRoomLimit, "a connection may be in at most %d rooms", c.srv.cfg.MaxRooms)
 		}
@@ -34,7 +34,7 @@ func (c *conn) handleJoin(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 
 // handleLeave leaves a room.
 func (c *conn) handleLeave(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
-	if _, ok := c.rooms[r.Room]; !ok {
+	if !c.rooms.has(r.Room) {
 		return notMember(r.Room)
 	}
 	c.leave(r.Room)
@@ -55,7 +55,7 @@ func (c *conn) handleWho(r *protocol.Request, ack *protocol.Ack) *protocol.Error
 
 // handleRead moves the user's read position in a joined room.
 func (c *conn) handleRead(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
-	if _, ok := c.rooms[r.Room]; !ok {
+	if !c.rooms.has(r.Room) {
 		return notMember(r.Room)
 	}
 	if e := c.persistRead(r.Room, r.Seq); e != nil {
@@ -73,7 +73,7 @@ func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) 
 	if err != nil {
 		return res, err
 	}
-	c.rooms[room] = struct{}{}
+	c.rooms.add(room)
 	return res, nil
 }
 
@@ -90,7 +90,7 @@ func (c *conn) replayOf(r *protocol.Request) hub.Replay {
 }
 
 func (c *conn) leave(room string) {
-	delete(c.rooms, room)
+	c.rooms.remove(room)
 	delete(c.lastTyped, room)
 	c.srv.hub.Leave(room, c)
 }

@@ -42,7 +42,7 @@ func (c *conn) handlePlain(text []byte) {
 func (c *conn) publishPlain(text []byte) error {
 	c.handling.Lock()
 	defer c.handling.Unlock()
-	for room := range c.rooms {
+	for _, room := range c.rooms {
 		_, err := c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text,
 			Done: func(p hub.Published, err error) {
 				if err != nil {

@@ -270,7 +270,7 @@ func (s *Server) forceLeave(x *conn, room, by string) {
 	s.bg.Go(func() {
 		x.handling.Lock()
 		defer x.handling.Unlock()
-		if _, in := x.rooms[room]; !in {
+		if !x.rooms.has(room) {
 			return
 		}
 		x.leave(room)

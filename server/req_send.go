@@ -15,7 +15,7 @@ const typingInterval = 2 * time.Second
 // handleSend publishes a message to a joined room. Its ack is queued here
 // when the hub answers at once, or by stored once the message is durable.
 func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
-	if _, ok := c.rooms[r.Room]; !ok {
+	if !c.rooms.has(r.Room) {
 		return notMember(r.Room)
 	}
 	if e := c.allowSend(c.messageCost(r.Room, *r.Text, r.ClientMsgID)); e != nil {
@@ -51,7 +51,7 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 
 // handleTyping forwards a typing indicator, at most one per typingInterval.
 func (c *conn) handleTyping(r *protocol.Request, _ *protocol.Ack) *protocol.Error {
-	if _, ok := c.rooms[r.Room]; !ok {
+	if !c.rooms.has(r.Room) {
 		return notMember(r.Room)
 	}
 	now := time.Now()
