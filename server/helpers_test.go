@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,20 +127,9 @@ func (c *client) expectClose(code websocket.StatusCode, reasonPart string) {
 	}
 }
 
+// httpGet is servertest.Get that returns the status instead of the response.
 func httpGet(t *testing.T, url string, header http.Header) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	resp, body := servertest.Get(t, url, header)
+	return resp.StatusCode, body
 }

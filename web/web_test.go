@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,27 +8,6 @@ import (
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
 )
-
-func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
 
 func TestTheServerServesTheClient(t *testing.T) {
 	srv := servertest.Start(t, server.Config{})
@@ -41,7 +19,7 @@ func TestTheServerServesTheClient(t *testing.T) {
 		{"/style.css", "text/css; charset=utf-8", "prefers-color-scheme"},
 		{"/favicon.svg", "image/svg+xml", "<svg"},
 	} {
-		resp, body := get(t, base+tc.path, nil)
+		resp, body := servertest.Get(t, base+tc.path, nil)
 		h := resp.Header
 		if resp.StatusCode != 200 || h.Get("Content-Type") != tc.contentType || !strings.Contains(body, tc.contains) {
 			t.Errorf("GET %s: %d %q, body has %q: %v", tc.path, resp.StatusCode, h.Get("Content-Type"), tc.contains, strings.Contains(body, tc.contains))
@@ -63,25 +41,25 @@ func TestTheServerServesTheClient(t *testing.T) {
 			t.Errorf("GET %s: ETag %q, Cache-Control %q; want revalidation against a content hash", tc.path, etag, h.Get("Cache-Control"))
 			continue
 		}
-		if again, body := get(t, base+tc.path, http.Header{"If-None-Match": {etag}}); again.StatusCode != http.StatusNotModified || body != "" {
+		if again, body := servertest.Get(t, base+tc.path, http.Header{"If-None-Match": {etag}}); again.StatusCode != http.StatusNotModified || body != "" {
 			t.Errorf("GET %s with its ETag: %d %q, want 304", tc.path, again.StatusCode, body)
 		}
 	}
-	app, _ := get(t, base+"/app.js", nil)
-	conn, _ := get(t, base+"/conn.js", nil)
+	app, _ := servertest.Get(t, base+"/app.js", nil)
+	conn, _ := servertest.Get(t, base+"/conn.js", nil)
 	if app.Header.Get("ETag") == conn.Header.Get("ETag") {
 		t.Error("two different files have the same ETag")
 	}
 
-	resp, _ := get(t, base+"/no-such-file.js", nil)
+	resp, _ := servertest.Get(t, base+"/no-such-file.js", nil)
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("GET /no-such-file.js: %d, headers %v", resp.StatusCode, resp.Header)
 	}
 	// The server's own routes win over the client's catch-all.
-	if resp, body := get(t, base+"/healthz", nil); resp.StatusCode != 200 || body != "ok\n" {
+	if resp, body := servertest.Get(t, base+"/healthz", nil); resp.StatusCode != 200 || body != "ok\n" {
 		t.Errorf("GET /healthz: %d %q", resp.StatusCode, body)
 	}
-	if resp, _ := get(t, base+"/ws", nil); resp.StatusCode != http.StatusUpgradeRequired {
+	if resp, _ := servertest.Get(t, base+"/ws", nil); resp.StatusCode != http.StatusUpgradeRequired {
 		t.Errorf("GET /ws without an upgrade: %d, want 426 from the WebSocket endpoint", resp.StatusCode)
 	}
 	post, err := http.Post(base+"/", "text/plain", strings.NewReader("x"))
