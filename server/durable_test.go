@@ -27,16 +27,7 @@ func openSQLite(t *testing.T, path string) *sqlite.Store {
 func (c *jsonClient) joinCollect(raw string) ([]map[string]any, map[string]any) {
 	c.t.Helper()
 	c.send(raw)
-	var msgs []map[string]any
-	for {
-		ev := c.event()
-		switch ev["type"] {
-		case "message":
-			msgs = append(msgs, ev)
-		case "ack", "error":
-			return msgs, ev
-		}
-	}
+	return untilReply(c.event)
 }
 
 func seqs(msgs []map[string]any) []int {

@@ -83,3 +83,18 @@ func (c *jsonClient) do(raw string) map[string]any {
 	}
 	return r
 }
+
+// untilReply reads events with next and returns the message events that
+// arrive before the reply to a request (its ack or error), and the reply.
+func untilReply(next func() map[string]any) ([]map[string]any, map[string]any) {
+	var msgs []map[string]any
+	for {
+		ev := next()
+		switch ev["type"] {
+		case "message":
+			msgs = append(msgs, ev)
+		case "ack", "error":
+			return msgs, ev
+		}
+	}
+}

@@ -156,14 +156,5 @@ func (c *pacedClient) request(raw string) ([]map[string]any, map[string]any) {
 	if raw != "" {
 		c.send(raw)
 	}
-	var msgs []map[string]any
-	for {
-		ev := c.event()
-		switch ev["type"] {
-		case "message":
-			msgs = append(msgs, ev)
-		case "ack", "error":
-			return msgs, ev
-		}
-	}
+	return untilReply(c.event)
 }
