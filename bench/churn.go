@@ -99,14 +99,10 @@ func (r *run) churn(ctx context.Context, res *Result, phase *atomic.Value) error
 		})
 	}
 
-	if cfg.Warmup > 0 {
-		phase.Store("warmup")
-		if !sleepUntil(ctx, nil, mStart) {
-			close(stop)
-			wg.Wait()
-			return ctx.Err()
-		}
-		phase.Store("churn")
+	if !warmUp(ctx, phase, cfg.Warmup, mStart, "churn") {
+		close(stop)
+		wg.Wait()
+		return ctx.Err()
 	}
 	meter := startCPU(cfg.PID)
 	sleepUntil(ctx, nil, mEnd)
@@ -114,16 +110,11 @@ func (r *run) churn(ctx context.Context, res *Result, phase *atomic.Value) error
 	if end.After(mEnd) {
 		end = mEnd
 	}
-	clientCPU, serverCPU, perr := meter.stop()
+	meter.stopInto(res)
 	close(stop)
 	phase.Store("drain")
 	wg.Wait()
 	res.DrainS = time.Since(end).Seconds()
-	if perr != nil {
-		res.ServerProcErr = perr.Error()
-	}
-	res.ClientCPU = clientCPU
-	res.ServerCPU = serverCPU
 	res.Duration = end.Sub(mStart).Seconds()
 
 	var samples []int64
@@ -147,12 +138,7 @@ func (r *run) churn(ctx context.Context, res *Result, phase *atomic.Value) error
 	res.Open = int(r.peak.Load())
 	res.ConnectErrors = int(r.connectErrs.Load())
 	res.CloseErrors = int(r.closeErrs.Load())
-	if cfg.PID != 0 {
-		rss, err := procRSS(cfg.PID)
-		if err == nil {
-			res.ServerRSS = &rss
-		}
-	}
+	recordServerRSS(cfg.PID, res)
 	if ctx.Err() == nil && r.dials.Load() == 0 && res.ConnectErrors > 0 {
 		return errors.New("no connection could be opened")
 	}

@@ -13,6 +13,20 @@ import (
 // missed slots.
 const catchUp = 100 * time.Millisecond
 
+// warmUp waits out a warmup of d that ends at mStart, in phase "warmup",
+// then enters phase next; it reports false if ctx ended first.
+func warmUp(ctx context.Context, phase *atomic.Value, d time.Duration, mStart time.Time, next string) bool {
+	if d <= 0 {
+		return true
+	}
+	phase.Store("warmup")
+	if !sleepUntil(ctx, nil, mStart) {
+		return false
+	}
+	phase.Store(next)
+	return true
+}
+
 // sleepUntil waits until t, or until ctx or stop ends; it reports whether t
 // was reached.
 func sleepUntil(ctx context.Context, stop <-chan struct{}, t time.Time) bool {
@@ -91,14 +105,10 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 		})
 	}
 
-	if cfg.Warmup > 0 {
-		phase.Store("warmup")
-		if !sleepUntil(ctx, nil, mStart) {
-			close(stop)
-			wg.Wait()
-			return ctx.Err()
-		}
-		phase.Store("send")
+	if !warmUp(ctx, phase, cfg.Warmup, mStart, "send") {
+		close(stop)
+		wg.Wait()
+		return ctx.Err()
 	}
 	meter := startCPU(cfg.PID)
 	sleepUntil(ctx, nil, mEnd)
@@ -108,12 +118,7 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 	if end.After(mEnd) {
 		end = mEnd
 	}
-	clientCPU, serverCPU, perr := meter.stop()
-	if perr != nil {
-		res.ServerProcErr = perr.Error()
-	}
-	res.ClientCPU = clientCPU
-	res.ServerCPU = serverCPU
+	meter.stopInto(res)
 	res.Duration = end.Sub(mStart).Seconds()
 	for _, c := range senders {
 		n := r.measuredSent[c.senderID.Load()]
@@ -145,12 +150,7 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 		}
 	}
 	res.DrainS = time.Since(t).Seconds()
-	if cfg.PID != 0 {
-		rss, err := procRSS(cfg.PID)
-		if err == nil {
-			res.ServerRSS = &rss
-		}
-	}
+	recordServerRSS(cfg.PID, res)
 	return ctx.Err()
 }
 

@@ -125,6 +125,28 @@ func (m cpuMeter) stop() (self float64, srv *float64, err error) {
 	return self, &v, nil
 }
 
+// stopInto stops m and writes the CPU use into res: a server figure that
+// could not be read leaves ServerCPU nil and says why in ServerProcErr.
+func (m cpuMeter) stopInto(res *Result) {
+	self, srv, err := m.stop()
+	if err != nil {
+		res.ServerProcErr = err.Error()
+	}
+	res.ClientCPU = self
+	res.ServerCPU = srv
+}
+
+// recordServerRSS writes the server's resident memory into res when there
+// is a server process to read it from; unreadable, it stays nil.
+func recordServerRSS(pid int, res *Result) {
+	if pid == 0 {
+		return
+	}
+	if rss, err := procRSS(pid); err == nil {
+		res.ServerRSS = &rss
+	}
+}
+
 func pct(cpu, wall time.Duration) float64 {
 	return float64(cpu) / float64(wall) * 100
 }

@@ -311,19 +311,9 @@ func (r *run) idle(ctx context.Context, clients []*client, res *Result, rssBefor
 	if ok {
 		sleepUntil(ctx, nil, t0.Add(cfg.Duration))
 	}
-	clientCPU, serverCPU, perr := meter.stop()
-	if perr != nil {
-		res.ServerProcErr = perr.Error()
-	}
-	res.ClientCPU = clientCPU
-	res.ServerCPU = serverCPU
+	meter.stopInto(res)
 	res.Duration = time.Since(t0).Seconds()
-	if cfg.PID != 0 {
-		rss, err := procRSS(cfg.PID)
-		if err == nil {
-			res.ServerRSS = &rss
-		}
-	}
+	recordServerRSS(cfg.PID, res)
 	return ctx.Err()
 }
 
