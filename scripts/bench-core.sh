@@ -104,26 +104,18 @@ addr_of() {
 	esac
 }
 
-# start_server NAME: starts it in the background, sets server_pid and waits
-# (at most 10s) until it accepts connections.
-start_server() {
-	local name=$1 addr
-	addr=$(addr_of "$name")
-	if port_open "$addr"; then
-		die "$addr is already in use"
-	fi
-	case $name in
+# launch_server NAME ADDR: execs NAME's server on ADDR (see lib/server.sh).
+launch_server() {
+	case $1 in
 	gorilla)
 		# The example serves home.html from its working directory for /.
-		(cd "$tmp" && exec ./chat -addr "$addr") >"$tmp/$name.log" 2>&1 &
+		cd "$tmp" && exec ./chat -addr "$2"
 		;;
 	chatd)
 		# shellcheck disable=SC2086 # CHATD_ARGS is a list of flags.
-		"$tmp/chatd" -addr "$addr" $CHATD_ARGS >"$tmp/$name.log" 2>&1 &
+		exec "$tmp/chatd" -addr "$2" $CHATD_ARGS
 		;;
 	esac
-	server_pid=$!
-	await_server "$name" "$addr" "$tmp/$name.log" || die "$name did not start"
 }
 
 failures=0
@@ -141,7 +133,7 @@ fanout=(-scenario fanout -conns "$FANOUT_CONNS" -senders "$FANOUT_SENDERS" -dura
 log "results in $OUT"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for server in $SERVERS; do
-		start_server "$server"
+		start_server "$server" || die "$server did not start"
 		bench idle "$server" -scenario idle -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" &&
 			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
 			bench "fanout-r$RATE_HIGH" "$server" "${fanout[@]}" -rate "$RATE_HIGH" &&

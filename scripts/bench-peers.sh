@@ -243,25 +243,20 @@ url_of() {
 	esac
 }
 
-# start_server NAME: starts it in the background, sets server_pid and waits
-# (at most 10s) until it accepts connections. Returns 1 if it does not.
-start_server() {
-	local name=$1 addr
-	addr=$(addr_of "$name")
-	if port_open "$addr"; then
-		die "$addr is already in use"
-	fi
-	case $name in
+# launch_server NAME ADDR: execs NAME's server on ADDR (see lib/server.sh).
+launch_server() {
+	local addr=$2
+	case $1 in
 	chatd)
 		# shellcheck disable=SC2086 # CHATD_ARGS is a list of flags.
-		"$tmp/chatd" -addr "$addr" $CHATD_ARGS >"$tmp/$name.log" 2>&1 &
+		exec "$tmp/chatd" -addr "$addr" $CHATD_ARGS
 		;;
 	gorilla)
 		# The example serves home.html from its working directory for /.
-		(cd "$tmp/gorilla" && exec ./chat -addr "$addr") >"$tmp/$name.log" 2>&1 &
+		cd "$tmp/gorilla" && exec ./chat -addr "$addr"
 		;;
 	node-ws)
-		(cd "$tmp/node-ws" && exec "$NODE" server.js "$addr") >"$tmp/$name.log" 2>&1 &
+		cd "$tmp/node-ws" && exec "$NODE" server.js "$addr"
 		;;
 	centrifugo-probe)
 		cat >"$tmp/centrifugo/config.json" <<EOF
@@ -269,11 +264,9 @@ start_server() {
  "client": {"insecure": true, "allowed_origins": ["*"]},
  "channel": {"without_namespace": {"allow_subscribe_for_client": true, "allow_publish_for_client": true}}}
 EOF
-		(cd "$tmp/centrifugo" && exec ./centrifugo -c config.json) >"$tmp/$name.log" 2>&1 &
+		cd "$tmp/centrifugo" && exec ./centrifugo -c config.json
 		;;
 	esac
-	server_pid=$!
-	await_server "$name" "$addr" "$tmp/$name.log"
 }
 
 failures=0

@@ -1,12 +1,30 @@
 # shellcheck shell=bash
 # Server lifecycle shared by the benchmark scripts, which source this file.
-# They define log (a line on stderr) and keep the background server's pid
-# in server_pid.
+# They define log (a line on stderr) and die (log, then exit 1), keep the
+# background server's pid in server_pid and their scratch files in tmp, and,
+# for start_server, addr_of NAME (the server's host:port) and launch_server
+# NAME ADDR, which execs the server in the foreground, so that the process
+# start_server puts in the background is the server itself and the pid it
+# gives chatbench is the one whose CPU and memory are read.
 
 # port_open HOST:PORT: whether something accepts connections there.
 port_open() {
 	local host=${1%:*} port=${1##*:}
 	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+# start_server NAME: starts it in the background with its output in
+# $tmp/NAME.log, sets server_pid and waits (at most 10s) until it accepts
+# connections. Returns 1 if it does not; dies if ADDR is already in use.
+start_server() {
+	local name=$1 addr
+	addr=$(addr_of "$name")
+	if port_open "$addr"; then
+		die "$addr is already in use"
+	fi
+	launch_server "$name" "$addr" >"$tmp/$name.log" 2>&1 &
+	server_pid=$!
+	await_server "$name" "$addr" "$tmp/$name.log"
 }
 
 # await_server NAME ADDR LOGFILE: waits (at most 10s) until the server just
