@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/chatd/chatd/internal/servertest"
@@ -14,10 +13,7 @@ import (
 // message goes out and the API's retry is stored after it.
 func TestABackedUpJournalTellsTheAPIToRetryAndHoldsAPlainClientBack(t *testing.T) {
 	const key = "k3y"
-	st := &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
-		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
-	}
+	st := holdAppends(t, "slow")
 	ts := servertest.Start(t, server.Config{Store: st, StoreBacklog: 1, SendRate: -1, APIKey: key})
 	t.Cleanup(st.release)
 	member := dialJSON(t, ts, "room=slow&name=member")

@@ -16,10 +16,7 @@ import (
 // A close queued while accepted messages wait for the store goes out after
 // their acks, not before.
 func TestAcksOfAcceptedMessagesPrecedeAClose(t *testing.T) {
-	st := &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
-		room:  "r", entered: make(chan struct{}), released: make(chan struct{}),
-	}
+	st := holdAppends(t, "r")
 	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	t.Cleanup(st.release)
 	a := dialJSON(t, ts, "room=r&name=a")

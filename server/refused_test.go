@@ -189,10 +189,7 @@ func TestACommitReportedAsFailedIsFoundAndNumberingGoesOn(t *testing.T) {
 // answered once the first is: the first as new, the resend as its
 // duplicate, and the message is stored once.
 func TestAResendWhileTheFirstIsStoredIsAnsweredWhenItIs(t *testing.T) {
-	st := &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
-		room:  "r", entered: make(chan struct{}), released: make(chan struct{}),
-	}
+	st := holdAppends(t, "r")
 	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	t.Cleanup(st.release)
 	a := dialJSON(t, ts, "room=r&name=a")

@@ -37,13 +37,22 @@ func (s *heldStore) Append(ctx context.Context, msgs []store.Message) error {
 	return s.Store.Append(ctx, msgs)
 }
 
+// holdAppends returns a heldStore over a new SQLite file that holds the
+// appends of room. Its release is for the test to register, after the
+// server's start, so that it runs before the server stops and its journals
+// can drain.
+func holdAppends(t *testing.T, room string) *heldStore {
+	t.Helper()
+	return &heldStore{
+		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		room:  room, entered: make(chan struct{}), released: make(chan struct{}),
+	}
+}
+
 func (s *heldStore) release() { s.releaseOnce.Do(func() { close(s.released) }) }
 
 func TestSlowCommitDoesNotHoldUpRoomsOfOtherShards(t *testing.T) {
-	st := &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
-		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
-	}
+	st := holdAppends(t, "slow")
 	ts := servertest.Start(t, server.Config{Store: st, StoreShards: 2, SendRate: -1})
 	t.Cleanup(st.release) // before the server stops, so that its journals can drain
 
@@ -92,10 +101,7 @@ func TestSlowCommitDoesNotHoldUpRoomsOfOtherShards(t *testing.T) {
 }
 
 func TestABackedUpJournalHoldsSendersBack(t *testing.T) {
-	st := &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
-		room:  "slow", entered: make(chan struct{}), released: make(chan struct{}),
-	}
+	st := holdAppends(t, "slow")
 	ts := servertest.Start(t, server.Config{Store: st, StoreBacklog: 3, SendRate: -1})
 	t.Cleanup(st.release)
 	sender := dialJSON(t, ts, "name=sender")
