@@ -73,17 +73,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
 [[ $FANOUT_JSON == [01] ]] || die "FANOUT_JSON must be 0 or 1"
 
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch
 
 log "building chatbench into $tmp"
 go build -o "$tmp/chatbench" ./cmd/chatbench

@@ -113,17 +113,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
 [[ $CENTRIFUGO == skip || $CENTRIFUGO == try ]] || die "CENTRIFUGO must be skip or try"
 
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch
 
 # skipped: one line per peer left out, printed with the table.
 skipped=()

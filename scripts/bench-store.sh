@@ -36,21 +36,14 @@ die() {
 }
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
-tmp=$(mktemp -d)
-server_pid=
+make_scratch
 pg_dir=
-cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+# cleanup_more stops the PostgreSQL this script started, if it did.
+cleanup_more() {
 	if [[ -n $pg_dir ]]; then
 		./scripts/postgres-test-server stop "$pg_dir" || true
 	fi
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 if [[ " $STORES " == *" postgres "* && -z ${CHATD_TEST_POSTGRES:-} ]]; then
 	pg_env=$(./scripts/postgres-test-server start)

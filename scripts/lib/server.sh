@@ -1,11 +1,32 @@
 # shellcheck shell=bash
 # Server lifecycle shared by the benchmark scripts, which source this file.
-# They define log (a line on stderr) and die (log, then exit 1), keep the
-# background server's pid in server_pid and their scratch files in tmp, and,
-# for start_server, addr_of NAME (the server's host:port) and launch_server
-# NAME ADDR, which execs the server in the foreground, so that the process
-# start_server puts in the background is the server itself and the pid it
-# gives chatbench is the one whose CPU and memory are read.
+# They define log (a line on stderr) and die (log, then exit 1), call
+# make_scratch for tmp and server_pid (the background server's pid), and,
+# for start_server, define addr_of NAME (the server's host:port) and
+# launch_server NAME ADDR, which execs the server in the foreground, so that
+# the process start_server puts in the background is the server itself and
+# the pid it gives chatbench is the one whose CPU and memory are read.
+
+# make_scratch: makes tmp, the script's scratch directory, and traps EXIT
+# to stop a server still running, run the script's cleanup_more if it
+# defines one, and remove tmp; INT and TERM exit (130) through that trap.
+make_scratch() {
+	tmp=$(mktemp -d)
+	server_pid=
+	trap remove_scratch EXIT
+	trap 'exit 130' INT TERM
+}
+
+remove_scratch() {
+	if [[ -n $server_pid ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	if declare -F cleanup_more >/dev/null; then
+		cleanup_more
+	fi
+	rm -rf "$tmp"
+}
 
 # port_open HOST:PORT: whether something accepts connections there.
 port_open() {
