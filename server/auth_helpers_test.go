@@ -36,6 +36,13 @@ func startAccounts(t *testing.T, mod func(*server.Config)) (*servertest.Server, 
 // api calls the account API and decodes the JSON reply (nil for none).
 func api(t *testing.T, ts *servertest.Server, method, path, token string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
+	return apiFrom(t, ts, "", method, path, token, body)
+}
+
+// apiFrom is api as a client whose address a trusted proxy forwards as
+// forwardedFor ("" for none).
+func apiFrom(t *testing.T, ts *servertest.Server, forwardedFor, method, path, token string, body any) (int, map[string]any, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -50,6 +57,9 @@ func api(t *testing.T, ts *servertest.Server, method, path, token string, body a
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", forwardedFor)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

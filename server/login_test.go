@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,20 +15,8 @@ import (
 // forwards, and returns the status and error code.
 func loginFrom(t *testing.T, ts *servertest.Server, forwardedFor, name, password string) (int, string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": name, "password": password})
-	req, err := http.NewRequest("POST", "http://"+ts.Addr+"/api/login", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Forwarded-For", forwardedFor)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reply map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&reply)
-	return resp.StatusCode, errCode(reply)
+	status, reply, _ := apiFrom(t, ts, forwardedFor, "POST", "/api/login", "", map[string]string{"name": name, "password": password})
+	return status, errCode(reply)
 }
 
 func TestAFullLoginTableTurnsNoOneAway(t *testing.T) {
@@ -101,21 +87,9 @@ func TestAnAbandonedLoginIsNotCountedAsASuccess(t *testing.T) {
 // and returns the status, the error code and the device token replied.
 func loginDevice(t *testing.T, ts *servertest.Server, from, name, password, device string) (int, string, string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": name, "password": password, "device": device})
-	req, err := http.NewRequest("POST", "http://"+ts.Addr+"/api/login", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Forwarded-For", from)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reply map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&reply)
+	status, reply, _ := apiFrom(t, ts, from, "POST", "/api/login", "", map[string]string{"name": name, "password": password, "device": device})
 	dev, _ := reply["device"].(string)
-	return resp.StatusCode, errCode(reply), dev
+	return status, errCode(reply), dev
 }
 
 func TestGuessesFromManyAddressesDoNotLockTheOwnerOutOfItsDevices(t *testing.T) {
