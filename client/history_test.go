@@ -1,23 +1,16 @@
 package client_test
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 func TestHistory(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := servertest.SQLite(t)
 	ts := servertest.Start(t, server.Config{Store: st})
 	c := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Rooms: []string{"r"}})
 	for i := 1; i <= 5; i++ {

@@ -2,7 +2,6 @@ package metrics_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,15 +10,10 @@ import (
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 func TestStoreCommitsAreMeasured(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := servertest.SQLite(t)
 	commits := metrics.NewCommits()
 	srv := servertest.Start(t, server.Config{Store: st, OnCommit: commits.Observe})
 	srv.Handle("GET /metrics", metrics.Handler(srv, commits))

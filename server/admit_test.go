@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -29,7 +28,7 @@ func (s *unreadableStore) LastSeq(ctx context.Context, room string) (uint64, err
 }
 
 func TestAClientRefusedAfterItsHandshakeLeavesItsSlotAddressAndNameFree(t *testing.T) {
-	st := &unreadableStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
+	st := &unreadableStore{Store: servertest.SQLite(t)}
 	ts := servertest.Start(t, server.Config{Store: st, MaxConns: 1, IPConns: 1})
 	st.fail.Store(true)
 	refused := dial(t, ts, "room=go&name=ann")

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,7 +24,7 @@ var cheapHashing = auth.Params{Memory: 64, Time: 1, Threads: 1}
 // file; mod adjusts the configuration first.
 func startAccounts(t *testing.T, mod func(*server.Config)) (*servertest.Server, *sqlite.Store) {
 	t.Helper()
-	st := openSQLite(t, filepath.Join(t.TempDir(), "chatd.db"))
+	st := servertest.SQLite(t)
 	cfg := server.Config{Store: st, Accounts: st, PasswordParams: cheapHashing}
 	if mod != nil {
 		mod(&cfg)

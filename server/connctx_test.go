@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +33,7 @@ func (s *hangingReads) Before(ctx context.Context, room string, before uint64, l
 // its reader is waiting on, instead of leaving it to its own timeout.
 func TestAShutdownThatGivesUpCancelsTheStoreCallsOfItsConnections(t *testing.T) {
 	st := &hangingReads{
-		Store:   openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		Store:   servertest.SQLite(t),
 		entered: make(chan struct{}), ended: make(chan error, 1),
 	}
 	ts := servertest.Start(t, server.Config{Store: st})
@@ -64,7 +63,7 @@ func TestAShutdownThatGivesUpCancelsTheStoreCallsOfItsConnections(t *testing.T) 
 // its reader is waiting on, instead of leaving it to its own timeout.
 func TestADroppedConnectionCancelsItsStoreCall(t *testing.T) {
 	st := &hangingReads{
-		Store:   openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		Store:   servertest.SQLite(t),
 		entered: make(chan struct{}), ended: make(chan error, 1),
 	}
 	ts := servertest.Start(t, server.Config{Store: st})

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -9,18 +8,7 @@ import (
 
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
-
-func openSQLite(t *testing.T, path string) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // joinCollect sends a join (or history) request and returns the message
 // events that arrived before its reply, and the reply.
@@ -40,7 +28,7 @@ func seqs(msgs []map[string]any) []int {
 
 func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chat.db")
-	st := openSQLite(t, path)
+	st := servertest.SQLiteAt(t, path)
 	ts := servertest.Start(t, server.Config{Store: st})
 	a := dialJSON(t, ts, "room=r&name=a")
 	for i, text := range []string{"one", "two", "three"} {
@@ -51,7 +39,7 @@ func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 	ts.Stop(t)
 	st.Close()
 
-	ts2 := servertest.Start(t, server.Config{Store: openSQLite(t, path)})
+	ts2 := servertest.Start(t, server.Config{Store: servertest.SQLiteAt(t, path)})
 	b := dialJSON(t, ts2, "name=b")
 	msgs, ack := b.joinCollect(`{"type":"join","id":"j","room":"r","since":1}`)
 	if fmt.Sprint(seqs(msgs)) != "[2 3]" || msgs[0]["text"] != "two" || msgs[1]["from"] != "a" {
@@ -71,7 +59,7 @@ func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 }
 
 func TestRecoveryHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: -1})
 	sender := dialJSON(t, ts, "room=r&name=sender")
 	const total = 300
 	sent := make(chan int, total)
@@ -108,7 +96,7 @@ func TestRecoveryHasNoGapOrDuplicateAtTheSeam(t *testing.T) {
 }
 
 func TestHistoryPages(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: -1})
 	c := dialJSON(t, ts, "room=r&name=c")
 	for i := 1; i <= 30; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
@@ -146,14 +134,14 @@ func TestHistoryPages(t *testing.T) {
 
 func TestRetriedSendIsFoundInTheStoreAfterARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chat.db")
-	st := openSQLite(t, path)
+	st := servertest.SQLiteAt(t, path)
 	ts := servertest.Start(t, server.Config{Store: st})
 	a := dialJSON(t, ts, "room=r&name=a")
 	first := a.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
 	ts.Stop(t)
 	st.Close()
 
-	ts2 := servertest.Start(t, server.Config{Store: openSQLite(t, path)})
+	ts2 := servertest.Start(t, server.Config{Store: servertest.SQLiteAt(t, path)})
 	a2 := dialJSON(t, ts2, "room=r&name=a")
 	retry := a2.do(`{"type":"send","room":"r","text":"once","client_msg_id":"m-1"}`)
 	if retry["duplicate"] != true || retry["seq"] != first["seq"] {
@@ -171,7 +159,7 @@ func TestHistoryWithoutAStoreIsUnavailable(t *testing.T) {
 
 func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
 	ts := servertest.Start(t, server.Config{
-		Store:             openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		Store:             servertest.SQLite(t),
 		SendRate:          -1,
 		RetentionMessages: 3,
 		RetentionInterval: 20 * time.Millisecond,
@@ -193,7 +181,7 @@ func TestRetentionTrimsAndRecoverySaysSo(t *testing.T) {
 }
 
 func TestJoiningShowsRecentHistoryToJSONClientsOnly(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1, JoinHistory: 3})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: -1, JoinHistory: 3})
 	c := dialJSON(t, ts, "room=r&name=c")
 	for i := 1; i <= 5; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))

@@ -3,7 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,7 +46,7 @@ func TestRateLimitedSendsSayWhenToRetryAndDoNotCloseTheConnection(t *testing.T) 
 	// One message a second: the bucket refills so slowly that the split of
 	// 40 accepted and 40 limited holds however long a busy machine takes
 	// to read the 80 sends.
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: 1, SendBurst: 40})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: 1, SendBurst: 40})
 	a := dialJSON(t, ts, "room=r&name=a")
 	const sends = 80
 	for i := range sends {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -31,7 +30,7 @@ func (s *refusingStore) Append(ctx context.Context, msgs []store.Message) error 
 
 func startRefusing(t *testing.T) (*servertest.Server, *refusingStore) {
 	t.Helper()
-	st := &refusingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
+	st := &refusingStore{Store: servertest.SQLite(t)}
 	return servertest.Start(t, server.Config{Store: st, SendRate: -1}), st
 }
 
@@ -169,7 +168,7 @@ func (s *committedButFailedStore) Append(ctx context.Context, msgs []store.Messa
 // it in the store, and the room numbers on after it instead of reusing its
 // number.
 func TestACommitReportedAsFailedIsFoundAndNumberingGoesOn(t *testing.T) {
-	st := &committedButFailedStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))}
+	st := &committedButFailedStore{Store: servertest.SQLite(t)}
 	ts := servertest.Start(t, server.Config{Store: st, SendRate: -1})
 	a := dialJSON(t, ts, "room=r&name=a")
 	st.fail.Store(true)

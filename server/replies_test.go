@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,7 @@ func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *tes
 		{"join since", `{"type":"join","id":"j","room":"big","since":1}`},
 		{"history after", fmt.Sprintf(`{"type":"history","id":"h","room":"big","after":1,"limit":%d}`, n)},
 	}
-	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	st := servertest.SQLite(t)
 	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1})
 	text := bigHistory(t, ts, "big", n)
 	for i, tc := range cases {
@@ -95,7 +94,7 @@ func TestReplaysAndHistoryOfLargeMessagesReachAClientReadingAtNetworkPace(t *tes
 }
 
 func TestManyRequestsSentAtOnceArePacedByTheClientsReading(t *testing.T) {
-	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	st := servertest.SQLite(t)
 	ts := startNetworked(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1, RequestRate: -1})
 	bigHistory(t, ts, "big", 20)
 	c := dialPaced(t, ts, "name=reader", nil)
@@ -116,7 +115,7 @@ func TestManyRequestsSentAtOnceArePacedByTheClientsReading(t *testing.T) {
 }
 
 func TestAJSONClientThatAsksButNeverReadsIsStillEvicted(t *testing.T) {
-	st := openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))
+	st := servertest.SQLite(t)
 	ts := startNetworked(t, server.Config{Store: st, QueueBytes: 256 << 10, SendRate: -1, SendByteRate: -1, RequestRate: -1})
 	bigHistory(t, ts, "big", 8)
 	slow := dialPaced(t, ts, "name=slow&room=busy&history=0", nil)

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -44,7 +43,7 @@ func (s *heldStore) Append(ctx context.Context, msgs []store.Message) error {
 func holdAppends(t *testing.T, room string) *heldStore {
 	t.Helper()
 	return &heldStore{
-		Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")),
+		Store: servertest.SQLite(t),
 		room:  room, entered: make(chan struct{}), released: make(chan struct{}),
 	}
 }

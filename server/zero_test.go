@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/chatd/chatd/internal/servertest"
@@ -12,7 +11,7 @@ import (
 // A client that joined an empty room has last 0, and rejoins with since 0:
 // every message sent meanwhile must come back.
 func TestRecoveryFromAnEmptyRoomReplaysEverythingAfterZero(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: -1})
 	early := dialJSON(t, ts, "name=early")
 	_, ack := early.joinCollect(`{"type":"join","id":"j","room":"r","history":0}`)
 	if ack["last"] != float64(0) || ack["replayed"] != float64(0) || ack["read"] != float64(0) {
@@ -37,7 +36,7 @@ func TestRecoveryFromAnEmptyRoomReplaysEverythingAfterZero(t *testing.T) {
 
 // Lists a reply promises are present even when empty.
 func TestRepliesKeepTheirFieldsWhenEmpty(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db"))})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t)})
 	c := dialJSON(t, ts, "name=c")
 	if ack := c.do(`{"type":"rooms","id":"1"}`); fmt.Sprint(ack["rooms"]) != "[]" {
 		t.Fatalf("rooms ack on an empty server: %v", ack)
@@ -51,7 +50,7 @@ func TestRepliesKeepTheirFieldsWhenEmpty(t *testing.T) {
 // after 0 pages forward from the very first message, not back from the
 // newest.
 func TestHistoryAfterZeroStartsAtTheOldest(t *testing.T) {
-	ts := servertest.Start(t, server.Config{Store: openSQLite(t, filepath.Join(t.TempDir(), "chat.db")), SendRate: -1})
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t), SendRate: -1})
 	c := dialJSON(t, ts, "room=r&name=c")
 	for i := 1; i <= 12; i++ {
 		c.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/chatd/chatd/auth"
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 // startAccountServer serves chatd with accounts and private rooms, kept in
@@ -20,11 +17,7 @@ import (
 // if not nil, changes the configuration first.
 func startAccountServer(t *testing.T, tweak func(*server.Config)) *servertest.Server {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := servertest.SQLite(t)
 	cfg := server.Config{Store: st, Accounts: st, SendRate: -1,
 		PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1}}
 	if tweak != nil {

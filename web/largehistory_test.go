@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,15 +9,10 @@ import (
 
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 func TestARoomOfTheLargestMessagesOfMarkupStaysConnectedAndShowsThemAsText(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := servertest.SQLite(t)
 	srv := servertest.Start(t, server.Config{Store: st, SendRate: -1, SendByteRate: -1})
 
 	// Twenty messages of the largest size, all '<': 1.3 MB of history, more

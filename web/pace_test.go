@@ -1,27 +1,20 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 // Messages typed faster than the send rate wait their turn in the page,
 // paced by the welcome's limits, instead of being refused and shown as
 // failed.
 func TestABurstOfMessagesIsPacedNotRefused(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := servertest.SQLite(t)
 	srv := servertest.StartAt(t, server.Config{Store: st, SendRate: 4, SendBurst: 2}, "127.0.0.1:0")
 	p := newBrowser(t).newPage(t, "sender")
 	p.open(srv)

@@ -1,27 +1,20 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 func TestHistoryCommandGathersPagesTheServerCutShort(t *testing.T) {
 	orig := isTerminal
 	isTerminal = func(io.Reader) bool { return true }
 	t.Cleanup(func() { isTerminal = orig })
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := servertest.SQLite(t)
 	// Replies of at most 1 KiB hold three of these messages.
 	ts := servertest.Start(t, server.Config{Store: st, ReplyBytes: 1 << 10})
 	bob := peer(t, ts, "bob", "ops")

@@ -1,29 +1,22 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/internal/servertest"
 	"github.com/chatd/chatd/server"
-	"github.com/chatd/chatd/store/sqlite"
 )
 
 // startStored serves a chatd that keeps history in a SQLite file, so that
 // joins replay the room's messages.
 func startStored(t *testing.T) (*servertest.Server, server.Config) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := servertest.SQLite(t)
 	cfg := server.Config{Store: st}
 	return servertest.Start(t, cfg), cfg
 }

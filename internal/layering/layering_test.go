@@ -28,7 +28,7 @@ var imports = map[string][]string{
 	"cmd/chatd":              {"*"},
 	"hub":                    {"journal", "store"},
 	"internal/layering":      {},
-	"internal/servertest":    {"client", "server"},
+	"internal/servertest":    {"client", "server", "store/sqlite"},
 	"journal":                {"store"},
 	"metrics":                {"server"},
 	"protocol":               {},
