@@ -49,6 +49,8 @@ var (
 		"Chat messages received from clients and published to a room.", nil, nil)
 	deliveriesDesc = prometheus.NewDesc("chatd_deliveries_total",
 		"Chat messages queued for recipients (one per recipient).", nil, nil)
+	writesDesc = prometheus.NewDesc("chatd_socket_writes_total",
+		"Socket writes of queued frames; under load many frames share one, so this grows slower than chatd_deliveries_total.", nil, nil)
 	evictionsDesc = prometheus.NewDesc("chatd_slow_consumer_evictions_total",
 		"Connections closed with 1013 because their outbound queue overflowed.", nil, nil)
 	requestErrorsDesc = prometheus.NewDesc("chatd_request_errors_total",
@@ -60,7 +62,7 @@ var (
 type collector struct{ src Source }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{connsDesc, roomsDesc, acceptedDesc, refusedDesc, messagesDesc, deliveriesDesc, evictionsDesc, requestErrorsDesc, accountsDesc} {
+	for _, d := range []*prometheus.Desc{connsDesc, roomsDesc, acceptedDesc, refusedDesc, messagesDesc, deliveriesDesc, writesDesc, evictionsDesc, requestErrorsDesc, accountsDesc} {
 		ch <- d
 	}
 }
@@ -75,6 +77,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.CounterValue, float64(st.MessagesIn))
 	ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.CounterValue, float64(st.Deliveries))
+	ch <- prometheus.MustNewConstMetric(writesDesc, prometheus.CounterValue, float64(st.Writes))
 	ch <- prometheus.MustNewConstMetric(evictionsDesc, prometheus.CounterValue, float64(st.SlowEvictions))
 	for code, n := range st.RequestErrors {
 		ch <- prometheus.MustNewConstMetric(requestErrorsDesc, prometheus.CounterValue, float64(n), code)

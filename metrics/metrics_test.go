@@ -151,6 +151,10 @@ func TestScrapeAfterKnownTraffic(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.label, got, c.want)
 		}
 	}
+	// The clients have read their frames, so some writes were made.
+	if value("chatd_socket_writes_total") <= 0 {
+		t.Error("no socket writes counted")
+	}
 	if value("go_goroutines") <= 0 {
 		t.Error("no Go runtime metrics")
 	}

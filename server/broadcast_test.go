@@ -128,3 +128,33 @@ func TestDisconnectFreesMembershipAndRooms(t *testing.T) {
 		return st.Conns == 1 && st.Rooms == 1
 	})
 }
+
+func TestTheFramesOfABurstShareWrites(t *testing.T) {
+	ts := servertest.Start(t, server.Config{SendRate: -1, SendByteRate: -1})
+	const recipients, burst = 20, 200
+	receivers := dialMany(t, ts, recipients, "room=burst")
+	sender := dial(t, ts, "room=burst")
+	servertest.WaitFor(t, "the sender registered", func() bool { return ts.Stats().Conns == recipients+1 })
+	before := ts.Stats()
+
+	for i := range burst {
+		sender.send(fmt.Sprintf("m%d", i))
+	}
+	// Every message still arrives as a frame of its own, in order.
+	for _, r := range receivers {
+		for i := range burst {
+			if got, want := r.read(), fmt.Sprintf("m%d", i); got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		}
+	}
+	after := ts.Stats()
+	deliveries, writes := after.Deliveries-before.Deliveries, after.Writes-before.Writes
+	if deliveries != recipients*burst {
+		t.Fatalf("%d deliveries, want %d", deliveries, recipients*burst)
+	}
+	t.Logf("%d deliveries in %d writes", deliveries, writes)
+	if writes == 0 || writes >= deliveries {
+		t.Errorf("%d deliveries took %d writes; want more than one delivery per write", deliveries, writes)
+	}
+}

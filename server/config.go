@@ -46,12 +46,6 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Writers is the number of writer goroutines. Zero means GOMAXPROCS.
 	Writers int
-	// WriteRate is the number of socket writes per second, across all
-	// writers, above which writers wait between sweeps so that more frames
-	// share each write: under heavy fan-out this trades a few milliseconds of
-	// latency for far fewer system calls. Zero means DefaultWriteRate;
-	// negative means no limit.
-	WriteRate float64
 	// MaxRooms is how many rooms one connection may be in. Zero means DefaultMaxRooms.
 	MaxRooms int
 	// RoomsPerAccount is how many rooms one user may own (create); a
@@ -290,7 +284,6 @@ func (c *Config) connectionDefaults() {
 }
 
 func (c *Config) rateDefaults() {
-	nonzeroOr(&c.WriteRate, DefaultWriteRate)
 	nonzeroOr(&c.SendRate, DefaultSendRate)
 	nonzeroOr(&c.RequestRate, DefaultRequestRate)
 	if c.SendRate < 0 {

@@ -234,6 +234,7 @@ func (o *outbox) drain(buf []byte, final bool) {
 			o.abort()
 			return
 		}
+		o.srv.stats.drainWrites.Add(1)
 		if _, err := o.nc.Write(buf); err != nil {
 			o.abort()
 			return
@@ -284,25 +285,25 @@ func (o *outbox) abort() {
 
 // writeQueued is the writers' fast path for one outbox: everything queued
 // goes out in one non-blocking write; what the kernel did not take moves to
-// the drain goroutine. It reports whether more frames arrived meanwhile and
-// the outbox needs another sweep.
-func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, again bool) {
+// the drain goroutine. It reports whether it made a write, and whether more
+// frames arrived meanwhile and the outbox needs another sweep.
+func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, wrote, again bool) {
 	buf, final, ok := o.take(buf[:0])
 	if !ok {
-		return buf, false
+		return buf, false, false
 	}
 	n, err := nw.write(o.raw, buf)
 	switch {
 	case err != nil:
 		o.abort()
-		return buf, false
+		return buf, true, false
 	case n < len(buf):
 		rest := bytes.Clone(buf[n:])
 		o.srv.bg.Go(func() { o.drain(rest, final) })
-		return buf, false
+		return buf, true, false
 	case final:
 		o.finish()
-		return buf, false
+		return buf, true, false
 	}
-	return buf, o.pending()
+	return buf, true, o.pending()
 }

@@ -19,7 +19,6 @@ const (
 	DefaultIdleTimeout             = 60 * time.Second
 	DefaultWriteTimeout            = 10 * time.Second
 	DefaultHandshakeTimeout        = 10 * time.Second
-	DefaultWriteRate               = 30000
 	DefaultMaxRooms                = 100
 	DefaultRoomsPerAccount         = 100
 	DefaultSendRate                = 20

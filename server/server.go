@@ -91,9 +91,8 @@ func New(cfg Config) *Server {
 	s.hub = hub.New(hcfg)
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.writers = make([]*writer, cfg.Writers)
-	perWriter := cfg.WriteRate / float64(cfg.Writers)
 	for i := range s.writers {
-		s.writers[i] = newWriter(s.stop, perWriter)
+		s.writers[i] = newWriter(s.stop)
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)

@@ -35,6 +35,7 @@ type counters struct {
 	refused       [len(refusalReasons)]atomic.Uint64
 	messagesIn    atomic.Uint64
 	deliveries    atomic.Uint64
+	drainWrites   atomic.Uint64 // the writers count their own writes
 	slowEvictions atomic.Uint64
 	requestErrors [16]atomic.Uint64 // indexed like protocol.ErrorCodes
 
@@ -87,6 +88,7 @@ type Stats struct {
 	Refused       map[string]uint64 // upgrades refused, by reason (Refused* constants)
 	MessagesIn    uint64            // messages received from clients and published
 	Deliveries    uint64            // messages offered to recipients' queues
+	Writes        uint64            // socket writes of queued frames; many frames may share one
 	SlowEvictions uint64            // connections closed because their queue overflowed
 	RequestErrors map[string]uint64 // JSON requests refused, by protocol error code
 	// Accounts counts account API answers (registrations, logins,
@@ -106,8 +108,12 @@ func (s *Server) Stats() Stats {
 		Refused:       make(map[string]uint64, len(refusalReasons)),
 		MessagesIn:    s.stats.messagesIn.Load(),
 		Deliveries:    s.stats.deliveries.Load(),
+		Writes:        s.stats.drainWrites.Load(),
 		SlowEvictions: s.stats.slowEvictions.Load(),
 		RequestErrors: make(map[string]uint64, len(protocol.ErrorCodes)),
+	}
+	for _, w := range s.writers {
+		st.Writes += w.writes.Load()
 	}
 	for i, r := range refusalReasons {
 		st.Refused[r] = s.stats.refused[i].Load()

@@ -25,7 +25,6 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		{"write-timeout", c.server.WriteTimeout <= 0, "a duration above 0"},
 		{"handshake-timeout", c.server.HandshakeTimeout <= 0, "a duration above 0"},
 		{"writers", c.server.Writers < 0, "0 (one per CPU) or more"},
-		{"write-rate", c.server.WriteRate <= 0 && c.server.WriteRate != -1, "above 0, or -1 for no limit"},
 		{"max-rooms", c.server.MaxRooms < 1, "at least 1"},
 		{"send-rate", c.sendRate < 0, "0 (no limit) or more"},
 		{"rooms-per-account", c.server.RoomsPerAccount < 0, "0 (no limit) or more"},

@@ -34,7 +34,6 @@ func TestSettingsThatMakeNoSenseAreRefusedByName(t *testing.T) {
 		{args: []string{"-retention-messages", "-1"}, want: "-retention-messages -1"},
 		{args: []string{"-history-limit", "0"}, want: "-history-limit 0"},
 		{args: []string{"-idle-timeout", "0s"}, want: "-idle-timeout 0s"},
-		{args: []string{"-write-rate", "0"}, want: "-write-rate 0"},
 		{args: []string{"-max-message-bytes", "2048", "-queue-bytes", "1024"}, want: "-max-message-bytes 2048: want less than -queue-bytes"},
 		{args: []string{"-log-format", "xml"}, want: "-log-format xml"},
 		{args: []string{"-log-level", "loud"}, want: "-log-level loud"},
@@ -50,7 +49,7 @@ func TestSettingsThatMakeNoSenseAreRefusedByName(t *testing.T) {
 	// What the defaults and the documented special values mean is accepted.
 	for _, args := range [][]string{
 		nil,
-		{"-send-rate", "0", "-send-byte-rate", "0", "-retention-age", "0", "-join-history", "0", "-write-rate", "-1", "-ip-conns", "0", "-log-level", "debug"},
+		{"-send-rate", "0", "-send-byte-rate", "0", "-retention-age", "0", "-join-history", "0", "-ip-conns", "0", "-log-level", "debug"},
 	} {
 		if _, err := parseConfig(args, noEnv, io.Discard); err != nil {
 			t.Errorf("%q: %v", args, err)

@@ -127,7 +127,6 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.server.WriteTimeout, "write-timeout", server.DefaultWriteTimeout, "close a client whose socket accepts no data for this long")
 	fs.DurationVar(&c.server.HandshakeTimeout, "handshake-timeout", server.DefaultHandshakeTimeout, "limit for reading request headers and completing the WebSocket handshake")
 	fs.IntVar(&c.server.Writers, "writers", 0, "writer goroutines (0: one per CPU)")
-	fs.Float64Var(&c.server.WriteRate, "write-rate", server.DefaultWriteRate, "socket writes per second above which writers coalesce more frames per write (-1: no limit)")
 	fs.IntVar(&c.server.MaxRooms, "max-rooms", server.DefaultMaxRooms, "rooms one JSON connection may be in at once")
 	fs.IntVar(&c.server.RoomsPerAccount, "rooms-per-account", server.DefaultRoomsPerAccount, "rooms one user may own (create); more get room_quota (0: no limit)")
 	fs.Float64Var(&c.sendRate, "send-rate", server.DefaultSendRate, "messages per second one connection may send, sustained (0: no limit)")
