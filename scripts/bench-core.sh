@@ -11,6 +11,10 @@
 #   fanout-r20     FANOUT_CONNS conns, FANOUT_SENDERS senders, RATE_LOW msg/s
 #   fanout-r200    the same at RATE_HIGH msg/s
 #   fanout-window  the same as fast as a window of WINDOW messages allows
+#   fanout-window-few  FEW_SENDERS senders, each with FEW_WINDOW messages
+#                  in flight, as fast as that allows: a closed loop with few
+#                  messages outstanding, where every frame held back by the
+#                  server is throughput lost (deliveries/s)
 #   fanout-window-json  chatd only (unless FANOUT_JSON=0): fanout-window in
 #                  chatd's JSON protocol (chatbench -proto json)
 # All connections join the room "bench" (chatbench adds ?room=bench; the
@@ -22,7 +26,7 @@
 # Environment (defaults in brackets):
 #   SERVERS ["gorilla chatd"]  ROUNDS [3]  OUT [/tmp/bench-core-DATE.jsonl]
 #   FANOUT_CONNS [1000]  FANOUT_SENDERS [10]  RATE_LOW [20]  RATE_HIGH [200]
-#   WINDOW [64]  SIZE [64]  DURATION [10s]  DRAIN [5s]
+#   WINDOW [64]  FEW_SENDERS [2]  FEW_WINDOW [16] (each)  SIZE [64]  DURATION [10s]  DRAIN [5s]
 #   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
 #   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
 #   FANOUT_JSON [1]  CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
@@ -45,6 +49,8 @@ FANOUT_SENDERS=${FANOUT_SENDERS:-10}
 RATE_LOW=${RATE_LOW:-20}
 RATE_HIGH=${RATE_HIGH:-200}
 WINDOW=${WINDOW:-64}
+FEW_SENDERS=${FEW_SENDERS:-2}
+FEW_WINDOW=${FEW_WINDOW:-16}
 SIZE=${SIZE:-64}
 DURATION=${DURATION:-10s}
 DRAIN=${DRAIN:-5s}
@@ -72,6 +78,7 @@ for s in $SERVERS; do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
 [[ $FANOUT_JSON == [01] ]] || die "FANOUT_JSON must be 0 or 1"
+[[ $FEW_SENDERS =~ ^[1-9][0-9]*$ && $FEW_WINDOW =~ ^[1-9][0-9]*$ ]] || die "FEW_SENDERS and FEW_WINDOW must be positive numbers"
 
 make_scratch
 
@@ -128,6 +135,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
 			bench "fanout-r$RATE_HIGH" "$server" "${fanout[@]}" -rate "$RATE_HIGH" &&
 			bench fanout-window "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" &&
+			bench fanout-window-few "$server" -scenario fanout -conns "$FANOUT_CONNS" -senders "$FEW_SENDERS" \
+				-duration "$DURATION" -rate 0 -window $((FEW_SENDERS * FEW_WINDOW)) &&
 			{
 				[[ $server != chatd || $FANOUT_JSON != 1 ]] ||
 					bench fanout-window-json "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" -proto json
@@ -154,7 +163,7 @@ json_ratio() {
 summary=${OUT%.jsonl}.md
 "$tmp/chatbench" summarize -baseline gorilla "$OUT" >"$tmp/table.md"
 {
-	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders, $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
+	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders ($FEW_SENDERS senders x $FEW_WINDOW in flight for window-few), $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
 	echo
 	cat "$tmp/table.md"
 	ratio=$(json_ratio "$tmp/table.md")

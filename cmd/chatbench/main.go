@@ -5,6 +5,7 @@
 //
 //	chatbench -url ws://127.0.0.1:8082/ws -conns 1000 -senders 10 -rate 200 -duration 10s
 //	chatbench -url ws://127.0.0.1:8082/ws -proto json -room bench -rate 0 -window 64
+//	chatbench -url ws://127.0.0.1:8082/ws -conns 1000 -senders 2 -rate 0 -window 32
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario idle -conns 10000 -pid 1234
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario rooms -rooms 100 -members 10 -rate 5
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario churn -conns 50 -rate 500 -duration 10s
@@ -46,7 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 chatbench load-tests a WebSocket broadcast server with one of four scenarios:
 
   fanout  -conns connections in one room; the first -senders of them send
-          timestamped text messages (-rate in all) while all receive
+          timestamped text messages (-rate in all) while all receive.
+          With -rate 0 a closed loop: each sender keeps -window/-senders
+          messages in flight (-senders 2 -window 32: few senders, a small
+          window, where every millisecond a server holds a frame back
+          costs throughput)
   rooms   -rooms rooms of -members connections each; one sender per room
           sends -rate messages/s to its room; deliveries counted per room
   idle    -conns connections held open, to weigh the server's memory
