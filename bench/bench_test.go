@@ -594,7 +594,7 @@ func TestSummarize(t *testing.T) {
 // jsonHub is a tiny server of the chatd.v1 subset that chatbench speaks: it
 // selects the subprotocol, joins each client to the room of its URL query
 // (default "lobby"), sends it a welcome and the room's other members a
-// presence event, answers each send request with an ack (or, for every
+// presence_diff, answers each send request with an ack (or, for every
 // rejectEvery-th message, with a rate_limited error and nothing else) and
 // sends a message event to the room's other members.
 type jsonHub struct {
@@ -679,7 +679,7 @@ func (h *jsonHub) serve(w http.ResponseWriter, r *http.Request) {
 	if h.rooms[room] == nil {
 		h.rooms[room] = map[*hubConn]bool{}
 	}
-	presence := mustJSON(map[string]any{"type": "presence", "room": room, "user": name, "event": "join"})
+	presence := mustJSON(map[string]any{"type": "presence_diff", "room": room, "joins": []string{name}, "users": len(h.rooms[room]) + 1})
 	for o := range h.rooms[room] {
 		o.out <- presence
 	}

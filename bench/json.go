@@ -16,7 +16,7 @@ const Subprotocol = "chatd.v1"
 //	<- {"type":"ack","request":"send","room":"bench","seq":7,"ts":"..."}   to the sender
 //	<- {"type":"message","room":"bench","seq":7,"from":"guest-3","ts":"...","text":"<payload>"}   to the others
 //
-// plus "welcome" on connect, "presence" and "typing", which are ignored, and
+// plus "welcome" on connect, "presence_diff" and "typing", which are ignored, and
 // "error", which is counted. The events are read without a JSON decoder:
 // the payloads hold no quote or backslash, and the field names looked for
 // cannot occur inside a JSON string (its quotes would be escaped).
@@ -75,7 +75,7 @@ func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
 	case "error":
 		c.response(false)
 		c.serverError(ev, now)
-	case "welcome", "presence", "typing", "dm":
+	case "welcome", "presence_diff", "typing", "dm":
 	default:
 		c.st.other++
 	}

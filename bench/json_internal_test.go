@@ -22,7 +22,7 @@ func TestJSONReceiveAllocs(t *testing.T) {
 		seq++
 		text := appendMsg(nil, 0, seq, 1e18, r.tag, 64)
 		return fmt.Appendf(nil, `{"type":"message","room":"bench","seq":%d,"from":"guest-12","ts":"2026-11-26T02:00:00.123Z","text":"%s"}`+"\n"+
-			`{"type":"presence","room":"bench","user":"guest-9","event":"join"}`+"\n"+
+			`{"type":"presence_diff","room":"bench","joins":["guest-9"],"users":2}`+"\n"+
 			`{"type":"ack","request":"send","room":"bench","seq":%d,"ts":"2026-11-26T02:00:00.123Z"}`+"\n"+
 			`{"type":"welcome","protocol":"chatd.v1","name":"guest-12","session":"x","limits":{}}`, seq, text, seq)
 	}

@@ -246,14 +246,23 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Join enters room and returns the users in it after the join. Joining a
-// room twice is not an error.
-func (c *Client) Join(ctx context.Context, room string) ([]string, error) {
+// Members is the start of a room's member list.
+type Members struct {
+	// Names are the first users present, sorted case-insensitively: all of
+	// them in a small room, the first 100 in a large one.
+	Names []string
+	// Users counts every user present.
+	Users int
+}
+
+// Join enters room and returns who is in it after the join. Joining a room
+// twice is not an error.
+func (c *Client) Join(ctx context.Context, room string) (Members, error) {
 	ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeJoin, Room: room}, true)
 	if err != nil {
-		return nil, err
+		return Members{}, err
 	}
-	return ack.Members, nil
+	return Members{Names: ack.Members, Users: ack.Users}, nil
 }
 
 // Leave leaves room.
@@ -310,14 +319,23 @@ func (c *Client) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
 	}
 }
 
-// Who lists the users in room. A room nobody is in is the error
-// unknown_room.
+// Who lists the users in room, sorted case-insensitively. A long list
+// comes from the server in pages; Who asks for each in turn. A room nobody
+// is in is the error unknown_room.
 func (c *Client) Who(ctx context.Context, room string) ([]string, error) {
-	ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeWho, Room: room}, true)
-	if err != nil {
-		return nil, err
+	var names []string
+	cursor := ""
+	for {
+		ack, err := c.do(ctx, protocol.Request{Type: protocol.TypeWho, Room: room, Cursor: cursor}, true)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, ack.Members...)
+		if !ack.More || ack.Cursor == "" || ack.Cursor == cursor {
+			return names, nil
+		}
+		cursor = ack.Cursor
 	}
-	return ack.Members, nil
 }
 
 // History returns up to limit messages of room older than before (0: the

@@ -15,7 +15,7 @@ import (
 )
 
 func TestJoinSendReceive(t *testing.T) {
-	ts := servertest.Start(t, server.Config{})
+	ts := servertest.Start(t, server.Config{PresenceInterval: 20 * time.Millisecond})
 	alice := servertest.Dial(t, ts.URL(), client.Options{Name: "alice", Rooms: []string{"Go"}})
 	if alice.Name() != "alice" || alice.Session() == "" {
 		t.Fatalf("name %q session %q", alice.Name(), alice.Session())
@@ -28,11 +28,11 @@ func TestJoinSendReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(members, []string{"alice", "bob"}) {
-		t.Fatalf("members %v", members)
+	if !slices.Equal(members.Names, []string{"alice", "bob"}) || members.Users != 2 {
+		t.Fatalf("members %+v", members)
 	}
-	if p := servertest.Next[*client.Presence](t, alice); p.User != "bob" || p.Event != "join" || p.Room != "go" {
-		t.Fatalf("presence %+v", p.Presence)
+	if p := servertest.Next[*client.PresenceDiff](t, alice); !slices.Equal(p.Joins, []string{"bob"}) || p.Leaves != nil || p.Room != "go" || p.Users != 2 {
+		t.Fatalf("presence %s", p.Raw)
 	}
 
 	ack, err := alice.Send(servertest.Context(t), "go", "hello, bob")
@@ -80,7 +80,7 @@ func TestJoinSendReceive(t *testing.T) {
 	if err := bob.Leave(servertest.Context(t), "go"); err != nil {
 		t.Fatal(err)
 	}
-	if p := servertest.Next[*client.Presence](t, alice); p.User != "bob" || p.Event != "leave" {
+	if p := servertest.Next[*client.PresenceDiff](t, alice); !slices.Equal(p.Leaves, []string{"bob"}) || p.Joins != nil || p.Users != 1 {
 		t.Fatalf("presence %s", p.Raw)
 	}
 	if got := bob.Joined(); len(got) != 0 {

@@ -26,10 +26,13 @@ type DM struct {
 	Raw json.RawMessage
 }
 
-// Presence reports another user joining or leaving one of the client's
-// rooms.
-type Presence struct {
-	protocol.Presence
+// PresenceDiff reports the users who joined and who left one of the
+// client's rooms since the last diff, and how many are present. The server
+// coalesces changes, so one diff may carry many; apply Joins and Leaves as
+// additions to and removals from a set, as a diff may repeat what a join's
+// member list already showed.
+type PresenceDiff struct {
+	protocol.PresenceDiff
 	Raw json.RawMessage
 }
 
@@ -64,7 +67,7 @@ type Reconnected struct {
 
 func (*Message) event()      {}
 func (*DM) event()           {}
-func (*Presence) event()     {}
+func (*PresenceDiff) event() {}
 func (*Typing) event()       {}
 func (*Unknown) event()      {}
 func (*Disconnected) event() {}
@@ -108,9 +111,9 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 	case protocol.TypeDM:
 		e := &DM{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.DM), e
-	case protocol.TypePresence:
-		e := &Presence{Raw: raw}
-		err, ev = json.Unmarshal(b, &e.Presence), e
+	case protocol.TypePresenceDiff:
+		e := &PresenceDiff{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.PresenceDiff), e
 	case protocol.TypeTyping:
 		e := &Typing{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Typing), e

@@ -13,6 +13,9 @@
 // room's lock is held for a whole fan-out: that is what gives every member
 // the room's events in one order, the order of their sequence numbers.
 //
-// Lock order: shard, then room. Subscriber methods are called with the room
-// lock held.
+// Users joining and leaving reach the members as presence diffs, coalesced
+// per room by one clock goroutine per hub (presence.go); Close stops it.
+//
+// Lock order: shard, then room, then the presence clock's list. Subscriber
+// methods are called with the room lock held.
 package hub

@@ -68,7 +68,9 @@ func newDurable(t *testing.T, st *fakeStore, cfg Config) *Hub {
 		}
 	})
 	cfg.Store, cfg.Journals, cfg.Encode = st, js, encodeMessages
-	return New(cfg)
+	h := New(cfg)
+	t.Cleanup(h.Close)
+	return h
 }
 
 type outcome struct {

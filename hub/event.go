@@ -9,7 +9,8 @@ const (
 	// KindMessage is a chat message; the hub gives it the room's next
 	// sequence number and a timestamp.
 	KindMessage Kind = iota
-	// KindPresence reports a user becoming present in a room or leaving it.
+	// KindPresence is a presence diff: the users who became present in a
+	// room and who left it since the last diff, and how many are present.
 	KindPresence
 	// KindTyping reports that a user is typing. It may be dropped for a
 	// member that is falling behind.
@@ -20,16 +21,17 @@ const (
 type Event struct {
 	Kind Kind
 	Room string
-	// From is the display name of the author, the typist, or the user whose
-	// presence changed.
+	// From is the display name of the author or the typist.
 	From string
 	// Text is a message's text.
 	Text []byte
 	// ClientMsgID is the sender's id for a message; a message that repeats
 	// a stored one (same From, same id, same room) is not delivered again.
 	ClientMsgID string
-	// Joined is true for a presence join and false for a leave.
-	Joined bool
+	// Joins and Leaves, on a presence diff, name the users who became
+	// present and who left, sorted; Users counts those present after it.
+	Joins, Leaves []string
+	Users         int
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time

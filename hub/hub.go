@@ -66,6 +66,14 @@ type Config struct {
 	// queue; the first message is delivered whatever its size. Zero means
 	// no bound.
 	ReplayBytes int
+	// PresenceInterval is how often a room's members may hear of users
+	// joining and leaving: the first change after a quiet interval goes out
+	// at once, later ones in one diff per interval. Zero means
+	// DefaultPresenceInterval.
+	PresenceInterval time.Duration
+	// PresenceNames bounds the names one presence diff lists; its user
+	// count is always whole. Zero means DefaultPresenceNames.
+	PresenceNames int
 	// MaxBacklog is how many messages may wait in one journal before
 	// Publish and Post refuse the messages of its rooms with ErrBacklogged.
 	// Zero means DefaultMaxBacklog.
@@ -81,11 +89,13 @@ const DefaultMaxBacklog = 10000
 
 const shardCount = 64
 
-// Hub is the set of rooms of one process. Create it with New.
+// Hub is the set of rooms of one process. Create it with New, and stop
+// its presence clock with Close.
 type Hub struct {
 	cfg    Config
 	seed   maphash.Seed
 	shards [shardCount]shard
+	clock  *clock
 }
 
 type shard struct {
@@ -93,7 +103,7 @@ type shard struct {
 	rooms map[string]*room
 }
 
-// New returns an empty hub.
+// New returns an empty hub, with its presence clock running.
 func New(cfg Config) *Hub {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -110,10 +120,17 @@ func New(cfg Config) *Hub {
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = 1000
 	}
-	h := &Hub{cfg: cfg, seed: maphash.MakeSeed()}
+	if cfg.PresenceInterval <= 0 {
+		cfg.PresenceInterval = DefaultPresenceInterval
+	}
+	if cfg.PresenceNames <= 0 {
+		cfg.PresenceNames = DefaultPresenceNames
+	}
+	h := &Hub{cfg: cfg, seed: maphash.MakeSeed(), clock: newClock(cfg.PresenceInterval)}
 	for i := range h.shards {
 		h.shards[i].rooms = make(map[string]*room)
 	}
+	go h.clock.run(h)
 	return h
 }
 
@@ -130,8 +147,8 @@ func (h *Hub) lookup(name string) *room {
 }
 
 // Join adds s to room, creating the room if needed; joining twice is a
-// no-op. When s's user was not yet present, the other members receive a
-// presence join. It returns the number of users present after the join.
+// no-op. When s's user was not yet present, the other members hear of the
+// join in a presence diff (presence.go). It returns the number of users present after the join.
 // On a durable hub, a room's first join reads its last sequence number
 // from the store, within ctx.
 func (h *Hub) Join(ctx context.Context, room string, s Subscriber) (int, error) {
@@ -141,7 +158,7 @@ func (h *Hub) Join(ctx context.Context, room string, s Subscriber) (int, error) 
 
 // Leave removes s from room, and frees the room when it becomes empty. When
 // s was its user's last connection in the room, the remaining members
-// receive a presence leave. Leaving a room s is not in is a no-op.
+// hear of the leave in a presence diff. Leaving a room s is not in is a no-op.
 func (h *Hub) Leave(room string, s Subscriber) {
 	sh := h.shard(room)
 	sh.mu.Lock()
@@ -209,15 +226,6 @@ func (h *Hub) Last(room string) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.fanned
-}
-
-// Members returns the names of the users present in room, sorted.
-func (h *Hub) Members(room string) []string {
-	r := h.lookup(room)
-	if r == nil {
-		return nil
-	}
-	return r.names()
 }
 
 // RoomInfo describes one room.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,7 +50,7 @@ func encoder(calls *atomic.Int64) hub.Encoder {
 		case hub.KindMessage:
 			return fmt.Appendf(nil, "%d:msg %s #%d %s", f, e.Room, e.Seq, e.Text)
 		case hub.KindPresence:
-			return fmt.Appendf(nil, "%d:presence %s %s %v", f, e.Room, e.From, e.Joined)
+			return fmt.Appendf(nil, "%d:presence %s +%s -%s %d", f, e.Room, strings.Join(e.Joins, ","), strings.Join(e.Leaves, ","), e.Users)
 		case hub.KindTyping:
 			if f == 1 {
 				return nil
@@ -60,11 +61,18 @@ func encoder(calls *atomic.Int64) hub.Encoder {
 	}
 }
 
-func newHub(calls *atomic.Int64) *hub.Hub {
+func newHub(t testing.TB, calls *atomic.Int64) *hub.Hub {
 	if calls == nil {
 		calls = new(atomic.Int64)
 	}
-	return hub.New(hub.Config{Encode: encoder(calls)})
+	return start(t, hub.Config{Encode: encoder(calls)})
+}
+
+// start returns a hub that the test closes when it ends.
+func start(t testing.TB, cfg hub.Config) *hub.Hub {
+	h := hub.New(cfg)
+	t.Cleanup(h.Close)
+	return h
 }
 
 func publish(t *testing.T, h *hub.Hub, from hub.Subscriber, room, text string) hub.Published {
@@ -78,7 +86,7 @@ func publish(t *testing.T, h *hub.Hub, from hub.Subscriber, room, text string) h
 
 func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 	var calls atomic.Int64
-	h := newHub(&calls)
+	h := newHub(t, &calls)
 	a, b, c, other := newSink("a"), newSink("b"), newSink("c"), newSink("o")
 	for _, s := range []*sink{a, b, c} {
 		h.Join(t.Context(), "r", s)
@@ -109,7 +117,7 @@ func TestPublishReachesEveryMemberButTheSender(t *testing.T) {
 }
 
 func TestSequenceIsPerRoomAndIncreasing(t *testing.T) {
-	h := newHub(nil)
+	h := newHub(t, nil)
 	a, b := newSink("a"), newSink("b")
 	h.Join(t.Context(), "x", a)
 	h.Join(t.Context(), "y", a)
@@ -126,7 +134,7 @@ func TestSequenceIsPerRoomAndIncreasing(t *testing.T) {
 
 func TestEncodesOncePerFormat(t *testing.T) {
 	var calls atomic.Int64
-	h := newHub(&calls)
+	h := newHub(t, &calls)
 	subs := []*sink{{user: "a"}, {user: "b", format: 1}, {user: "c"}, {user: "d", format: 1}}
 	for _, s := range subs {
 		h.Join(t.Context(), "r", s)
@@ -145,33 +153,43 @@ func TestEncodesOncePerFormat(t *testing.T) {
 }
 
 func TestPresenceCountsUsersNotConnections(t *testing.T) {
-	h := newHub(nil)
+	h := start(t, hub.Config{Encode: encoder(new(atomic.Int64)), PresenceInterval: 10 * time.Millisecond})
 	watcher := newSink("w")
 	h.Join(t.Context(), "r", watcher)
 	phone, laptop := newSink("alice"), newSink("alice")
 	if n, _ := h.Join(t.Context(), "r", phone); n != 2 {
 		t.Fatalf("users after alice's first connection: %d, want 2", n)
 	}
+	waitFor(t, watcher, []string{"0:presence r +alice - 2"})
 	if n, _ := h.Join(t.Context(), "r", laptop); n != 2 {
 		t.Fatalf("users after alice's second connection: %d, want 2", n)
 	}
-	if got := h.Members("r"); !slices.Equal(got, []string{"alice", "w"}) {
-		t.Fatalf("members %q", got)
+	if got, n := h.MembersAfter("r", "", 10); !slices.Equal(got, []string{"alice", "w"}) || n != 2 {
+		t.Fatalf("members %q, %d users", got, n)
 	}
 	h.Leave("r", phone)
 	h.Leave("r", laptop)
-	want := []string{"0:presence r alice true", "0:presence r alice false"}
-	if got := watcher.messages(); !slices.Equal(got, want) {
-		t.Fatalf("watcher saw %q, want %q", got, want)
-	}
+	waitFor(t, watcher, []string{"0:presence r +alice - 2", "0:presence r + -alice 1"})
 	if got := laptop.messages(); len(got) != 0 {
 		t.Fatalf("alice's second connection was told of her own presence: %q", got)
 	}
 }
 
+// waitFor polls until s has been offered exactly want, or fails the test.
+func waitFor(t *testing.T, s *sink, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Equal(s.messages(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s got %q, want %q", s.user, s.messages(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestDuplicateClientMsgIDIsNotDeliveredTwice(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), Now: func() time.Time { return now }, DedupWindow: time.Minute})
+	h := start(t, hub.Config{Encode: encoder(new(atomic.Int64)), Now: func() time.Time { return now }, DedupWindow: time.Minute})
 	a, b := newSink("a"), newSink("b")
 	h.Join(t.Context(), "r", a)
 	h.Join(t.Context(), "r", b)
@@ -197,7 +215,7 @@ func TestDuplicateClientMsgIDIsNotDeliveredTwice(t *testing.T) {
 }
 
 func TestTypingIsDroppableAndMayBeSkippedByFormat(t *testing.T) {
-	h := newHub(nil)
+	h := newHub(t, nil)
 	a, b, c := newSink("a"), newSink("b"), &sink{user: "c", format: 1}
 	h.Join(t.Context(), "r", a)
 	h.Join(t.Context(), "r", b)
@@ -212,7 +230,7 @@ func TestTypingIsDroppableAndMayBeSkippedByFormat(t *testing.T) {
 }
 
 func TestPublishRequiresMembership(t *testing.T) {
-	h := newHub(nil)
+	h := newHub(t, nil)
 	a, b := newSink("a"), newSink("b")
 	h.Join(t.Context(), "r", a)
 	if _, err := h.Publish(t.Context(), &hub.Event{Kind: hub.KindMessage, Room: "r"}, b); !errors.Is(err, hub.ErrNotMember) {
@@ -224,7 +242,7 @@ func TestPublishRequiresMembership(t *testing.T) {
 }
 
 func TestEmptyRoomsAreFreed(t *testing.T) {
-	h := newHub(nil)
+	h := newHub(t, nil)
 	a, b := newSink("a"), newSink("b")
 	h.Join(t.Context(), "r", a)
 	h.Join(t.Context(), "r", a) // twice is once
@@ -244,7 +262,7 @@ func TestEmptyRoomsAreFreed(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	h := newHub(nil)
+	h := newHub(t, nil)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -274,7 +292,7 @@ func (d *discard) Name() string         { return d.user }
 
 // BenchmarkPublish1000Members publishes one message to a room of 1,000.
 func BenchmarkPublish1000Members(b *testing.B) {
-	h := hub.New(hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return e.Text }})
+	h := start(b, hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return e.Text }})
 	for i := range 1000 {
 		h.Join(b.Context(), "big", &discard{user: fmt.Sprint(i)})
 	}
@@ -287,7 +305,7 @@ func BenchmarkPublish1000Members(b *testing.B) {
 }
 
 func TestDedupForgetsTheOldestIDsBeyondItsBound(t *testing.T) {
-	h := hub.New(hub.Config{Encode: encoder(new(atomic.Int64)), DedupEntries: 2})
+	h := start(t, hub.Config{Encode: encoder(new(atomic.Int64)), DedupEntries: 2})
 	a := newSink("a")
 	h.Join(t.Context(), "r", a)
 	send := func(id string) bool {

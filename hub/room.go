@@ -3,8 +3,6 @@ package hub
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/chatd/chatd/store"
@@ -17,7 +15,7 @@ type room struct {
 	mu      sync.Mutex
 	members []Subscriber // a slice, so that fan-out is a linear scan
 	pos     map[Subscriber]int
-	users   map[string]*presence
+	roster  roster
 	seq     uint64 // the last sequence number given out
 	fanned  uint64 // the last sequence number offered to the members
 	pending int    // messages submitted to the journal and not yet stored
@@ -26,30 +24,23 @@ type room struct {
 	dedup   dedup
 }
 
-// presence counts one user's connections in the room.
-type presence struct {
-	name  string
-	conns int
-}
-
 func newRoom(name string) *room {
-	return &room{name: name, pos: make(map[Subscriber]int), users: make(map[string]*presence)}
+	return &room{name: name, pos: make(map[Subscriber]int), roster: roster{byUser: make(map[string]*presence)}}
 }
 
 func (r *room) addLocked(h *Hub, s Subscriber) int {
 	if _, ok := r.pos[s]; ok {
-		return len(r.users)
+		return r.roster.count()
 	}
 	r.pos[s] = len(r.members)
 	r.members = append(r.members, s)
-	p := r.users[s.User()]
+	p := r.roster.byUser[s.User()]
 	if p == nil {
-		p = &presence{name: s.Name()}
-		r.users[s.User()] = p
-		r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, From: p.name, Joined: true}, s)
+		p = r.roster.addUser(s.User(), s.Name())
+		r.presenceChangedLocked(h, s.User(), p.name, true, s)
 	}
 	p.conns++
-	return len(r.users)
+	return r.roster.count()
 }
 
 // remove takes s out of the room and reports whether the room can be
@@ -68,11 +59,11 @@ func (r *room) remove(h *Hub, s Subscriber) (empty bool) {
 	r.members[last] = nil
 	r.members = r.members[:last]
 	delete(r.pos, s)
-	if p := r.users[s.User()]; p != nil {
+	if p := r.roster.byUser[s.User()]; p != nil {
 		p.conns--
 		if p.conns == 0 {
-			delete(r.users, s.User())
-			r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, From: p.name}, nil)
+			r.roster.removeUser(s.User(), p)
+			r.presenceChangedLocked(h, s.User(), p.name, false, nil)
 		}
 	}
 	return r.emptyLocked()
@@ -158,19 +149,8 @@ func (r *room) fanoutLocked(h *Hub, e *Event, skip Subscriber) int {
 	return n
 }
 
-func (r *room) names() []string {
-	r.mu.Lock()
-	out := make([]string, 0, len(r.users))
-	for _, p := range r.users {
-		out = append(out, p.name)
-	}
-	r.mu.Unlock()
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	return out
-}
-
 func (r *room) info() RoomInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return RoomInfo{Name: r.name, Users: len(r.users), Conns: len(r.members)}
+	return RoomInfo{Name: r.name, Users: r.roster.count(), Conns: len(r.members)}
 }

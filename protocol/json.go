@@ -38,11 +38,12 @@ const (
 
 // Event types the server sends to JSON clients.
 const (
-	TypeWelcome  = "welcome"
-	TypeAck      = "ack"
-	TypeError    = "error"
-	TypeMessage  = "message"
-	TypePresence = "presence"
+	TypeWelcome = "welcome"
+	TypeAck     = "ack"
+	TypeError   = "error"
+	TypeMessage = "message"
+	// TypePresenceDiff tells a room's members who joined and who left.
+	TypePresenceDiff = "presence_diff"
 	// TypeInvited tells a user it was made a member of a private room.
 	TypeInvited = "invited"
 	// TypeRemoved tells a user's connections that they were taken out of a
@@ -85,8 +86,8 @@ type Request struct {
 	Token string `json:"token,omitempty"`
 	// Private (create) makes the room private: members only.
 	Private bool `json:"private,omitempty"`
-	// Cursor (rooms) continues a list that an ack cut short: the ack's
-	// Cursor.
+	// Cursor (rooms, who) continues a list that an ack cut short: the
+	// ack's Cursor.
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -318,12 +319,16 @@ type DM struct {
 	ClientMsgID string `json:"client_msg_id,omitempty"`
 }
 
-// Presence reports a user joining or leaving a room.
-type Presence struct {
-	Type  string `json:"type"`
-	Room  string `json:"room"`
-	User  string `json:"user"`
-	Event string `json:"event"` // "join" or "leave"
+// PresenceDiff tells a room's members which users joined and which left
+// since the last diff, and how many users are present. A room's changes
+// are coalesced: its members receive at most one diff per presence
+// interval, and a user who joined and left in between is in neither list.
+type PresenceDiff struct {
+	Type   string   `json:"type"`
+	Room   string   `json:"room"`
+	Joins  []string `json:"joins,omitempty"`
+	Leaves []string `json:"leaves,omitempty"`
+	Users  int      `json:"users"` // users present after the diff
 }
 
 // Typing reports that a user is typing in a room.
@@ -358,7 +363,10 @@ type Ack struct {
 	Messages []Message `json:"messages,omitzero"`  // history replies
 	Expires  int64     `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
 	Private  bool      `json:"private,omitempty"`  // create: the room is private
-	Cursor   string    `json:"cursor,omitempty"`   // rooms with More: ask again with it for the next page
+	Cursor   string    `json:"cursor,omitempty"`   // rooms, who with More: ask again with it for the next page
+	// Users (join, who) counts the users present, of whom Members may
+	// list only the first.
+	Users int `json:"users,omitempty"`
 }
 
 // RoomInfo is one entry of a rooms reply.

@@ -32,7 +32,7 @@ func TestABackedUpJournalTellsTheAPIToRetryAndHoldsAPlainClientBack(t *testing.T
 	}
 
 	plain := dial(t, ts, "room=slow&name=plain")
-	member.expect("presence")
+	member.expect("presence_diff")
 	plain.send("2")
 	st.release()
 	for i, want := range []string{"0", "1", "2"} {

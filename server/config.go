@@ -104,6 +104,11 @@ type Config struct {
 	RetentionAge      time.Duration
 	RetentionMessages int
 	RetentionInterval time.Duration
+	// PresenceInterval is how often a room's members may hear of users
+	// joining and leaving it: the first change after a quiet interval goes
+	// out at once, later ones in one presence_diff per interval. Zero
+	// means DefaultPresenceInterval.
+	PresenceInterval time.Duration
 	// JoinHistory is how many of a room's newest messages a JSON client
 	// receives when it joins without saying (plain clients ask with
 	// ?history=). Zero means DefaultJoinHistory; negative means none.
@@ -298,6 +303,7 @@ func (c *Config) rateDefaults() {
 func (c *Config) historyDefaults() {
 	positiveOr(&c.StoreBacklog, DefaultStoreBacklog)
 	positiveOr(&c.RetentionInterval, DefaultRetentionInterval)
+	positiveOr(&c.PresenceInterval, DefaultPresenceInterval)
 	positiveOr(&c.HistoryLimit, DefaultHistoryLimit)
 	zeroMeansDefault(&c.JoinHistory, DefaultJoinHistory)
 	c.JoinHistory = min(c.JoinHistory, c.HistoryLimit)

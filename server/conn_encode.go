@@ -29,11 +29,7 @@ func encode(f hub.Format, e *hub.Event) []byte {
 			TS: protocol.Millis(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
 		})
 	case hub.KindPresence:
-		ev := "leave"
-		if e.Joined {
-			ev = "join"
-		}
-		return jsonFrame(protocol.Presence{Type: protocol.TypePresence, Room: e.Room, User: e.From, Event: ev})
+		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
 	case hub.KindTyping:
 		return jsonFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
 	}

@@ -27,6 +27,7 @@ const (
 	DefaultStoreBacklog            = hub.DefaultMaxBacklog
 	DefaultRetentionInterval       = time.Minute
 	DefaultJoinHistory             = 50
+	DefaultPresenceInterval        = hub.DefaultPresenceInterval
 	DefaultHistoryLimit            = 1000
 	DefaultTokenTTL                = 7 * 24 * time.Hour
 	DefaultLoginsPerAccount        = 5

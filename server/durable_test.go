@@ -49,7 +49,7 @@ func TestMessagesSurviveARestartAndSequencesContinue(t *testing.T) {
 		t.Fatalf("ack %v", ack)
 	}
 	c := dialJSON(t, ts2, "room=r&name=c")
-	b.expect("presence")
+	b.expect("presence_diff")
 	if ack := c.do(`{"type":"send","room":"r","text":"four"}`); ack["seq"] != float64(4) {
 		t.Fatalf("after restart the sequence went on at %v, want 4", ack["seq"])
 	}

@@ -56,7 +56,7 @@ func (c *jsonClient) expect(typ string) map[string]any {
 		if ev["type"] == typ {
 			return ev
 		}
-		if ev["type"] != "presence" && ev["type"] != "typing" {
+		if ev["type"] != "presence_diff" && ev["type"] != "typing" {
 			c.t.Fatalf("want a %s event, got %v", typ, ev)
 		}
 	}

@@ -152,7 +152,7 @@ func TestShutdownNeverSeparatesADeliveredMessageFromItsAck(t *testing.T) {
 	ts := servertest.Start(t, server.Config{SendRate: -1})
 	sender := dialJSON(t, ts, "room=r&name=sender")
 	recv := dialJSON(t, ts, "room=r&name=recv")
-	sender.expect("presence")
+	sender.expect("presence_diff")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -51,7 +51,7 @@ func TestARefusedWriteLeavesNoHoleInTheSequence(t *testing.T) {
 	ts, st := startRefusing(t)
 	a := dialJSON(t, ts, "room=r&name=a")
 	w := dialJSON(t, ts, "room=r&name=w")
-	a.expect("presence")
+	a.expect("presence_diff")
 	for i := 1; i <= 2; i++ {
 		a.do(fmt.Sprintf(`{"type":"send","room":"r","text":"%d"}`, i))
 	}
@@ -127,7 +127,7 @@ func TestAResendOfARefusedSendIsStoredNotCalledADuplicate(t *testing.T) {
 	ts, st := startRefusing(t)
 	a := dialJSON(t, ts, "room=r&name=a")
 	w := dialJSON(t, ts, "room=r&name=w")
-	a.expect("presence")
+	a.expect("presence_diff")
 	st.refuse.Store(true)
 	if r := a.request(`{"type":"send","room":"r","text":"hello","client_msg_id":"m1"}`); r["code"] != "unavailable" {
 		t.Fatalf("send while the store refuses: %v", r)

@@ -5,6 +5,15 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
+// The member lists of a room are read in pages, so that a room of
+// thousands never puts its whole list in one frame: a join ack lists the
+// first joinMembers users, and each who page at most whoPage, and no more
+// than ReplyBytes. Both say how many users there are in all.
+const (
+	joinMembers = 100
+	whoPage     = 1000
+)
+
 // handleJoin joins a room, replaying the history asked for. Joining a room
 // joined already replays nothing, but the ack still says where the room
 // stands.
@@ -26,7 +35,7 @@ func (c *conn) handleJoin(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		replayed, last := 0, c.srv.hub.Last(r.Room)
 		ack.Replayed, ack.Last = &replayed, &last
 	}
-	ack.Members = c.srv.hub.Members(r.Room)
+	ack.Members, ack.Users = c.srv.hub.MembersAfter(r.Room, "", joinMembers)
 	read := c.srv.sessions.readOf(c.sess, r.Room)
 	ack.Read = &read
 	return nil
@@ -41,14 +50,28 @@ func (c *conn) handleLeave(r *protocol.Request, _ *protocol.Ack) *protocol.Error
 	return nil
 }
 
-// handleWho lists who is in a room.
+// handleWho lists who is in a room: the users whose names sort after the
+// request's cursor, a page at a time. A page cut short says More and gives
+// the Cursor to ask again with.
 func (c *conn) handleWho(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	if e := c.checkEnter(r.Room); e != nil {
 		return e
 	}
-	ack.Members = c.srv.hub.Members(r.Room)
-	if len(ack.Members) == 0 {
+	names, users := c.srv.hub.MembersAfter(r.Room, r.Cursor, whoPage+1)
+	if users == 0 {
 		return protocol.Errorf(protocol.CodeUnknownRoom, "nobody is in room %q", r.Room)
+	}
+	ack.Users = users
+	ack.Members = make([]string, 0, min(len(names), whoPage))
+	size := 0
+	for _, name := range names {
+		// Names need no escaping: a quoted name and its comma.
+		if size += len(name) + 3; len(ack.Members) == whoPage || size > c.srv.cfg.ReplyBytes && len(ack.Members) > 0 {
+			ack.More = true
+			ack.Cursor = ack.Members[len(ack.Members)-1]
+			break
+		}
+		ack.Members = append(ack.Members, name)
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func New(cfg Config) *Server {
 		logins:  newLogins(cfg),
 		hashing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
-	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog}
+	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog, PresenceInterval: cfg.PresenceInterval}
 	if cfg.Store != nil {
 		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: s.commits.observe(cfg.OnCommit)})
 		hcfg.Journals = s.journals
@@ -214,6 +214,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.cancelBase()
 	s.bg.Wait()
+	s.hub.Close()
 	return err
 }
 

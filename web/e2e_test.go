@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -77,6 +78,28 @@ func TestTwoPagesAndAPlainClientChatInOneRoom(t *testing.T) {
 	}
 }
 
+func TestALargeRoomsMemberListShowsTheFirstNamesAndCountsTheRest(t *testing.T) {
+	srv, _ := startServer(t, t.TempDir(), "127.0.0.1:0")
+	var in []*wsClient
+	for i := range 100 {
+		c := dialWS(t, srv, fmt.Sprintf("name=u%03d&room=big", i), "chatd.v1")
+		c.event("welcome")
+		in = append(in, c)
+	}
+	b := newBrowser(t)
+	zed := b.newPage(t, "zed")
+	zed.open(srv)
+	zed.joinAsGuest("zed")
+	zed.joinRoom("big")
+	// The join lists the first 100 of 101 users: zed is counted, not named.
+	zed.waitFor("100 names and one more", `document.querySelectorAll("#member-list li.member").length === 100 && document.querySelector("#member-list .member-more")?.textContent === "and 1 more online"`)
+
+	// Presence diffs keep the sample and the count: u050 leaves, aaa comes.
+	in[50].ws.CloseNow()
+	dialWS(t, srv, "name=aaa&room=big", "chatd.v1").event("welcome")
+	zed.waitFor("aaa in place of u050", `!!document.querySelector('#member-list [data-user="aaa"]') && !document.querySelector('#member-list [data-user="u050"]') && document.querySelectorAll("#member-list li.member").length === 100 && document.querySelector("#member-list .member-more")?.textContent === "and 1 more online"`)
+}
+
 func TestDirectMessagesAndUnreadCounts(t *testing.T) {
 	srv, _ := startServer(t, t.TempDir(), "127.0.0.1:0")
 	b := newBrowser(t)
@@ -105,8 +128,8 @@ func TestDirectMessagesAndUnreadCounts(t *testing.T) {
 	bob.do("leave lobby", chromedp.Click(chromedp.ID("leave-button")))
 	bob.waitFor("lobby gone", `!document.querySelector('#room-list [data-room="lobby"]') && document.getElementById("view-title").textContent === "#r"`)
 	for {
-		ev := carol.event("presence")
-		if ev["user"] == "bob" && ev["event"] == "leave" {
+		ev := carol.event("presence_diff")
+		if leaves, _ := ev["leaves"].([]any); slices.Contains(leaves, any("bob")) {
 			break
 		}
 	}

@@ -191,7 +191,17 @@ func (a *app) join(ctx context.Context, room string) {
 	if i := slices.IndexFunc(joined, func(r string) bool { return strings.EqualFold(r, room) }); i >= 0 {
 		a.current = joined[i]
 	}
-	a.out.notice("joined #%s (%s); now talking in #%s", a.current, strings.Join(members, ", "), a.current)
+	a.out.notice("joined #%s (%s); now talking in #%s", a.current, memberList(members), a.current)
+}
+
+// memberList shows the names a join returned, and how many users it left
+// out in a large room.
+func memberList(m client.Members) string {
+	list := strings.Join(m.Names, ", ")
+	if more := m.Users - len(m.Names); more > 0 {
+		list += fmt.Sprintf(" and %d more; /who lists them", more)
+	}
+	return list
 }
 
 // say sends text to the current room.

@@ -40,11 +40,11 @@ func newPrinter(out, errw io.Writer, json, quiet bool) *printer {
 }
 
 // due reports whether ev is to be shown, and records it as shown.
-func (p *printer) due(ev client.Event) bool {
+func (p *printer) due(ev client.Event, me string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev.(type) {
-	case *client.Message, *client.DM, *client.Presence, *client.Typing, *client.Unknown:
+	case *client.Message, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
 		if p.quiet {
 			return false
 		}
@@ -55,14 +55,29 @@ func (p *printer) due(ev client.Event) bool {
 			return false
 		}
 		p.shown[ev.Room] = max(p.shown[ev.Room], ev.Seq)
-	case *client.Presence:
-		k := [3]string{ev.Room, ev.Event, strings.ToLower(ev.User)}
-		if p.own[k] {
-			delete(p.own, k)
-			return false
-		}
+	case *client.PresenceDiff:
+		ev.Joins = p.othersLocked(ev.Room, "join", ev.Joins, me)
+		ev.Leaves = p.othersLocked(ev.Room, "leave", ev.Leaves, me)
+		return len(ev.Joins) > 0 || len(ev.Leaves) > 0
 	}
 	return true
+}
+
+// othersLocked returns users without the user named me, whose own join a
+// diff may carry, and without the presence of a /nick in progress.
+func (p *printer) othersLocked(room, event string, users []string, me string) []string {
+	out := users[:0:0]
+	for _, u := range users {
+		k := [3]string{room, event, strings.ToLower(u)}
+		switch {
+		case p.own[k]:
+			delete(p.own, k)
+		case event == "join" && strings.EqualFold(u, me):
+		default:
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // sent records that the user's own message seq in room is on the screen
@@ -98,7 +113,7 @@ func clock(t time.Time) string {
 
 // event prints one event of the client whose user is named me.
 func (p *printer) event(ev client.Event, me string) {
-	if !p.due(ev) {
+	if !p.due(ev, me) {
 		return
 	}
 	if p.json {
@@ -116,12 +131,13 @@ func (p *printer) event(ev client.Event, me string) {
 			from, to = "you", ev.To
 		}
 		p.line("%s [dm] %s → %s: %s", clock(ev.Time()), from, to, clean(ev.Text))
-	case *client.Presence:
-		verb := "joined"
-		if ev.Event == "leave" {
-			verb = "left"
+	case *client.PresenceDiff:
+		if len(ev.Joins) > 0 {
+			p.line("%s [%s] * %s joined", clock(time.Time{}), ev.Room, strings.Join(ev.Joins, ", "))
 		}
-		p.line("%s [%s] * %s %s", clock(time.Time{}), ev.Room, ev.User, verb)
+		if len(ev.Leaves) > 0 {
+			p.line("%s [%s] * %s left", clock(time.Time{}), ev.Room, strings.Join(ev.Leaves, ", "))
+		}
 	case *client.Typing:
 		if p.typingDue(ev.From, ev.Room) {
 			p.line("%s [%s] * %s is typing…", clock(time.Time{}), ev.Room, ev.From)
@@ -151,7 +167,7 @@ func serverJSON(ev client.Event) []byte {
 		return ev.Raw
 	case *client.DM:
 		return ev.Raw
-	case *client.Presence:
+	case *client.PresenceDiff:
 		return ev.Raw
 	case *client.Typing:
 		return ev.Raw

@@ -21,6 +21,7 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		{"queue-bytes", c.server.QueueBytes < 1, "at least 1"},
 		{"reply-bytes", c.server.ReplyBytes < 0, "0 (a quarter of -queue-bytes) or more"},
 		{"ping-interval", c.server.PingInterval <= 0, "a duration above 0"},
+		{"presence-interval", c.server.PresenceInterval <= 0, "a duration above 0"},
 		{"idle-timeout", c.server.IdleTimeout <= 0, "a duration above 0"},
 		{"write-timeout", c.server.WriteTimeout <= 0, "a duration above 0"},
 		{"handshake-timeout", c.server.HandshakeTimeout <= 0, "a duration above 0"},

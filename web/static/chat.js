@@ -17,6 +17,9 @@ const PAGE = 50;
 // forwards one per user and room every two seconds).
 const TYPING_SEND_MS = 1000;
 const TYPING_SHOW_MS = 4000;
+// MEMBERS_SHOWN is as many names as a join's ack lists: a larger room's
+// member list is a sample, with a count of the rest.
+const MEMBERS_SHOWN = 100;
 
 const same = (a, b) => a.toLowerCase() === b.toLowerCase();
 
@@ -181,6 +184,7 @@ export class Chat {
     room.synced = true;
     room.joined = true;
     room.members = new Set(ack.members ?? []);
+    room.users = Number(ack.users) || room.members.size;
     room.last = Math.max(room.last, Number(ack.last) || 0);
     room.read = Math.max(room.read, Number(ack.read) || 0);
     if (first && room.firstSeq <= 1) room.olderDone = true;
@@ -336,11 +340,15 @@ export class Chat {
     switch (ev.type) {
       case "message":
         return this.#onMessage(ev);
-      case "presence": {
+      case "presence_diff": {
+        // A diff may repeat what the join's list showed: apply it as set
+        // changes. In a large room the list is a sample of MEMBERS_SHOWN
+        // names, and users counts everyone.
         const room = this.#rooms.get(ev.room);
-        if (!room || typeof ev.user !== "string") return;
-        if (ev.event === "join") room.members.add(ev.user);
-        else if (ev.event === "leave") room.members.delete(ev.user);
+        if (!room) return;
+        for (const u of ev.leaves ?? []) room.members.delete(u);
+        for (const u of ev.joins ?? []) if (room.members.size < MEMBERS_SHOWN) room.members.add(u);
+        room.users = Number(ev.users) || room.members.size;
         if (this.#isActive(room)) ui.renderMembers(room, this.#me, this.#memberActions());
         return;
       }

@@ -12,7 +12,8 @@ export class Room {
     this.last = 0; // newest seq known to exist: rejoins ask for what follows
     this.read = 0; // the user's read position
     this.synced = false; // joined on this page: rejoins recover with since
-    this.members = new Set(); // users present now
+    this.members = new Set(); // users present now, or a sample of them in a large room
+    this.users = 0; // how many users are present
     this.roster = null; // private rooms: every member, present or not
     this.typing = new Map(); // user -> until (ms)
     this.outbox = []; // sends not acknowledged yet

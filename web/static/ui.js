@@ -144,7 +144,10 @@ export function renderMembers(room, me, { onDM, onRemove } = {}) {
         : null);
   };
   const byName = (a, b) => a.localeCompare(b, undefined, { sensitivity: "base" });
-  list.replaceChildren(...present.sort(byName).map((u) => row(u, true)), ...away.sort(byName).map((u) => row(u, false)));
+  const others = (room.users ?? 0) - present.length;
+  list.replaceChildren(...present.sort(byName).map((u) => row(u, true)),
+    ...(others > 0 ? [el("li", { className: "hint member-more" }, `and ${others} more online`)] : []),
+    ...away.sort(byName).map((u) => row(u, false)));
 }
 
 // renderTyping says who is typing in room now.
