@@ -166,13 +166,16 @@ func TestFailedAppendIsReportedToEveryMessageOfTheBatch(t *testing.T) {
 // BenchmarkSubmit100Senders measures stored messages per second with 100
 // goroutines submitting into 10 rooms, each with at most window messages
 // not yet durable, as a chat sender with that many unacknowledged sends.
+// BenchmarkSubmit100Senders has 100 senders keep window messages each
+// unacknowledged, in 10 rooms, and in 100 (one room each, as in
+// chatbench's rooms scenario).
 func BenchmarkSubmit100Senders(b *testing.B) {
-	for _, window := range []int{1, 8} {
-		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) { benchSubmit(b, window) })
+	for _, c := range []struct{ window, rooms int }{{1, 10}, {8, 10}, {32, 100}} {
+		b.Run(fmt.Sprintf("window=%d/rooms=%d", c.window, c.rooms), func(b *testing.B) { benchSubmit(b, c.window, c.rooms) })
 	}
 }
 
-func benchSubmit(b *testing.B, window int) {
+func benchSubmit(b *testing.B, window, rooms int) {
 	st := openSQLite(b)
 	var sizes, commits atomic.Int64
 	j := journal.New(journal.Config{Store: st, OnCommit: func(n int, _ time.Duration, err error) {
@@ -182,7 +185,7 @@ func benchSubmit(b *testing.B, window int) {
 		sizes.Add(int64(n))
 		commits.Add(1)
 	}})
-	const senders, rooms = 100, 10
+	const senders = 100
 	producers := make([]producer, rooms)
 	var next atomic.Int64
 	b.ResetTimer()

@@ -9,3 +9,12 @@ func SetBusyTimeout(d time.Duration) (restore func()) {
 	busyTimeout = d
 	return func() { busyTimeout = old }
 }
+
+// WriterPragma reads PRAGMA name on the connection every write goes
+// through: the settings that durability and commit cost depend on are that
+// connection's own.
+func (s *Store) WriterPragma(name string) (int64, error) {
+	var v int64
+	err := s.w.QueryRow("PRAGMA " + name).Scan(&v)
+	return v, err
+}

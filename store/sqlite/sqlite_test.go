@@ -156,6 +156,30 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 }
 
+// TestWriterSettings holds the writer connection to what the package doc
+// promises (synchronous=FULL: an acknowledged Append survives a power
+// loss) and to the checkpoint settings the commit cost was measured with.
+func TestWriterSettings(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		pragma string
+		want   int64
+	}{
+		{"synchronous", 2}, // FULL
+		{"wal_autocheckpoint", 10000},
+		{"journal_size_limit", 64 << 20},
+	} {
+		got, err := s.WriterPragma(c.pragma)
+		if err != nil || got != c.want {
+			t.Errorf("PRAGMA %s = %d, %v; want %d", c.pragma, got, err, c.want)
+		}
+	}
+}
+
 // TestLockedBySQLiteWriter: another connection (a sqlite3 shell, say)
 // holding the write lock makes Append fail after the busy timeout with a
 // clear error, and Append works again once it lets go.
