@@ -139,6 +139,11 @@ func (h *Hub) roomFor(ctx context.Context, name string) (*room, error) {
 		r = newRoom(name)
 		r.seq, r.fanned = last, last
 		sh.rooms[name] = r
+		if h.cfg.Relay != nil {
+			// Messages stored between LastSeq and the relay's subscription
+			// taking effect show up as a gap, or at the next CatchUp.
+			h.cfg.Relay.Follow(name)
+		}
 	}
 	return r, nil
 }
@@ -247,20 +252,34 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 		r.seq = r.fanned
 		r.resync = true
 	}
-	var waiting []func(Published, error)
-	if d != nil {
-		waiting, d.waiting = d.waiting, nil
-		if err == nil {
-			d.seq, d.pending = e.Seq, false
-		} else {
-			r.dedup.remove(key, d)
-		}
-	}
+	waiting := r.settleLocked(key, d, e.Seq, err)
 	empty := r.emptyLocked()
 	r.mu.Unlock()
 	if empty {
 		h.free(r)
 	}
+	h.tell(e, p, waiting, err)
+}
+
+// settleLocked records the outcome of a message in the dedup window (d,
+// its entry, may be nil) and returns the repeats that waited for it.
+func (r *room) settleLocked(key string, d *dedupEntry, seq uint64, err error) []func(Published, error) {
+	if d == nil {
+		return nil
+	}
+	waiting := d.waiting
+	d.waiting = nil
+	if err == nil {
+		d.seq, d.pending = seq, false
+	} else {
+		r.dedup.remove(key, d)
+	}
+	return waiting
+}
+
+// tell reports a message's outcome to its publisher, then to the repeats
+// that waited for it. It must not be called with a lock held.
+func (h *Hub) tell(e *Event, p Published, waiting []func(Published, error), err error) {
 	if e.Done != nil {
 		e.Done(p, err)
 	}

@@ -78,6 +78,13 @@ type Config struct {
 	// Publish and Post refuse the messages of its rooms with ErrBacklogged.
 	// Zero means DefaultMaxBacklog.
 	MaxBacklog int
+	// Relay, when set, makes this hub one of several processes sharing
+	// Store (a cluster): Store must be a store.Sequencer and Journals must
+	// have it as their Sequencer, so that the store numbers each room's
+	// messages, and the relay tells the other processes of every message
+	// stored here. Nil means a single process, which numbers messages
+	// itself.
+	Relay Relay
 }
 
 // ErrNotMember is returned for a publication from a subscriber that is not
@@ -188,6 +195,9 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 	if r.emptyLocked() && !r.dead && sh.rooms[r.name] == r {
 		delete(sh.rooms, r.name)
 		r.dead = true
+		if h.cfg.Relay != nil {
+			h.cfg.Relay.Unfollow(r.name)
+		}
 	}
 }
 

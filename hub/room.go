@@ -20,6 +20,8 @@ type room struct {
 	fanned  uint64 // the last sequence number offered to the members
 	pending int    // messages submitted to the journal and not yet stored
 	resync  bool   // a batch failed: read the store's LastSeq before numbering again
+	known   uint64 // with a Relay: the highest number known to be stored
+	filling bool   // with a Relay: a goroutine is filling the gap up to known
 	dead    bool   // removed from its shard; a new room object takes its place
 	dedup   dedup
 }
@@ -112,9 +114,15 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 		d = &dedupEntry{time: now, pending: true}
 		r.dedup.add(key, d, h.cfg.DedupEntries)
 	}
-	err := h.cfg.Journals.For(r.name).Submit(store.Message{
-		Room: r.name, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
-	}, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) }, func(err error) { h.stored(r, &ev, from, key, d, err) })
+	m := store.Message{Room: r.name, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time}
+	var err error
+	if h.cfg.Relay != nil {
+		// Several processes append to the room: the store numbers it.
+		err = h.cfg.Journals.For(r.name).SubmitNumbered(m, func(seq uint64, err error) { h.storedNumbered(r, &ev, from, key, d, seq, err) })
+	} else {
+		err = h.cfg.Journals.For(r.name).Submit(m, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) },
+			func(err error) { h.stored(r, &ev, from, key, d, err) })
+	}
 	if err != nil {
 		if d != nil {
 			r.dedup.remove(key, d)

@@ -47,6 +47,12 @@ type Config struct {
 	// and whether it failed, for metrics. The journals of a Set share it and
 	// call it concurrently.
 	OnCommit func(size int, took time.Duration, err error)
+	// Sequencer, when set, is Store numbering messages itself: batches are
+	// appended with AppendNumbered, in which the store gives each message
+	// its room's next number, so that processes sharing the store give a
+	// room one sequence. Number callbacks are then not called; each
+	// message's number reaches its Numbered callback (SubmitNumbered).
+	Sequencer store.Sequencer
 }
 
 // Done receives a message's outcome: nil once it is durable, or the error
@@ -62,10 +68,16 @@ type Done func(error)
 // within ctx, the context that also bounds the batch's append).
 type Number func(ctx context.Context) uint64
 
+// Numbered receives the outcome of a message submitted with
+// SubmitNumbered: the number the store gave it once it is durable, or the
+// error that kept it from being stored.
+type Numbered func(seq uint64, err error)
+
 type entry struct {
-	msg    store.Message
-	number Number
-	done   Done
+	msg      store.Message
+	number   Number
+	done     Done
+	numbered Numbered
 }
 
 // Journal batches appends to a store. Its methods are safe for concurrent use.
@@ -101,12 +113,27 @@ func New(cfg Config) *Journal {
 // returns. Submit never blocks, and never calls number or done itself:
 // after Close it returns ErrClosed instead.
 func (j *Journal) Submit(m store.Message, number Number, done Done) error {
+	return j.submit(entry{msg: m, number: number, done: done})
+}
+
+// SubmitNumbered queues m on a journal whose Config.Sequencer is set, for
+// the store to number; done is called with that number once m is durable,
+// or with the error that kept it from being stored. Like Submit it never
+// blocks.
+func (j *Journal) SubmitNumbered(m store.Message, done Numbered) error {
+	if j.cfg.Sequencer == nil {
+		return errors.New("journal: SubmitNumbered without a Sequencer")
+	}
+	return j.submit(entry{msg: m, numbered: done})
+}
+
+func (j *Journal) submit(e entry) error {
 	j.mu.Lock()
 	if j.closing {
 		j.mu.Unlock()
 		return ErrClosed
 	}
-	j.queue = append(j.queue, entry{m, number, done})
+	j.queue = append(j.queue, e)
 	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
@@ -214,7 +241,11 @@ func (j *Journal) run() {
 		// and each sender is told.
 		err := j.append(batch, &msgs)
 		for i, e := range batch {
-			e.done(err)
+			if e.numbered != nil {
+				e.numbered(msgs[i].Seq, err)
+			} else {
+				e.done(err)
+			}
 			batch[i] = entry{}
 		}
 	}
@@ -225,13 +256,18 @@ func (j *Journal) append(batch []entry, msgs *[]store.Message) error {
 	defer cancel()
 	*msgs = (*msgs)[:0]
 	for _, e := range batch {
-		if e.number != nil {
+		if e.number != nil && j.cfg.Sequencer == nil {
 			e.msg.Seq = e.number(ctx)
 		}
 		*msgs = append(*msgs, e.msg)
 	}
 	start := time.Now()
-	err := j.cfg.Store.Append(ctx, *msgs)
+	var err error
+	if j.cfg.Sequencer != nil {
+		err = j.cfg.Sequencer.AppendNumbered(ctx, *msgs)
+	} else {
+		err = j.cfg.Store.Append(ctx, *msgs)
+	}
 	if j.cfg.OnCommit != nil {
 		j.cfg.OnCommit(len(*msgs), time.Since(start), err)
 	}

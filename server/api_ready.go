@@ -77,6 +77,11 @@ func (s *Server) ready(ctx context.Context) error {
 			return fmt.Errorf("account store: %w", err)
 		}
 	}
+	if s.cfg.Relay != nil {
+		if err := s.cfg.Relay.Ready(ctx); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+	}
 	if f := s.commits.last.Load(); f != nil && time.Since(f.at) < commitFailureWindow {
 		return fmt.Errorf("a commit failed %v ago: %w", time.Since(f.at).Round(time.Millisecond), f.err)
 	}

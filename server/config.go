@@ -84,6 +84,12 @@ type Config struct {
 	// it took and whether it failed (for metrics). With StoreShards above
 	// one it is called concurrently.
 	OnCommit func(size int, took time.Duration, err error)
+	// Relay, when set, makes this server one node of a cluster sharing
+	// Store, which must then be a store.Sequencer (PostgreSQL): the store
+	// numbers each room's messages, and the relay carries notifications
+	// of them between the nodes (see hub.Relay). Its Ready is part of
+	// /readyz. Nil means a single server.
+	Relay Relay
 	// StoreShards is how many group-commit journals, each committing on its
 	// own, share the rooms (a room always uses the same one), so that a
 	// slow commit holds up only the rooms of its journal. More shards help

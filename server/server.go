@@ -16,6 +16,7 @@ import (
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/journal"
 	"github.com/chatd/chatd/protocol"
+	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/web"
 )
 
@@ -85,7 +86,15 @@ func New(cfg Config) *Server {
 	}
 	hcfg := hub.Config{Encode: encode, Store: cfg.Store, ReplayLimit: cfg.HistoryLimit, ReplayBytes: cfg.ReplyBytes, MaxBacklog: cfg.StoreBacklog, PresenceInterval: cfg.PresenceInterval}
 	if cfg.Store != nil {
-		s.journals = journal.NewSet(cfg.StoreShards, journal.Config{Store: cfg.Store, OnCommit: s.commits.observe(cfg.OnCommit)})
+		jcfg := journal.Config{Store: cfg.Store, OnCommit: s.commits.observe(cfg.OnCommit)}
+		if cfg.Relay != nil {
+			sq, ok := cfg.Store.(store.Sequencer)
+			if !ok {
+				panic("server: Config.Relay needs a Store that numbers messages (store.Sequencer), such as PostgreSQL")
+			}
+			jcfg.Sequencer, hcfg.Relay = sq, cfg.Relay
+		}
+		s.journals = journal.NewSet(cfg.StoreShards, jcfg)
 		hcfg.Journals = s.journals
 	}
 	s.hub = hub.New(hcfg)

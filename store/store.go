@@ -124,6 +124,27 @@ type Store interface {
 	Close() error
 }
 
+// Sequencer is a Store that can number messages itself, inside the
+// transaction that stores them, so that several chatd processes sharing
+// one database (a cluster) give each room one sequence: writers of a room
+// are serialised by the store, and a number is never given twice nor
+// skipped. A single process numbers messages itself and uses Append.
+type Sequencer interface {
+	Store
+	// AppendNumbered stores msgs durably in one transaction like Append,
+	// but ignores their Seq: each message gets the next number of its
+	// room, in the order of msgs, and AppendNumbered sets msgs[i].Seq once
+	// the transaction has committed. On error nothing was stored (as far
+	// as the store could tell) and the Seq fields are meaningless. Numbers
+	// continue from LastSeq, whoever appended before, and Append may be
+	// mixed with it.
+	AppendNumbered(ctx context.Context, msgs []Message) error
+
+	// LastSeqs returns LastSeq of each of rooms in one round trip; a room
+	// with none stored is absent from the map.
+	LastSeqs(ctx context.Context, rooms []string) (map[string]uint64, error)
+}
+
 // ErrSchemaTooNew is returned (wrapped) by an adapter's Open for a database
 // whose schema was migrated by a newer chatd than this one: this binary
 // does not know the schema, and must not write to it.

@@ -59,6 +59,9 @@ func (c *config) check(fs *flag.FlagSet, env map[string]bool) error {
 		}
 		return fmt.Errorf("-%s %s: want %s", r.flag, f.Value, r.want)
 	}
+	if err := c.checkCluster(); err != nil {
+		return err
+	}
 	if c.server.MaxMessageBytes >= c.server.QueueBytes {
 		// Every recipient of such a message would be cut off as a slow
 		// consumer.

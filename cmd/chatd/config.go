@@ -44,6 +44,12 @@ type config struct {
 	trustedProxies string
 	tlsCert        string
 	tlsKey         string
+
+	natsURLs    string
+	natsListen  string
+	natsCluster string
+	natsRoutes  string
+	nodeID      string
 }
 
 // parseConfig reads flags, then fills every flag not given on the command
@@ -135,6 +141,11 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.sendByteRate, "send-byte-rate", server.DefaultSendByteRate, "bytes of messages per second one connection may send, counted as its recipients receive them (0: no limit)")
 	fs.IntVar(&c.server.SendByteBurst, "send-byte-burst", 0, "bytes of messages one connection may send in a burst above -send-byte-rate (0: a quarter of -queue-bytes)")
 	fs.StringVar(&c.storeKind, "store", "sqlite", "where room messages are kept: sqlite (a file in -data), a postgres:// URL, or memory, which keeps nothing, not even while running (history requests answer unavailable)")
+	fs.StringVar(&c.natsURLs, "nats", "", "run as one node of a cluster, over these comma-separated NATS servers (nats://n1:4222,nats://n2:4222); needs a postgres:// -store shared by every node")
+	fs.StringVar(&c.natsListen, "nats-listen", "", "run as one node of a cluster over a NATS server embedded in chatd, listening for NATS clients on this `host:port` (empty: a free loopback port); needs a postgres:// -store")
+	fs.StringVar(&c.natsCluster, "nats-cluster", "", "the embedded NATS server's `host:port` for the routes of the other nodes' embedded servers")
+	fs.StringVar(&c.natsRoutes, "nats-routes", "", "comma-separated route URLs (nats://peer:6222) of the other nodes' embedded NATS servers")
+	fs.StringVar(&c.nodeID, "node-id", "", "this node's name in a cluster, in its logs and its notices (empty: random)")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
 		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep the pool, 16 connections unless the URL sets pool_max_conns, well above it)")

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/chatd/chatd/cluster/natsbus"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
 )
@@ -65,6 +67,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	defer ln.Close()
 
+	var attach func(natsbus.Sink)
 	st, err := openStore(ctx, cfg.storeKind, cfg.dataDir)
 	if err != nil {
 		return err
@@ -78,11 +81,30 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		logger.Info("storing messages", "store", storeName(cfg.storeKind, cfg.dataDir), "shards", cfg.server.StoreShards)
 	}
 
+	if cfg.clustered() {
+		bcfg := cfg.busConfig()
+		bcfg.Logger = logger
+		bus, err := natsbus.Open(bcfg)
+		if err != nil {
+			return err
+		}
+		// Closed after Serve returns: the server no longer announces.
+		defer bus.Close()
+		logger = logger.With("node", bus.NodeID())
+		cfg.server.Logger = logger
+		cfg.server.Relay = bus
+		attach = bus.Attach
+		logger.Info("cluster node", "nats", cmp.Or(cfg.natsURLs, "embedded"), "nats_cluster", cfg.natsCluster, "nats_routes", cfg.natsRoutes)
+	}
+
 	cfg.server.Accounts = accountsOf(cfg.server.Store)
 	commits := metrics.NewCommits()
 	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
 	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
+	if attach != nil {
+		attach(srv)
+	}
 	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", scheme+"://"+ln.Addr().String()+"/ws",
 		"browser", strings.Replace(scheme, "ws", "http", 1)+"://"+ln.Addr().String()+"/", "auth", cfg.server.Auth)
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {

@@ -23,7 +23,7 @@ func openStore(ctx context.Context, kind, dataDir string) (store.Store, error) {
 			return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 		}
 		return st, nil
-	case strings.HasPrefix(kind, "postgres://") || strings.HasPrefix(kind, "postgresql://"):
+	case isPostgres(kind):
 		st, err := postgres.Open(ctx, kind)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
@@ -44,7 +44,7 @@ func openStore(ctx context.Context, kind, dataDir string) (store.Store, error) {
 // joins, history reads and account lookups while every journal commits;
 // the flag's help says to keep it well above -store-shards.
 func defaultStoreShards(kind string) int {
-	if strings.HasPrefix(kind, "postgres://") || strings.HasPrefix(kind, "postgresql://") {
+	if isPostgres(kind) {
 		return 4
 	}
 	return 1
@@ -56,4 +56,9 @@ func storeName(kind, dataDir string) string {
 		return "sqlite " + filepath.Join(dataDir, "chatd.db")
 	}
 	return redact(kind)
+}
+
+// isPostgres reports whether -store names a PostgreSQL database.
+func isPostgres(kind string) bool {
+	return strings.HasPrefix(kind, "postgres://") || strings.HasPrefix(kind, "postgresql://")
 }

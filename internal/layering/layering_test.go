@@ -25,6 +25,7 @@ var imports = map[string][]string{
 	"client":                 {"protocol"},
 	"cmd/chat":               {"client", "protocol"},
 	"cmd/chatbench":          {"bench"},
+	"cluster/natsbus":        {"store"},
 	"cmd/chatd":              {"*"},
 	"hub":                    {"journal", "store"},
 	"internal/layering":      {},
@@ -49,6 +50,7 @@ var (
 	webSocket = []string{"github.com/gobwas/", "github.com/coder/websocket"}
 	sql       = []string{"database/sql", "github.com/jackc/", "modernc.org/sqlite"}
 	http      = []string{"net/http"}
+	nats      = []string{"github.com/nats-io/"}
 )
 
 // forbidden lists what a package may not depend on at all. The hub and the
@@ -56,7 +58,7 @@ var (
 // client know nothing of the server's WebSocket library, so a client
 // author's program does not compile it in.
 var forbidden = map[string][][]string{
-	"hub":      {http, sql, webSocket},
+	"hub":      {http, sql, webSocket, nats},
 	"journal":  {http, sql, webSocket},
 	"protocol": {webSocket},
 	"client":   {{"github.com/gobwas/"}},

@@ -29,7 +29,9 @@
 // one database. Migrations are serialized by an advisory lock, and the
 // per-room counter row is locked for the length of an Append, so two
 // processes can never store the same Seq twice: the second fails with
-// store.ErrSeqConflict.
+// store.ErrSeqConflict. In a cluster the processes leave the numbering to
+// the store (AppendNumbered, store.Sequencer): the same counter row, moved
+// forward inside the appending transaction, serialises a room's writers.
 package postgres
 
 import (

@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Ping", s.testPing},
 		{"Close", s.testClose},
 		{"Reopen", s.testReopen},
+		{"Numbered", s.testNumbered},
+		{"NumberedConcurrent", s.testNumberedConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

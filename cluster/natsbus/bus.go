@@ -1,0 +1,296 @@
+package natsbus
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/chatd/chatd/store"
+)
+
+// DefaultCatchUpInterval is Config.CatchUpInterval's default.
+const DefaultCatchUpInterval = time.Second
+
+// catchUpTimeout bounds one CatchUp.
+const catchUpTimeout = 5 * time.Second
+
+// Config configures a Bus. Either URLs or Cluster (or Listen) is set.
+type Config struct {
+	// URLs, comma-separated, are the servers of an existing NATS
+	// deployment (nats://n1:4222,nats://n2:4222).
+	URLs string
+	// Listen, Cluster and Routes start an embedded NATS server instead:
+	// Listen is its host:port for NATS clients (a free loopback port when
+	// empty; chatd itself connects in-process), Cluster its host:port for
+	// its peers' routes, and Routes the peers' route URLs
+	// (nats://peer:6222).
+	Listen  string
+	Cluster string
+	Routes  []string
+	// NodeID names this process in notices and logs. Empty means random.
+	NodeID string
+	// CatchUpInterval is how often the rooms with local members are
+	// checked against the store for messages whose notice was lost. Zero
+	// means DefaultCatchUpInterval.
+	CatchUpInterval time.Duration
+	// Logger receives the connection's events. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Sink is what a Bus delivers to: a *hub.Hub.
+type Sink interface {
+	// Relayed takes a message another node stored.
+	Relayed(m store.Message)
+	// CatchUp fills from the store what the rooms with local members
+	// missed.
+	CatchUp(ctx context.Context) error
+}
+
+// Bus is one node's connection to the cluster. Create it with Open, hand
+// it to the hub as its Relay, Attach the hub, and Close it after the hub's
+// server has shut down.
+type Bus struct {
+	node string
+	log  *slog.Logger
+	ns   *server.Server // nil with an external deployment
+	nc   *nats.Conn
+	cfg  Config
+
+	sink      atomic.Pointer[Sink]
+	reconnect chan struct{} // capacity 1: a reconnect asks for a CatchUp
+	stop      chan struct{}
+	loop      sync.WaitGroup
+	attach    sync.Once
+	closeOnce sync.Once
+
+	// dropEvery, when above zero, drops every dropEvery-th Announce (see
+	// export_test.go): the tests' stand-in for NATS losing messages.
+	dropEvery atomic.Int64
+	announced atomic.Int64
+
+	mu   sync.Mutex
+	subs map[string]*nats.Subscription // by room
+}
+
+// Open starts the embedded server if asked, and connects. A deployment
+// that cannot be reached yet is retried in the background: chatd serves
+// its own clients meanwhile.
+func Open(cfg Config) (*Bus, error) {
+	if cfg.NodeID == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		cfg.NodeID = hex.EncodeToString(b[:])
+	}
+	if cfg.CatchUpInterval <= 0 {
+		cfg.CatchUpInterval = DefaultCatchUpInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{node: cfg.NodeID, log: cfg.Logger, cfg: cfg, subs: make(map[string]*nats.Subscription),
+		reconnect: make(chan struct{}, 1), stop: make(chan struct{})}
+	opts := []nats.Option{
+		nats.Name("chatd " + cfg.NodeID),
+		nats.NoEcho(), // a node's own notices would be dropped anyway
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			select {
+			case b.reconnect <- struct{}{}:
+			default:
+			}
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			// A slow consumer lost notices: the gap or the next CatchUp
+			// fills them.
+			b.log.Warn("nats", "subject", subjectOf(sub), "err", err)
+		}),
+	}
+	url := cfg.URLs
+	if cfg.URLs == "" {
+		if cfg.Cluster == "" && cfg.Listen == "" {
+			return nil, errors.New("natsbus: neither NATS URLs nor an embedded server's addresses")
+		}
+		ns, err := startEmbedded(cfg.NodeID, cfg.Listen, cfg.Cluster, cfg.Routes)
+		if err != nil {
+			return nil, err
+		}
+		b.ns = ns
+		url = ns.ClientURL()
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("natsbus: connect %s: %w", url, err)
+	}
+	b.nc = nc
+	return b, nil
+}
+
+func subjectOf(sub *nats.Subscription) string {
+	if sub == nil {
+		return ""
+	}
+	return sub.Subject
+}
+
+// NodeID is the node's id.
+func (b *Bus) NodeID() string { return b.node }
+
+// ClusterAddr is the embedded server's route address (host:port), for its
+// peers' routes; empty with an external deployment.
+func (b *Bus) ClusterAddr() string {
+	if b.ns == nil {
+		return ""
+	}
+	if a := b.ns.ClusterAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// ClientURL is the embedded server's URL for NATS clients (empty with an
+// external deployment, or when it listens for none).
+func (b *Bus) ClientURL() string {
+	if b.ns == nil || b.cfg.Listen == "" {
+		return ""
+	}
+	return b.ns.ClientURL()
+}
+
+// Attach starts delivering other nodes' notices to s, and the periodic
+// CatchUp of s; the first CatchUp runs at once, for the notices that
+// arrived before. Only the first call has an effect.
+func (b *Bus) Attach(s Sink) {
+	b.attach.Do(func() {
+		b.sink.Store(&s)
+		b.loop.Go(func() { b.catchUpLoop(s) })
+	})
+}
+
+func (b *Bus) catchUpLoop(s Sink) {
+	t := time.NewTicker(b.cfg.CatchUpInterval)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+		if err := s.CatchUp(ctx); err != nil {
+			b.log.Warn("cluster catch-up", "err", err)
+		}
+		cancel()
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		case <-b.reconnect:
+		}
+	}
+}
+
+// Announce implements hub.Relay: it publishes m for the nodes that follow
+// its room. It does not wait: the connection buffers, also while it
+// reconnects, and what it cannot send is lost and filled from the store.
+func (b *Bus) Announce(m store.Message) {
+	if k := b.dropEvery.Load(); k > 0 && b.announced.Add(1)%k == 0 {
+		return
+	}
+	data, err := encodeNotice(b.node, m)
+	if err != nil {
+		b.log.Error("cluster announce", "room", m.Room, "err", err)
+		return
+	}
+	if err := b.nc.Publish(subject(m.Room), data); err != nil {
+		b.log.Warn("cluster announce", "room", m.Room, "err", err)
+	}
+}
+
+// Follow implements hub.Relay: it subscribes to room's notices. It does
+// not wait for the server.
+func (b *Bus) Follow(room string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.subs[room]; ok {
+		return
+	}
+	sub, err := b.nc.Subscribe(subject(room), b.receive)
+	if err != nil {
+		// The CatchUp still delivers the room's messages, late.
+		b.log.Warn("cluster follow", "room", room, "err", err)
+		return
+	}
+	b.subs[room] = sub
+}
+
+// Unfollow implements hub.Relay.
+func (b *Bus) Unfollow(room string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sub, ok := b.subs[room]
+	if !ok {
+		return
+	}
+	delete(b.subs, room)
+	if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		b.log.Warn("cluster unfollow", "room", room, "err", err)
+	}
+}
+
+// receive runs on the subscription's goroutine.
+func (b *Bus) receive(msg *nats.Msg) {
+	node, m, err := decodeNotice(msg.Data)
+	if err != nil {
+		b.log.Warn("cluster notice", "subject", msg.Subject, "err", err)
+		return
+	}
+	if node == b.node {
+		return
+	}
+	if s := b.sink.Load(); s != nil {
+		(*s).Relayed(m)
+	}
+}
+
+// Ready reports whether NATS answers now, for /readyz.
+func (b *Bus) Ready(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		return fmt.Errorf("nats: %s", strings.ToLower(b.nc.Status().String()))
+	}
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	return nil
+}
+
+// Close stops the CatchUp, closes the connection and shuts the embedded
+// server down. Call it once the hub no longer announces (after the
+// server's Shutdown). It is idempotent.
+func (b *Bus) Close() {
+	b.closeOnce.Do(func() {
+		close(b.stop)
+		b.loop.Wait()
+		b.nc.Close()
+		b.shutdownServer()
+	})
+}
+
+func (b *Bus) shutdownServer() {
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+}

@@ -1,0 +1,8 @@
+package natsbus
+
+// DropEvery makes b drop every k-th notice it would announce (0: none), as
+// a NATS that loses messages would.
+func DropEvery(b *Bus, k int) { b.dropEvery.Store(int64(k)) }
+
+// Flush waits until b's server has the subscriptions b sent so far.
+func Flush(b *Bus) error { return b.nc.Flush() }

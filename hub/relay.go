@@ -1,0 +1,226 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+// Relay carries a room's messages between the hubs of several processes
+// that share one store (a cluster). The store numbers the messages, so the
+// relay only notifies: it may lose, delay or reorder notifications, and
+// every hub still delivers each room's messages exactly once in sequence
+// order, filling what it missed from the store (see Relayed and CatchUp).
+//
+// A hub calls Follow when a room gets its first local member (or a
+// message posted to it), and Unfollow when it frees the room, so that a
+// process hears only of the rooms it has members in. It calls Follow and
+// Unfollow with a hub lock held, so that the two calls for one room are
+// made in the order of the room's life: they must not block or call into
+// the hub. Announce is called, with no lock held, once a local message is
+// stored, in the room's sequence order; it must not block either.
+type Relay interface {
+	Announce(m store.Message)
+	Follow(room string)
+	Unfollow(room string)
+}
+
+// fillTimeout bounds one store read of a gap fill.
+const fillTimeout = 10 * time.Second
+
+// Relayed delivers a message another process stored and announced. The
+// room's cursor (the last sequence number offered to its members) decides:
+// the next number is delivered at once, one already offered is dropped,
+// and one beyond the next leaves a gap, which is filled from the store
+// before anything after it is delivered. A room without local members
+// ignores it. Relayed may block for a store read; a relay calls it from its
+// own goroutine.
+func (h *Hub) Relayed(m store.Message) {
+	r := h.lookup(m.Room)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	switch {
+	case m.Seq == r.fanned+1:
+		r.fanoutLocked(h, storedEvent(&m), nil)
+		r.fanned = m.Seq
+	case m.Seq > r.fanned:
+		r.known = max(r.known, m.Seq)
+	}
+	need := r.needFillLocked()
+	r.mu.Unlock()
+	if need {
+		h.fill(r)
+	}
+}
+
+// CatchUp asks the store for the last sequence number of every room with
+// local members, in one query, and fills from the store what they have not
+// been offered: the relay is at-most-once, and a room's last message may
+// never be announced here. A relay calls it periodically and whenever it
+// reconnects. ctx bounds the query; the fills have their own deadline.
+func (h *Hub) CatchUp(ctx context.Context) error {
+	sq, ok := h.cfg.Store.(store.Sequencer)
+	if h.cfg.Relay == nil || !ok {
+		return nil
+	}
+	var names []string
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for name := range sh.rooms {
+			names = append(names, name)
+		}
+		sh.mu.RUnlock()
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	// Read before looking at the rooms: a local message stored before this
+	// read and still pending is delivered by its own stored call, and one
+	// stored after it has a number above last.
+	lasts, err := sq.LastSeqs(ctx, names)
+	if err != nil {
+		return fmt.Errorf("catch up: %w", err)
+	}
+	for name, last := range lasts {
+		r := h.lookup(name)
+		if r == nil {
+			continue
+		}
+		r.mu.Lock()
+		r.known = max(r.known, last)
+		need := r.needFillLocked()
+		r.mu.Unlock()
+		if need {
+			h.fill(r)
+		}
+	}
+	return nil
+}
+
+// needFillLocked reports whether r knows of stored messages its members
+// have not been offered and may read them now. While a local message waits
+// for the store, its stored call fills instead: a read now could return
+// that message, committed but not yet reported, and deliver it to its own
+// sender.
+func (r *room) needFillLocked() bool {
+	return r.known > r.fanned && r.pending == 0 && !r.filling && !r.dead
+}
+
+// fill offers r's members the stored messages from the cursor up to known,
+// reading them from the store outside the room's lock and delivering them
+// under it, after checking the cursor again. One goroutine fills a room at
+// a time; a notification arriving meanwhile raises known, and the filler
+// goes on. A failed read leaves the rest to the next CatchUp.
+func (h *Hub) fill(r *room) {
+	r.mu.Lock()
+	if !r.needFillLocked() {
+		r.mu.Unlock()
+		return
+	}
+	r.filling = true
+	for {
+		from, to := r.fanned, r.known
+		if to <= from || r.pending > 0 || r.dead {
+			break
+		}
+		r.mu.Unlock()
+		msgs, err := h.readGap(r.name, from, to)
+		r.mu.Lock()
+		if err != nil {
+			break
+		}
+		r.deliverStoredLocked(h, msgs, to)
+		if r.fanned == from {
+			break // nothing to read up to known: the next CatchUp looks again
+		}
+	}
+	r.filling = false
+	r.mu.Unlock()
+}
+
+// readGap reads the stored messages after from, up to to, at most
+// ReplayLimit of them.
+func (h *Hub) readGap(room string, from, to uint64) ([]store.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fillTimeout)
+	defer cancel()
+	return h.after(ctx, room, from, to)
+}
+
+// deliverStoredLocked offers the members msgs (read from the store, in
+// sequence order) above the cursor and up to to, moving the cursor. A
+// number missing from the store was removed by retention: the cursor
+// passes it, as every number up to to was committed.
+func (r *room) deliverStoredLocked(h *Hub, msgs []store.Message, to uint64) {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Seq <= r.fanned {
+			continue
+		}
+		if m.Seq > to {
+			break
+		}
+		r.fanoutLocked(h, storedEvent(m), nil)
+		r.fanned = m.Seq
+	}
+}
+
+func storedEvent(m *store.Message) *Event {
+	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),
+		ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time}
+}
+
+// storedNumbered is stored for a hub with a Relay, whose store numbered
+// e as seq. A number above the cursor's next means that other processes
+// stored messages in between whose notifications have not arrived: they
+// are read from the store and delivered first. Once the members have e,
+// the relay announces it to the other processes.
+func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *dedupEntry, seq uint64, err error) {
+	var p Published
+	if err == nil {
+		e.Seq = seq
+		r.mu.Lock()
+		cursor := r.fanned
+		r.mu.Unlock()
+		var gap []store.Message
+		var gapErr error
+		if seq > cursor+1 {
+			gap, gapErr = h.readGap(r.name, cursor, seq-1)
+		}
+		r.mu.Lock()
+		if gapErr == nil {
+			r.deliverStoredLocked(h, gap, seq-1)
+		}
+		p = Published{Seq: seq, Time: e.Time}
+		if r.fanned+1 == seq {
+			p.Delivered = r.fanoutLocked(h, e, from)
+			r.fanned = seq
+		} else if seq > r.fanned {
+			// The gap could not be read: e waits in the store with it,
+			// for the next fill.
+			r.known = max(r.known, seq)
+		}
+	} else {
+		r.mu.Lock()
+	}
+	r.pending--
+	waiting := r.settleLocked(key, d, e.Seq, err)
+	need := r.needFillLocked()
+	empty := r.emptyLocked()
+	r.mu.Unlock()
+	if err == nil {
+		h.cfg.Relay.Announce(store.Message{Room: r.name, Seq: seq, From: e.From, Text: string(e.Text),
+			ClientMsgID: e.ClientMsgID, Time: e.Time})
+	}
+	if need {
+		h.fill(r)
+	}
+	if empty {
+		h.free(r)
+	}
+	h.tell(e, p, waiting, err)
+}
