@@ -473,10 +473,10 @@ func TestIdle(t *testing.T) {
 		PID:      os.Getpid(), // the server is this process
 	})
 	checkClean(t, res)
-	if res.ServerCPU == nil || res.ServerRSS == nil || res.RSSPerConn == nil {
+	if res.ServerCPU == nil || res.ServerRSS == nil || res.RSSPerConn == nil || res.ConnectServerCPUS == nil {
 		t.Errorf(
-			"server cpu %v rss %v rss/conn %v: want all read from /proc",
-			res.ServerCPU, res.ServerRSS, res.RSSPerConn,
+			"server cpu %v rss %v rss/conn %v connect cpu %v: want all read from /proc",
+			res.ServerCPU, res.ServerRSS, res.RSSPerConn, res.ConnectServerCPUS,
 		)
 	}
 	if res.Sent != 0 || res.Delivered != 0 {

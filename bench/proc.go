@@ -125,6 +125,20 @@ func (m cpuMeter) stop() (self float64, srv *float64, err error) {
 	return self, &v, nil
 }
 
+// serverSeconds returns the server's CPU time since start, or nil when
+// there is no server process or it could not be read.
+func (m cpuMeter) serverSeconds() *float64 {
+	if m.pid == 0 || m.srvErr != nil {
+		return nil
+	}
+	now, err := procCPU(m.pid)
+	if err != nil {
+		return nil
+	}
+	v := (now - m.srv).Seconds()
+	return &v
+}
+
 // stopInto stops m and writes the CPU use into res: a server figure that
 // could not be read leaves ServerCPU nil and says why in ServerProcErr.
 func (m cpuMeter) stopInto(res *Result) {

@@ -174,6 +174,9 @@ func FormatText(w io.Writer, res Result) {
 	default:
 		row("conns", "%d open of %d (connected in %.2fs)", res.Open, res.Conns, res.ConnectS)
 	}
+	if res.ConnectServerCPUS != nil {
+		row("connect cpu", "server %.2fs while the connections opened", *res.ConnectServerCPUS)
+	}
 	if sends {
 		row("ready", "all receiving %.2fs later (%d never)", res.ReadyS, res.NotReady)
 		switch {

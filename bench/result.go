@@ -17,10 +17,14 @@ type Result struct {
 	Rooms    int     `json:"rooms,omitempty"`   // rooms: how many
 	Members  int     `json:"members,omitempty"` // rooms: connections per room
 	Size     int     `json:"size"`
-	ConnectS float64 `json:"connect_s"`  // time to open all connections
-	ReadyS   float64 `json:"ready_s"`    // then until all received a probe
-	Duration float64 `json:"duration_s"` // measured interval
-	DrainS   float64 `json:"drain_s"`    // time waited for the last deliveries
+	ConnectS float64 `json:"connect_s"` // time to open all connections
+	// ConnectServerCPUS is the server's CPU time, in seconds, while the
+	// connections opened and joined their rooms: with one room, what the
+	// server spends on telling its members who came. Nil without -pid.
+	ConnectServerCPUS *float64 `json:"connect_server_cpu_s,omitempty"`
+	ReadyS            float64  `json:"ready_s"`    // then until all received a probe
+	Duration          float64  `json:"duration_s"` // measured interval
+	DrainS            float64  `json:"drain_s"`    // time waited for the last deliveries
 	// Outstanding is how many deliveries (of all messages, warmup included)
 	// had not arrived when the drain ended; the close handshake that follows
 	// may still bring some of them.

@@ -173,8 +173,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	}
 
 	t := time.Now()
+	connectCPU := startCPU(cfg.PID)
 	clients, connectErrs := r.connectAll(ctx)
 	res.ConnectS = time.Since(t).Seconds()
+	res.ConnectServerCPUS = connectCPU.serverSeconds()
 	res.Open = len(clients)
 	res.ConnectErrors = connectErrs
 

@@ -81,6 +81,8 @@ var columns = []column{
 	{title: "lost", scenarios: sending, prec: 0, get: func(r Result) (float64, bool) { return float64(r.Lost), true }},
 	{title: "errors", prec: 0, get: func(r Result) (float64, bool) { return float64(r.Errors), true }},
 	{title: "RSS/conn B", scenarios: []string{ScenarioIdle}, prec: 0, get: func(r Result) (float64, bool) { return deref(r.RSSPerConn) }},
+	{title: "connect s", scenarios: []string{ScenarioIdle}, prec: 2, get: func(r Result) (float64, bool) { return r.ConnectS, true }},
+	{title: "connect server CPU s", scenarios: []string{ScenarioIdle}, prec: 2, get: func(r Result) (float64, bool) { return deref(r.ConnectServerCPUS) }},
 	{title: "client CPU %", prec: 1, get: func(r Result) (float64, bool) { return r.ClientCPU, true }},
 }
 

@@ -17,6 +17,11 @@
 #                  server is throughput lost (deliveries/s)
 #   fanout-window-json  chatd only (unless FANOUT_JSON=0): fanout-window in
 #                  chatd's JSON protocol (chatbench -proto json)
+#   idle-json      chatd only (unless IDLE_JSON=0), on a fresh server of its
+#                  own: idle with IDLE_CONNS JSON connections, all joining
+#                  one room; besides the memory per connection, the time
+#                  they take to connect and the server's CPU meanwhile
+#                  (connect s, connect server CPU s) weigh presence
 # All connections join the room "bench" (chatbench adds ?room=bench; the
 # gorilla example ignores it). Each result is one JSON line in OUT; at the end
 # a markdown table of the medians per case and server, with the ratio to
@@ -29,7 +34,7 @@
 #   WINDOW [64]  FEW_SENDERS [2]  FEW_WINDOW [16] (each)  SIZE [64]  DURATION [10s]  DRAIN [5s]
 #   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
 #   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
-#   FANOUT_JSON [1]  CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
+#   FANOUT_JSON [1]  IDLE_JSON [1]  CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
 #   for chatd (the default lifts its per-connection send rate limit and its
 #   per-address connection limits, which would throttle a load tool that
 #   is one host with many clients, and keeps messages in memory as the
@@ -57,6 +62,7 @@ DRAIN=${DRAIN:-5s}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 IDLE_DURATION=${IDLE_DURATION:-10s}
 PAUSE=${PAUSE:-2}
+IDLE_JSON=${IDLE_JSON:-1}
 GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18080}
 CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18082}
 CHATD_ARGS=${CHATD_ARGS--send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
@@ -143,6 +149,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			} ||
 			true
 		stop_server
+		if [[ $server == chatd && $IDLE_JSON == 1 ]]; then
+			start_server chatd || die "chatd did not start"
+			bench idle-json chatd -scenario idle -proto json -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" || true
+			stop_server
+		fi
 	done
 done
 
