@@ -175,13 +175,21 @@ func storedEvent(m *store.Message) *Event {
 }
 
 // storedNumbered is stored for a hub with a Relay, whose store numbered
-// e as seq. A number above the cursor's next means that other processes
+// e, stored as stored; repeat says the store held it already. A number above the cursor's next means that other processes
 // stored messages in between whose notifications have not arrived: they
 // are read from the store and delivered first. Once the members have e,
 // the relay announces it to the other processes.
-func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *dedupEntry, seq uint64, err error) {
+func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *dedupEntry, stored store.Message, repeat bool, err error) {
 	var p Published
-	if err == nil {
+	seq := stored.Seq
+	if err == nil && repeat {
+		// Another node stored the same client_msg_id first: answer with
+		// the original, which reaches the members as that node's message.
+		e.Seq, e.Time = stored.Seq, stored.Time
+		p = Published{Seq: stored.Seq, Time: stored.Time, Duplicate: true}
+		r.mu.Lock()
+		r.known = max(r.known, stored.Seq)
+	} else if err == nil {
 		e.Seq = seq
 		r.mu.Lock()
 		cursor := r.fanned
@@ -212,9 +220,8 @@ func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *
 	need := r.needFillLocked()
 	empty := r.emptyLocked()
 	r.mu.Unlock()
-	if err == nil {
-		h.cfg.Relay.Announce(store.Message{Room: r.name, Seq: seq, From: e.From, Text: string(e.Text),
-			ClientMsgID: e.ClientMsgID, Time: e.Time})
+	if err == nil && !repeat {
+		h.cfg.Relay.Announce(stored)
 	}
 	if need {
 		h.fill(r)

@@ -118,7 +118,9 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	var err error
 	if h.cfg.Relay != nil {
 		// Several processes append to the room: the store numbers it.
-		err = h.cfg.Journals.For(r.name).SubmitNumbered(m, func(seq uint64, err error) { h.storedNumbered(r, &ev, from, key, d, seq, err) })
+		err = h.cfg.Journals.For(r.name).SubmitNumbered(m, func(stored store.Message, repeat bool, err error) {
+			h.storedNumbered(r, &ev, from, key, d, stored, repeat, err)
+		})
 	} else {
 		err = h.cfg.Journals.For(r.name).Submit(m, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) },
 			func(err error) { h.stored(r, &ev, from, key, d, err) })

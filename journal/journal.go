@@ -69,9 +69,12 @@ type Done func(error)
 type Number func(ctx context.Context) uint64
 
 // Numbered receives the outcome of a message submitted with
-// SubmitNumbered: the number the store gave it once it is durable, or the
-// error that kept it from being stored.
-type Numbered func(seq uint64, err error)
+// SubmitNumbered: the message as stored, with the number the store gave
+// it, once it is durable, or the error that kept it from being stored.
+// repeat says that the store already held the message (the same client
+// message id from the same sender, see store.Sequencer): stored is then
+// the original, and nothing new was stored.
+type Numbered func(stored store.Message, repeat bool, err error)
 
 type entry struct {
 	msg      store.Message
@@ -213,6 +216,7 @@ func (j *Journal) run() {
 	defer close(j.stopped)
 	var batch []entry
 	var msgs []store.Message
+	var repeats []int
 	for {
 		j.mu.Lock()
 		n := min(len(j.queue), j.cfg.MaxBatch)
@@ -239,10 +243,14 @@ func (j *Journal) run() {
 		// One append for the whole batch: a failure (the store is down, or
 		// another process took a sequence number) fails every message in it,
 		// and each sender is told.
-		err := j.append(batch, &msgs)
+		err := j.append(batch, &msgs, &repeats)
 		for i, e := range batch {
 			if e.numbered != nil {
-				e.numbered(msgs[i].Seq, err)
+				repeat := len(repeats) > 0 && repeats[0] == i
+				if repeat {
+					repeats = repeats[1:]
+				}
+				e.numbered(msgs[i], repeat, err)
 			} else {
 				e.done(err)
 			}
@@ -251,7 +259,7 @@ func (j *Journal) run() {
 	}
 }
 
-func (j *Journal) append(batch []entry, msgs *[]store.Message) error {
+func (j *Journal) append(batch []entry, msgs *[]store.Message, repeats *[]int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.AppendTimeout)
 	defer cancel()
 	*msgs = (*msgs)[:0]
@@ -264,7 +272,7 @@ func (j *Journal) append(batch []entry, msgs *[]store.Message) error {
 	start := time.Now()
 	var err error
 	if j.cfg.Sequencer != nil {
-		err = j.cfg.Sequencer.AppendNumbered(ctx, *msgs)
+		*repeats, err = j.cfg.Sequencer.AppendNumbered(ctx, *msgs)
 	} else {
 		err = j.cfg.Store.Append(ctx, *msgs)
 	}

@@ -138,7 +138,13 @@ type Sequencer interface {
 	// as the store could tell) and the Seq fields are meaningless. Numbers
 	// continue from LastSeq, whoever appended before, and Append may be
 	// mixed with it.
-	AppendNumbered(ctx context.Context, msgs []Message) error
+	//
+	// A message that repeats one stored by AppendNumbered (same Room, From
+	// and non-empty ClientMsgID), by any process, earlier or in a
+	// transaction committing at the same time, is not stored again and
+	// takes no number: msgs[i] becomes the original (its Seq and Time) and
+	// i is in repeats, in ascending order.
+	AppendNumbered(ctx context.Context, msgs []Message) (repeats []int, err error)
 
 	// LastSeqs returns LastSeq of each of rooms in one round trip; a room
 	// with none stored is absent from the map.

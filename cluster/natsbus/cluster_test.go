@@ -101,12 +101,20 @@ func clients(t *testing.T, nodes []*node, room string) (senders, receivers []*cl
 		senders = append(senders, servertest.Dial(t, n.srv.URL(), client.Options{Name: fmt.Sprintf("send%d", i+1), Rooms: []string{room}}))
 		receivers = append(receivers, servertest.Dial(t, n.srv.URL(), client.Options{Name: fmt.Sprintf("recv%d", i+1), Rooms: []string{room}}))
 	}
-	for _, n := range nodes {
-		if err := natsbus.Flush(n.bus); err != nil {
-			t.Fatal(err)
-		}
+	if err := flushAll(nodes); err != nil {
+		t.Fatal(err)
 	}
 	return senders, receivers
+}
+
+// flushAll waits until NATS has every node's subscriptions.
+func flushAll(nodes []*node) error {
+	for _, n := range nodes {
+		if err := natsbus.Flush(n.bus); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestEveryNodeSeesOneSequence has senders on three nodes write to one

@@ -57,6 +57,9 @@ func schemaDSN(t *testing.T) string {
 	return u.String()
 }
 
+// apiKey is the publish API's key on every test node.
+const apiKey = "cluster-test-key"
+
 // node is one chatd of a test cluster: its own store connection, its own
 // bus and its own server, as a separate process would have.
 type node struct {
@@ -79,7 +82,7 @@ func startNode(t *testing.T, dsn string, cfg natsbus.Config) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Close)
-	srv := servertest.Start(t, server.Config{Store: st, Relay: bus, StoreShards: 2})
+	srv := servertest.Start(t, server.Config{Store: st, Relay: bus, StoreShards: 2, APIKey: apiKey})
 	bus.Attach(srv.Server)
 	return &node{srv: srv, bus: bus}
 }

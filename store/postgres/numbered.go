@@ -20,21 +20,48 @@ var _ store.Sequencer = (*Store)(nil)
 // until COMMIT: a second process appending to the same room waits there,
 // and then continues from the first one's numbers. As numbers are taken
 // under that lock, a room's numbers commit in their order, and a rolled
-// back batch gives its numbers back with the row.
-func (s *Store) AppendNumbered(ctx context.Context, msgs []store.Message) error {
+// back batch gives its numbers back with the row. Client message ids are
+// claimed first, in client_msg_ids (see its migration), so that a repeat
+// takes no number.
+func (s *Store) AppendNumbered(ctx context.Context, msgs []store.Message) ([]int, error) {
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
-	if err := s.appendNumbered(ctx, msgs); err != nil {
-		return fmt.Errorf("postgres store: append: %w", err)
+	repeats, err := s.appendNumbered(ctx, msgs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: append: %w", err)
 	}
-	return nil
+	return repeats, nil
 }
 
-func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) error {
+// idKey is a message's client id in its room, from its sender.
+type idKey struct{ room, sender, id string }
+
+func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
+		return nil, err
+	}
+	// original[i] is the index in msgs of the message i repeats within the
+	// batch, or -1; stored[i] is the stored message i repeats.
+	original := make([]int, len(msgs))
+	stored := make(map[int]store.Message)
+	if err := claimIDs(ctx, tx, msgs, original, stored); err != nil {
+		return nil, err
+	}
+	repeat := func(i int) bool {
+		_, ok := stored[i]
+		return ok || original[i] >= 0
+	}
 	counts := make(map[string]int64, 4)
-	for _, m := range msgs {
-		counts[m.Room]++
+	for i, m := range msgs {
+		if !repeat(i) {
+			counts[m.Room]++
+		}
 	}
 	// Counter rows are locked in the order of their rooms, as in Append,
 	// so that two batches sharing rooms cannot deadlock.
@@ -47,66 +74,156 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) error 
 	for i, r := range names {
 		ns[i] = counts[r]
 	}
-
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, `INSERT INTO room_seqs (room, last_seq)
-		SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1
-		ON CONFLICT (room) DO UPDATE SET last_seq = room_seqs.last_seq + excluded.last_seq
-		RETURNING room, last_seq`, names, ns)
-	if err != nil {
-		return err
-	}
 	next := make(map[string]int64, len(names))
+	if len(names) > 0 {
+		rows, err := tx.Query(ctx, `INSERT INTO room_seqs (room, last_seq)
+			SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1
+			ON CONFLICT (room) DO UPDATE SET last_seq = room_seqs.last_seq + excluded.last_seq
+			RETURNING room, last_seq`, names, ns)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				r    string
+				last int64
+			)
+			if err := rows.Scan(&r, &last); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			next[r] = last - counts[r] + 1
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		room   []string
+		seq    []int64
+		sender []string
+		text   [][]byte
+		cmid   [][]byte
+		tm     []time.Time
+		seqOf  = make([]int64, len(msgs))
+	)
+	for i, m := range msgs {
+		if repeat(i) {
+			continue
+		}
+		n, ok := next[m.Room]
+		if !ok {
+			return nil, fmt.Errorf("room %q: no sequence number returned", m.Room)
+		}
+		next[m.Room] = n + 1
+		seqOf[i] = n
+		room, seq, sender = append(room, m.Room), append(seq, n), append(sender, m.From)
+		text, cmid, tm = append(text, []byte(m.Text)), append(cmid, []byte(m.ClientMsgID)), append(tm, m.Time)
+	}
+	if len(room) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`,
+			room, seq, sender, text, cmid, tm); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	var repeats []int
+	for i := range msgs {
+		switch o, ok := stored[i]; {
+		case ok:
+			msgs[i] = o
+			repeats = append(repeats, i)
+		case original[i] >= 0:
+			msgs[i] = msgs[original[i]]
+			repeats = append(repeats, i)
+		default:
+			msgs[i].Seq = span.Seq(seqOf[i])
+		}
+	}
+	return repeats, nil
+}
+
+// claimIDs claims the client ids of msgs in client_msg_ids. An id claimed
+// by another transaction that has not ended makes the claim wait for it.
+// A message whose id an earlier message of the batch carries gets that
+// message's index in original (-1 otherwise); one whose id was claimed
+// before gets the stored message in stored. An id claimed for a message
+// that retention has since removed is free again: its message is stored.
+func claimIDs(ctx context.Context, tx pgx.Tx, msgs []store.Message, original []int, stored map[int]store.Message) error {
+	first := make(map[idKey]int)
+	var rooms, senders []string
+	var ids [][]byte
+	for i, m := range msgs {
+		original[i] = -1
+		if m.ClientMsgID == "" {
+			continue
+		}
+		k := idKey{m.Room, m.From, m.ClientMsgID}
+		if j, ok := first[k]; ok {
+			original[i] = j
+			continue
+		}
+		first[k] = i
+		rooms, senders, ids = append(rooms, m.Room), append(senders, m.From), append(ids, []byte(m.ClientMsgID))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// In one order for every transaction, so that two claiming the same
+	// ids cannot deadlock.
+	rows, err := tx.Query(ctx, `INSERT INTO client_msg_ids (room, sender, client_msg_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ORDER BY 1, 2, 3
+		ON CONFLICT DO NOTHING RETURNING room, sender, client_msg_id`, rooms, senders, ids)
+	if err != nil {
+		return err
+	}
+	claimed := make(map[idKey]bool, len(ids))
 	for rows.Next() {
 		var (
-			r    string
-			last int64
+			k  idKey
+			id []byte
 		)
-		if err := rows.Scan(&r, &last); err != nil {
+		if err := rows.Scan(&k.room, &k.sender, &id); err != nil {
 			rows.Close()
 			return err
 		}
-		next[r] = last - counts[r] + 1
+		k.id = string(id)
+		claimed[k] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	var (
-		room   = make([]string, len(msgs))
-		seq    = make([]int64, len(msgs))
-		sender = make([]string, len(msgs))
-		text   = make([][]byte, len(msgs))
-		cmid   = make([][]byte, len(msgs))
-		tm     = make([]time.Time, len(msgs))
-	)
-	for i, m := range msgs {
-		n, ok := next[m.Room]
-		if !ok {
-			return fmt.Errorf("room %q: no sequence number returned", m.Room)
+	var tr, ts []string
+	var ti [][]byte
+	for k := range first {
+		if !claimed[k] {
+			tr, ts, ti = append(tr, k.room), append(ts, k.sender), append(ti, []byte(k.id))
 		}
-		next[m.Room] = n + 1
-		room[i], seq[i], sender[i], text[i], cmid[i], tm[i] = m.Room, n, m.From, []byte(m.Text), []byte(m.ClientMsgID), m.Time
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`,
-		room, seq, sender, text, cmid, tm); err != nil {
+	if len(tr) == 0 {
+		return nil
+	}
+	// The claims that failed waited for their transactions, which have
+	// committed: this statement sees their messages.
+	rows, err = tx.Query(ctx, selectMessage+`WHERE (room, sender, client_msg_id) IN
+		(SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])) AND client_msg_id <> ''::bytea ORDER BY seq`, tr, ts, ti)
+	if err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return err
+		}
+		stored[first[idKey{m.Room, m.From, m.ClientMsgID}]] = m // the newest wins
 	}
-	for i := range msgs {
-		msgs[i].Seq = span.Seq(seq[i])
-	}
-	return nil
+	return rows.Err()
 }
 
 // LastSeqs implements store.Sequencer.

@@ -428,6 +428,15 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 				break
 			}
 		}
+		if upTo > 0 {
+			// The ids of removed messages are free again, as FindClientMsg
+			// no longer finds them.
+			if _, err := s.pool.Exec(ctx, `DELETE FROM client_msg_ids c WHERE c.room = $1 AND NOT EXISTS
+				(SELECT 1 FROM messages m WHERE m.room = c.room AND m.sender = c.sender AND m.client_msg_id = c.client_msg_id
+				AND m.client_msg_id <> ''::bytea)`, room); err != nil {
+				return total, fmt.Errorf("postgres store: trim %q: %w", room, err)
+			}
+		}
 	}
 	return total, nil
 }

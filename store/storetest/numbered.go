@@ -33,7 +33,7 @@ func (s *suite) testNumbered(t *testing.T) {
 	// Rooms interleaved in one batch: each continues its own sequence, in
 	// the batch's order.
 	batch := []store.Message{unnumbered("a", 4), unnumbered("b", 1), unnumbered("a", 5), unnumbered("b", 2)}
-	if err := st.AppendNumbered(ctx(t), batch); err != nil {
+	if _, err := st.AppendNumbered(ctx(t), batch); err != nil {
 		t.Fatal(err)
 	}
 	if got, exp := seqsOf(batch), []uint64{4, 1, 5, 2}; !slices.Equal(got, exp) {
@@ -48,7 +48,7 @@ func (s *suite) testNumbered(t *testing.T) {
 	}
 	mustAppend(t, st, msgs("a", 9))
 	one := []store.Message{unnumbered("a", 10)}
-	if err := st.AppendNumbered(ctx(t), one); err != nil {
+	if _, err := st.AppendNumbered(ctx(t), one); err != nil {
 		t.Fatal(err)
 	}
 	if one[0].Seq != 10 {
@@ -58,13 +58,13 @@ func (s *suite) testNumbered(t *testing.T) {
 	// messages.
 	trim(t, st, base, 0, 1)
 	again := []store.Message{unnumbered("a", 11)}
-	if err := st.AppendNumbered(ctx(t), again); err != nil {
+	if _, err := st.AppendNumbered(ctx(t), again); err != nil {
 		t.Fatal(err)
 	}
 	if again[0].Seq != 11 {
 		t.Fatalf("after retention, AppendNumbered gave %d, want 11", again[0].Seq)
 	}
-	if err := st.AppendNumbered(ctx(t), nil); err != nil {
+	if _, err := st.AppendNumbered(ctx(t), nil); err != nil {
 		t.Fatalf("AppendNumbered of nothing: %v", err)
 	}
 	lasts, err := st.LastSeqs(ctx(t), []string{"a", "b", "none"})
@@ -96,7 +96,7 @@ func (s *suite) testNumberedConcurrent(t *testing.T) {
 					batch[i] = unnumbered("shared", 1)
 					batch[i].Text = fmt.Sprintf("w%d b%d i%d", w, b, i)
 				}
-				if err := st.AppendNumbered(ctx(t), batch); err != nil {
+				if _, err := st.AppendNumbered(ctx(t), batch); err != nil {
 					errs <- fmt.Errorf("writer %d batch %d: %w", w, b, err)
 					return
 				}
@@ -126,4 +126,88 @@ func (s *suite) testNumberedConcurrent(t *testing.T) {
 	if exp := seqRange(1, n); !slices.Equal(seqsOf(got), exp) {
 		t.Fatalf("stored numbers %v, want 1..%d", seqsOf(got), n)
 	}
+}
+
+// withID is unnumbered with a client message id and a sender.
+func withID(room, from, id, text string) store.Message {
+	m := unnumbered(room, 1)
+	m.From, m.ClientMsgID, m.Text = from, id, text
+	return m
+}
+
+func (s *suite) testNumberedRepeats(t *testing.T) {
+	st := s.sequencer(t)
+	appendNumbered := func(batch ...store.Message) ([]store.Message, []int) {
+		t.Helper()
+		repeats, err := st.AppendNumbered(ctx(t), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return batch, repeats
+	}
+	appendNumbered(withID("a", "x", "k1", "first"), withID("a", "x", "k2", "second"))
+	// A repeat takes no number and comes back as the original.
+	got, repeats := appendNumbered(withID("a", "x", "k1", "again"), withID("a", "x", "k3", "third"))
+	if !slices.Equal(repeats, []int{0}) || got[0].Seq != 1 || got[0].Text != "first" || got[1].Seq != 3 {
+		t.Fatalf("repeat of k1: repeats %v, messages %+v; want [0], seq 1 \"first\", then seq 3", repeats, got)
+	}
+	// The same id from another sender, or in another room, is another
+	// message.
+	got, repeats = appendNumbered(withID("a", "y", "k1", "y's"), withID("b", "x", "k1", "b's"))
+	if len(repeats) != 0 || got[0].Seq != 4 || got[1].Seq != 1 {
+		t.Fatalf("other sender, other room: repeats %v, seqs %v; want none, 4 and 1", repeats, seqsOf(got))
+	}
+	// A repeat within one batch.
+	got, repeats = appendNumbered(withID("c", "x", "z", "one"), withID("c", "x", "z", "two"))
+	if !slices.Equal(repeats, []int{1}) || got[0].Seq != 1 || got[1].Seq != 1 || got[1].Text != "one" {
+		t.Fatalf("repeat in a batch: repeats %v, messages %+v", repeats, got)
+	}
+	checkLastSeq(t, st, "a", 4)
+	checkLastSeq(t, st, "c", 1)
+	// Once retention removed the original, its id is free again, as
+	// FindClientMsg no longer finds it.
+	trim(t, st, base, 0, 1)
+	got, repeats = appendNumbered(withID("a", "x", "k1", "after trim"))
+	if len(repeats) != 0 || got[0].Seq != 5 {
+		t.Fatalf("id of a trimmed message: repeats %v, seqs %v; want none, 5", repeats, seqsOf(got))
+	}
+}
+
+// testNumberedRepeatsConcurrent is the same ids sent through two
+// processes at once: each is stored once, and both learn its number.
+func (s *suite) testNumberedRepeatsConcurrent(t *testing.T) {
+	st := s.sequencer(t)
+	const ids = 40
+	results := make([][]store.Message, 2)
+	reps := make([]int, 2)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range ids {
+				batch := []store.Message{withID("r", "x", fmt.Sprint(i), fmt.Sprintf("writer %d id %d", w, i))}
+				repeats, err := st.AppendNumbered(ctx(t), batch)
+				if err != nil {
+					errs <- err
+					return
+				}
+				reps[w] += len(repeats)
+				results[w] = append(results[w], batch[0])
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if reps[0]+reps[1] != ids {
+		t.Fatalf("%d repeats, want %d (one per id)", reps[0]+reps[1], ids)
+	}
+	for i := range ids {
+		if a, b := results[0][i], results[1][i]; a.Seq != b.Seq || a.Text != b.Text {
+			t.Fatalf("id %d: stored as %d %q and as %d %q", i, a.Seq, a.Text, b.Seq, b.Text)
+		}
+	}
+	checkLastSeq(t, st, "r", ids)
 }

@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Reopen", s.testReopen},
 		{"Numbered", s.testNumbered},
 		{"NumberedConcurrent", s.testNumberedConcurrent},
+		{"NumberedRepeats", s.testNumberedRepeats},
+		{"NumberedRepeatsConcurrent", s.testNumberedRepeatsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
