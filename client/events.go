@@ -7,7 +7,7 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *DM, *Presence, *Typing
+// Event is one value from Client.Events: *Message, *DM, *PresenceDiff, *Typing
 // and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }

@@ -304,6 +304,25 @@ func BenchmarkPublish1000Members(b *testing.B) {
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "deliveries/s")
 }
 
+// BenchmarkJoin10000OneRoom joins 10,000 users to one room, each reading
+// the first 100 names as a join ack lists them: what the hub spends on
+// presence and the member list when a large room fills.
+func BenchmarkJoin10000OneRoom(b *testing.B) {
+	subs := make([]*discard, 10000)
+	for i := range subs {
+		subs[i] = &discard{user: fmt.Sprintf("user%05d", i)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h := hub.New(hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return []byte("x") }})
+		for _, s := range subs {
+			h.Join(b.Context(), "big", s)
+			h.MembersAfter("big", "", 100)
+		}
+		h.Close()
+	}
+}
+
 func TestDedupForgetsTheOldestIDsBeyondItsBound(t *testing.T) {
 	h := start(t, hub.Config{Encode: encoder(new(atomic.Int64)), DedupEntries: 2})
 	a := newSink("a")
