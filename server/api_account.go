@@ -303,6 +303,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.closeConns(closeLoggedOut, func(c *conn) bool { return c.identity().tokenHash == id.tokenHash })
+	s.tellUser(id.key(), userNotice{Kind: noticeLogout, TokenHash: id.tokenHash})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -393,6 +394,7 @@ func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
 		ci := c.identity()
 		return ci.kind == protocol.AuthAccount && ci.key() == id.key()
 	})
+	s.tellUser(id.key(), userNotice{Kind: noticePassword})
 	s.issueToken(r.Context(), w, http.StatusOK, u.Name, "")
 }
 

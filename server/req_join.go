@@ -85,6 +85,7 @@ func (c *conn) handleRead(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		return e
 	}
 	ack.Seq = c.srv.sessions.markRead(c.sess, c, r.Room, r.Seq)
+	c.srv.tellUser(c.sess.key, userNotice{Kind: noticeRead, Room: r.Room, Seq: ack.Seq})
 	return nil
 }
 

@@ -229,6 +229,7 @@ func (c *conn) handleRemove(r *protocol.Request, _ *protocol.Ack) *protocol.Erro
 		}
 		c.srv.forceLeave(x, r.Room, by)
 	}
+	c.srv.tellUser(to, userNotice{Kind: noticeRemoved, Room: r.Room, By: by})
 	return nil
 }
 

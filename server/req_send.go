@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/chatd/chatd/hub"
@@ -65,28 +67,66 @@ func (c *conn) handleTyping(r *protocol.Request, _ *protocol.Ack) *protocol.Erro
 	return nil
 }
 
-// handleDM delivers a direct message to the connections of a present user.
+// handleDM delivers a direct message to the connections of a present user,
+// on this node and, in a cluster, on the others.
 func (c *conn) handleDM(r *protocol.Request, ack *protocol.Ack) *protocol.Error {
 	to, ok := c.srv.sessions.lookup(r.To)
-	if !ok {
+	if !ok && c.srv.cfg.Relay == nil {
 		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
 	}
-	frame := jsonFrame(protocol.DM{
+	if !ok {
+		to = r.To // as the sender wrote it: the user is on another node, if anywhere
+	}
+	dm := protocol.DM{
 		Type: protocol.TypeDM, ID: c.srv.nextDM.Add(1), From: c.sess.name, To: to,
 		TS: protocol.Millis(time.Now()), Text: *r.Text, ClientMsgID: r.ClientMsgID,
-	})
+	}
+	frame := jsonFrame(dm)
 	if e := c.allowSend(len(frame)); e != nil {
 		return e
 	}
 	n, found := c.srv.sessions.deliverDM(c, to, frame)
+	if c.srv.cfg.Relay != nil {
+		rn, rfound, e := c.relayDM(to, &dm)
+		if e != nil {
+			return e
+		}
+		if !found && rfound {
+			// deliverDM found no recipient here, so the sender's other
+			// devices here have not had it either.
+			c.srv.sessions.deliverFrame(c.sess.key, frame, c)
+		}
+		n, found = n+rn, found || rfound
+	}
 	switch {
 	case !found:
 		return protocol.Errorf(protocol.CodeUnknownUser, "no user named %q is connected", r.To)
-	case n == 0 && to != c.sess.name:
+	case n == 0 && !strings.EqualFold(to, c.sess.name):
 		return protocol.Errorf(protocol.CodeUnreachable, "%s has no connection that receives direct messages (plain-text clients do not)", to)
 	}
 	ack.TS = protocol.Millis(time.Now())
 	return nil
+}
+
+// relayDM hands a direct message to the recipient's connections on the
+// other nodes, and to the sender's.
+func (c *conn) relayDM(to string, dm *protocol.DM) (int, bool, *protocol.Error) {
+	notice, err := json.Marshal(userNotice{Kind: noticeDM, Event: protocol.AppendJSON(nil, dm)})
+	if err != nil {
+		return 0, false, protocol.Errorf(protocol.CodeUnavailable, "the direct message could not be sent")
+	}
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	key := strings.ToLower(to)
+	n, found, err := c.srv.cfg.Relay.ToUser(ctx, key, notice)
+	if err != nil {
+		c.srv.log.Warn("relay direct message", "err", err)
+		return 0, false, protocol.Errorf(protocol.CodeUnavailable, "the other nodes could not be reached; try again")
+	}
+	if key != c.sess.key {
+		c.srv.cfg.Relay.TellUser(c.sess.key, notice)
+	}
+	return n, found, nil
 }
 
 func (c *conn) publish(e *hub.Event) (hub.Published, error) {

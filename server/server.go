@@ -78,7 +78,7 @@ func New(cfg Config) *Server {
 
 		stop:     make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
-		sessions: sessions{grace: guestGrace},
+		sessions: sessions{grace: guestGrace, relay: cfg.Relay},
 
 		addrs:   newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
 		logins:  newLogins(cfg),

@@ -59,6 +59,7 @@ func (r *sessions) liveLocked(key string, now time.Time) *session {
 // sessions is the registry of users present on this server.
 type sessions struct {
 	grace time.Duration // guestGrace when the server was made
+	relay Relay         // Config.Relay: told of every connection of a user
 
 	mu     sync.Mutex
 	byUser map[string]*session
@@ -113,6 +114,9 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 		}
 	}
 	s.conns = append(s.conns, c)
+	if r.relay != nil {
+		r.relay.FollowUser(key)
+	}
 	s.idleUntil = time.Time{}
 	s.tokenShown = s.tokenShown || c.format == formatJSON
 	return s, ousted, nil
@@ -175,6 +179,9 @@ func (r *sessions) release(s *session, c *conn, done bool) {
 		return
 	}
 	s.conns = slices.Delete(s.conns, i, i+1)
+	if r.relay != nil {
+		r.relay.UnfollowUser(s.key)
+	}
 	if len(s.conns) > 0 || r.byUser[s.key] != s {
 		return
 	}

@@ -54,6 +54,10 @@ type Sink interface {
 	// CatchUp fills from the store what the rooms with local members
 	// missed.
 	CatchUp(ctx context.Context) error
+	// UserNotice carries out a notice another node sent for the local
+	// connections of user key (see ToUser), and returns how many
+	// connections took it.
+	UserNotice(key string, notice []byte) int
 }
 
 // Bus is one node's connection to the cluster. Create it with Open, hand
@@ -78,8 +82,9 @@ type Bus struct {
 	dropEvery atomic.Int64
 	announced atomic.Int64
 
-	mu   sync.Mutex
-	subs map[string]*nats.Subscription // by room
+	mu    sync.Mutex
+	subs  map[string]*nats.Subscription // by room
+	users map[string]*userSub           // by user key
 }
 
 // Open starts the embedded server if asked, and connects. A deployment
@@ -97,7 +102,7 @@ func Open(cfg Config) (*Bus, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{node: cfg.NodeID, log: cfg.Logger, cfg: cfg, subs: make(map[string]*nats.Subscription),
+	b := &Bus{node: cfg.NodeID, log: cfg.Logger, cfg: cfg, subs: make(map[string]*nats.Subscription), users: make(map[string]*userSub),
 		reconnect: make(chan struct{}, 1), stop: make(chan struct{})}
 	opts := []nats.Option{
 		nats.Name("chatd " + cfg.NodeID),
