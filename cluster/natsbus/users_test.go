@@ -184,3 +184,54 @@ func post(t *testing.T, n *node, path, token string, body any) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestPasswordChangeClosesConnectionsOnEveryNode changes a password
+// through one node: the user's connections on another close with 4001.
+func TestPasswordChangeClosesConnectionsOnEveryNode(t *testing.T) {
+	nodes := sharedNATS(t, 2, noCatchUp)
+	token := registerOn(t, nodes[0], "erin", "correct horse battery")
+	there := dialRaw(t, nodes[1], "", token)
+	there.must("welcome")
+	if err := flushAll(nodes); err != nil {
+		t.Fatal(err)
+	}
+	if status := post(t, nodes[0], "/api/password", token,
+		map[string]string{"password": "correct horse battery", "new_password": "staple battery horse"}); status != http.StatusOK {
+		t.Fatalf("password change: %d", status)
+	}
+	_, err := there.next("never")
+	if code := websocket.CloseStatus(err); int(code) != int(protocol.CloseUnauthorized) {
+		t.Fatalf("connection on another node: %v, want close %d", err, protocol.CloseUnauthorized)
+	}
+}
+
+// TestRemovalFromAPrivateRoomReachesEveryNode has a room's owner on one
+// node remove a member connected to another: that connection is taken out
+// of the room at once.
+func TestRemovalFromAPrivateRoomReachesEveryNode(t *testing.T) {
+	nodes := sharedNATS(t, 2, noCatchUp)
+	owner := dialRaw(t, nodes[0], "", registerOn(t, nodes[0], "frank", "correct horse battery"))
+	member := dialRaw(t, nodes[1], "", registerOn(t, nodes[1], "grace", "correct horse battery"))
+	owner.must("welcome")
+	member.must("welcome")
+	if err := flushAll(nodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []protocol.Request{
+		{Type: "create", ID: "c", Room: "secret", Private: true},
+		{Type: "invite", ID: "i", Room: "secret", To: "grace"},
+	} {
+		owner.send(req)
+		if ack := owner.must("ack"); ack["id"] != req.ID {
+			t.Fatalf("%s: %v", req.Type, ack)
+		}
+	}
+	member.send(protocol.Request{Type: "join", ID: "j", Room: "secret"})
+	member.must("ack")
+	owner.send(protocol.Request{Type: "remove", ID: "r", Room: "secret", To: "grace"})
+	owner.must("ack")
+	ev := member.must("removed")
+	if ev["room"] != "secret" || ev["by"] != "frank" {
+		t.Fatalf("the member got %v, want removed from secret by frank", ev)
+	}
+}
