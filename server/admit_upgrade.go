@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -33,7 +32,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rd, ok := a.upgrade(w, r, req.format)
+	early, ok := a.upgrade(w, r, req.format)
 	if !ok {
 		return
 	}
@@ -63,7 +62,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("connection opened", "id", id, "remote", r.RemoteAddr, "room", req.room, "name", c.sess.name, "json", c.format == formatJSON)
 	// The reader runs on a fresh goroutine so that net/http's connection
 	// goroutine, with its larger stack, ends here.
-	go c.readLoop(rd, time.Now())
+	c.opened = time.Now().UnixNano()
+	go c.readLoop(early, false)
 }
 
 // checkUpgrade checks what the upgrade request asks for and reserves a
@@ -91,9 +91,9 @@ func (s *Server) checkUpgrade(w http.ResponseWriter, r *http.Request, a *admissi
 	return req, true
 }
 
-// upgrade completes the WebSocket handshake and returns what the reader
-// reads the connection from.
-func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.Format) (io.Reader, bool) {
+// upgrade completes the WebSocket handshake and returns the bytes the client
+// sent behind its handshake, which the reader reads before the socket.
+func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.Format) ([]byte, bool) {
 	up := ws.HTTPUpgrader{Timeout: a.s.cfg.HandshakeTimeout}
 	if format == formatJSON {
 		up.Protocol = func(p string) bool { return p == protocol.SubprotocolV1 }
@@ -106,13 +106,13 @@ func (a *admission) upgrade(w http.ResponseWriter, r *http.Request, format hub.F
 		return nil, false
 	}
 	// Frames the client sent right behind its handshake may already sit in
-	// net/http's read buffer; read them first, then the socket directly, so
-	// that no per-connection buffer outlives the handshake.
+	// net/http's read buffer; they are copied out, so that no
+	// per-connection buffer outlives the handshake.
 	if n := rw.Reader.Buffered(); n > 0 {
 		early, _ := rw.Reader.Peek(n)
-		return io.MultiReader(bytes.NewReader(bytes.Clone(early)), nc), true
+		return bytes.Clone(early), true
 	}
-	return nc, true
+	return nil, true
 }
 
 // newConn builds the connection on a's socket, corked until it is
@@ -124,7 +124,7 @@ func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 		addr:   a.addr,
 		format: req.format,
 	}
-	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], &c.calls)
+	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], c)
 	if req.format == formatPlain {
 		c.plainRoom = req.room
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/hub"
@@ -44,6 +45,12 @@ type conn struct {
 	reqLimits *[numClasses]*rate.Limiter
 	strikes   int // consecutive refused requests
 	lastTyped map[string]time.Time
+
+	// reader and readBy are the reader's parking (conn_park.go): whether
+	// a goroutine runs it, and the read deadline it parked with (Unix ns).
+	reader atomic.Uint32
+	readBy atomic.Int64
+	opened int64 // Unix ns, for the close log
 
 	// handling is held while the reader carries out a request, so that a
 	// shutdown's close frame never falls between a message's delivery and

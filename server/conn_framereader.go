@@ -19,17 +19,24 @@ var readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, re
 // client sent behind them, come in through the buffer, one system call for
 // many frames. It is used by the connection's reader goroutine only.
 type frameReader struct {
-	src io.Reader
-	buf *bufio.Reader // nil while idle
+	src   io.Reader
+	early []byte        // what came in behind the handshake, read first
+	buf   *bufio.Reader // nil while idle
 }
 
 // header is where the next frame header is read from.
 func (r *frameReader) header() io.Reader {
-	if r.buf != nil {
+	switch {
+	case r.buf != nil:
 		return r.buf
+	case len(r.early) > 0:
+		return r
 	}
 	return r.src
 }
+
+// empty reports whether nothing read from the socket waits in r.
+func (r *frameReader) empty() bool { return r.buf == nil && len(r.early) == 0 }
 
 // Read reads a payload, borrowing the buffer for reads smaller than it. A
 // read at least as large as the buffer, with nothing buffered, goes
@@ -37,6 +44,11 @@ func (r *frameReader) header() io.Reader {
 // so that a client that stops in the middle of a large frame pins no
 // buffer while its reader waits.
 func (r *frameReader) Read(p []byte) (int, error) {
+	if len(r.early) > 0 {
+		n := copy(p, r.early)
+		r.early = r.early[n:]
+		return n, nil
+	}
 	r.idle()
 	if r.buf == nil && len(p) >= readBufferSize {
 		return r.src.Read(p)

@@ -26,8 +26,9 @@ type outbox struct {
 	// closed, and runs drain goroutines, which it waits for. (Held as one
 	// pointer rather than four copies: 24 bytes per connection.)
 	srv *Server
-	// calls are the connection's store calls, which abort ends.
-	calls *connCalls
+	// c is the connection: abort ends its store calls, and a close wakes
+	// its parked reader, which must see it.
+	c *conn
 
 	// closing is set once a close frame is queued; the reader then stops
 	// extending its idle deadline and ignores further messages.
@@ -58,9 +59,9 @@ type outbox struct {
 }
 
 // init readies o to write to nc for a connection of s, corked; abort
-// ends calls.
-func (o *outbox) init(s *Server, nc net.Conn, w *writer, calls *connCalls) {
-	o.nc, o.raw, o.w, o.calls = nc, rawConnOf(nc), w, calls
+// ends c's store calls.
+func (o *outbox) init(s *Server, nc net.Conn, w *writer, c *conn) {
+	o.nc, o.raw, o.w, o.c = nc, rawConnOf(nc), w, c
 	o.srv = s
 	o.corked = true
 }
@@ -259,19 +260,21 @@ func (o *outbox) drain(buf []byte, final bool) {
 func (o *outbox) finish() {
 	if o.peerClosed.Load() {
 		_ = o.nc.Close()
+		o.c.wake()
 		return
 	}
 	if tc, ok := o.nc.(interface{ CloseWrite() error }); ok {
 		_ = tc.CloseWrite()
 	}
 	_ = o.nc.SetReadDeadline(time.Now().Add(closeGrace))
+	o.c.wake()
 }
 
 // abort drops the connection after a failed write; the reader sees the
 // error and cleans up. The queue stops accepting frames, and the write side
 // stays owned so that nothing else is written.
 func (o *outbox) abort() {
-	o.calls.drop()
+	o.c.calls.drop()
 	o.mu.Lock()
 	o.final = true
 	clear(o.queue)
@@ -281,6 +284,7 @@ func (o *outbox) abort() {
 	o.mu.Unlock()
 	o.closing.Store(true)
 	_ = o.nc.Close()
+	o.c.wake()
 }
 
 // writeQueued is the writers' fast path for one outbox: everything queued

@@ -13,15 +13,23 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// readLoop is the connection's reader goroutine. It holds no buffer while
-// the client is idle: headers are read into a small array and each message
-// into a slice that grows as its bytes arrive.
-func (c *conn) readLoop(src io.Reader, opened time.Time) {
+// readLoop is the connection's reader. It holds no buffer while the client
+// is idle: headers are read into a small array and each message into a
+// slice that grows as its bytes arrive. It runs on a goroutine of its own,
+// first with the bytes that came in behind the handshake (early), and
+// parks when the client is idle (conn_park.go): that goroutine ends, and
+// wake runs readLoop again, resumed, on a new one, which keeps the read
+// deadline set before parking.
+func (c *conn) readLoop(early []byte, resumed bool) {
 	var err error
-	r := &frameReader{src: src}
+	parked := false
+	r := &frameReader{src: c.out.nc, early: early}
 	defer func() {
+		if parked {
+			return
+		}
 		r.release()
-		c.cleanup(opened, err)
+		c.cleanup(err)
 	}()
 
 	var hbuf [ws.MaxHeaderSize - 2]byte
@@ -30,13 +38,29 @@ func (c *conn) readLoop(src io.Reader, opened time.Time) {
 	var ctrl *[ws.MaxControlFramePayloadSize]byte
 	var msg []byte // the message being assembled from fragments
 	limit := int64(c.srv.cfg.MaxMessageBytes)
+	// last is when the reader last reached a frame boundary: it parks only
+	// when the frame it just read came at least parkGap after the one
+	// before, so that a client sending one message after another keeps
+	// its goroutine rather than parking and waking for each.
+	var last time.Time
+	if resumed {
+		last = time.Unix(0, c.readBy.Load()).Add(-c.srv.cfg.IdleTimeout)
+	}
 	for {
 		r.idle()
-		if !c.out.closing.Load() {
-			if err = c.out.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout)); err != nil {
+		if !resumed && !c.out.closing.Load() {
+			now := time.Now()
+			readBy := now.Add(c.srv.cfg.IdleTimeout)
+			if err = c.out.nc.SetReadDeadline(readBy); err != nil {
 				return
 			}
+			if msg == nil && r.empty() && now.Sub(last) >= c.srv.parkGap && c.park(readBy) {
+				parked = true
+				return
+			}
+			last = now
 		}
+		resumed = false
 		var h ws.Header
 		if h, err = ws.ReadHeaderBuffer(r.header(), hbuf[:]); err != nil {
 			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
@@ -155,7 +179,10 @@ func (c *conn) fail(r io.Reader, code protocol.CloseCode, reason string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-func (c *conn) cleanup(opened time.Time, err error) {
+func (c *conn) cleanup(err error) {
+	if c.srv.poll != nil {
+		c.srv.poll.forget(c)
+	}
 	c.leaveAll()
 	c.out.abort()
 	c.stopExpiry()
@@ -166,7 +193,7 @@ func (c *conn) cleanup(opened time.Time, err error) {
 		c.srv.log.Warn("slow consumer evicted", "id", c.id, "name", c.sess.name)
 	}
 	c.srv.log.Debug("connection closed", "id", c.id, "name", c.sess.name,
-		"duration", time.Since(opened).Round(time.Millisecond), "reason", reason)
+		"duration", time.Since(time.Unix(0, c.opened)).Round(time.Millisecond), "reason", reason)
 }
 
 // leaveAll takes c out of its rooms.

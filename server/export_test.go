@@ -48,3 +48,11 @@ func SetMaxTrackedAddrs(n int) (restore func()) {
 	maxTrackedAddrs = n
 	return func() { maxTrackedAddrs = old }
 }
+
+// SetParkGap changes the pause after which an idle reader parks, for a
+// test, and returns a function that restores it.
+func SetParkGap(d time.Duration) (restore func()) {
+	old := parkGap
+	parkGap = d
+	return func() { parkGap = old }
+}

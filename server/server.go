@@ -38,6 +38,8 @@ type Server struct {
 	hub      *hub.Hub
 	journals *journal.Set // nil without a store
 	writers  []*writer
+	poll     *poller // nil: readers never park
+	parkGap  time.Duration
 	nextID   atomic.Uint64
 	nextDM   atomic.Uint64
 	stats    counters
@@ -105,6 +107,12 @@ func New(cfg Config) *Server {
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
+	if p, err := newPoller(parkInterval(cfg.IdleTimeout)); err != nil {
+		s.log.Warn("idle connections will each hold a goroutine", "err", err)
+	} else if p != nil {
+		s.poll, s.parkGap = p, parkGap
+		s.bg.Go(p.run)
+	}
 	if cfg.Store != nil && (cfg.RetentionAge > 0 || cfg.RetentionMessages > 0) {
 		s.bg.Go(s.retain)
 	}
@@ -220,7 +228,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("store pending messages: %w", jerr)
 		}
 	}
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		if s.poll != nil {
+			s.poll.close() // no reader is left to park
+		}
+	})
 	s.cancelBase()
 	s.bg.Wait()
 	s.hub.Close()

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package server
+
+import "time"
+
+// poller is Linux only; elsewhere readers block in the runtime as usual.
+type poller struct{}
+
+func newPoller(time.Duration) (*poller, error) { return nil, nil }
+
+func (*poller) run()                {}
+func (*poller) close()              {}
+func (*poller) readable(*conn) bool { return true }
+func (*poller) arm(*conn) bool      { return false }
+func (*poller) forget(*conn)        {}
