@@ -28,11 +28,14 @@ const DefaultPresenceInterval = time.Second
 // DefaultPresenceNames is Config.PresenceNames's default.
 const DefaultPresenceNames = 100
 
-// presence counts one user's connections in the room.
+// presence counts one user's connections in the room, and in a cluster
+// the other nodes where the user is present in it: the user is present
+// while either is above zero.
 type presence struct {
 	name  string
 	key   string // the lower-cased name: the roster's order
 	conns int
+	nodes int
 }
 
 // compare orders users by their lower-cased name, then by name, so that a

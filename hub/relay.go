@@ -25,10 +25,111 @@ type Relay interface {
 	Announce(m store.Message)
 	Follow(room string)
 	Unfollow(room string)
+	// AnnouncePresence tells the other nodes that users (by user, their
+	// names) became present in room here, and that users gone left it
+	// here. It is called with the room's lock held, in the order of the
+	// changes, and must not block.
+	AnnouncePresence(room string, present map[string]string, gone []string)
 }
 
 // fillTimeout bounds one store read of a gap fill.
 const fillTimeout = 10 * time.Second
+
+// RemotePresence applies what node says of room: users (by user, their
+// names) present there, and users gone from there; with full, present is
+// everyone present there, and whoever else the hub had from node is gone.
+// A user counts once however many nodes it is present on, and its joins
+// and leaves reach the members in the room's presence diffs, like local
+// ones. A room without local members ignores it.
+func (h *Hub) RemotePresence(room, node string, present map[string]string, gone []string, full bool) {
+	r := h.lookup(room)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dead {
+		return
+	}
+	was := r.remote[node]
+	if full {
+		for user := range was {
+			if _, ok := present[user]; !ok {
+				gone = append(gone, user)
+			}
+		}
+	}
+	for _, user := range gone {
+		if _, ok := was[user]; !ok {
+			continue
+		}
+		delete(was, user)
+		if p := r.roster.byUser[user]; p != nil {
+			if p.nodes--; p.nodes == 0 && p.conns == 0 {
+				r.roster.removeUser(user, p)
+				r.presenceChangedLocked(h, user, p.name, false, nil)
+			}
+		}
+	}
+	for user, name := range present {
+		if _, ok := was[user]; ok {
+			continue
+		}
+		if was == nil {
+			if r.remote == nil {
+				r.remote = make(map[string]map[string]string)
+			}
+			was = make(map[string]string)
+			r.remote[node] = was
+		}
+		was[user] = name
+		p := r.roster.byUser[user]
+		if p == nil {
+			p = r.roster.addUser(user, name)
+			r.presenceChangedLocked(h, user, name, true, nil)
+		}
+		p.nodes++
+	}
+	if len(was) == 0 {
+		delete(r.remote, node)
+	}
+}
+
+// LocalPresence returns the users present in room through this node's
+// own connections, by user, with their names, for a node that starts
+// following the room.
+func (h *Hub) LocalPresence(room string) map[string]string {
+	r := h.lookup(room)
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]string)
+	for user, p := range r.roster.byUser {
+		if p.conns > 0 {
+			out[user] = p.name
+		}
+	}
+	return out
+}
+
+// NodeGone forgets everyone node had present, in every room: the node
+// stopped, or has not been heard of for too long.
+func (h *Hub) NodeGone(node string) {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		rooms := make([]string, 0, len(sh.rooms))
+		for name := range sh.rooms {
+			rooms = append(rooms, name)
+		}
+		sh.mu.RUnlock()
+		for _, name := range rooms {
+			h.RemotePresence(name, node, nil, nil, true)
+		}
+	}
+}
 
 // Relayed delivers a message another process stored and announced. The
 // room's cursor (the last sequence number offered to its members) decides:

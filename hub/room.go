@@ -22,8 +22,11 @@ type room struct {
 	resync  bool   // a batch failed: read the store's LastSeq before numbering again
 	known   uint64 // with a Relay: the highest number known to be stored
 	filling bool   // with a Relay: a goroutine is filling the gap up to known
-	dead    bool   // removed from its shard; a new room object takes its place
-	dedup   dedup
+	// remote, with a Relay, is who is present on the other nodes, by node,
+	// then user: their names.
+	remote map[string]map[string]string
+	dead   bool // removed from its shard; a new room object takes its place
+	dedup  dedup
 }
 
 func newRoom(name string) *room {
@@ -41,7 +44,9 @@ func (r *room) addLocked(h *Hub, s Subscriber) int {
 		p = r.roster.addUser(s.User(), s.Name())
 		r.presenceChangedLocked(h, s.User(), p.name, true, s)
 	}
-	p.conns++
+	if p.conns++; p.conns == 1 && h.cfg.Relay != nil {
+		h.cfg.Relay.AnnouncePresence(r.name, map[string]string{s.User(): p.name}, nil)
+	}
 	return r.roster.count()
 }
 
@@ -63,7 +68,10 @@ func (r *room) remove(h *Hub, s Subscriber) (empty bool) {
 	delete(r.pos, s)
 	if p := r.roster.byUser[s.User()]; p != nil {
 		p.conns--
-		if p.conns == 0 {
+		if p.conns == 0 && h.cfg.Relay != nil {
+			h.cfg.Relay.AnnouncePresence(r.name, nil, []string{s.User()})
+		}
+		if p.conns == 0 && p.nodes == 0 {
 			r.roster.removeUser(s.User(), p)
 			r.presenceChangedLocked(h, s.User(), p.name, false, nil)
 		}

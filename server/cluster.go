@@ -142,3 +142,17 @@ func (r *sessions) moveRead(key, room string, seq uint64) int {
 	r.markRead(s, nil, room, seq)
 	return 1
 }
+
+// RemotePresence applies another node's presence in a room (see
+// hub.Hub.RemotePresence); the relay calls it.
+func (s *Server) RemotePresence(room, node string, present map[string]string, gone []string, full bool) {
+	s.hub.RemotePresence(room, node, present, gone, full)
+}
+
+// LocalPresence is who is present in room through this node (see
+// hub.Hub.LocalPresence).
+func (s *Server) LocalPresence(room string) map[string]string { return s.hub.LocalPresence(room) }
+
+// NodeGone forgets the presence of a node that stopped or went silent
+// (see hub.Hub.NodeGone).
+func (s *Server) NodeGone(node string) { s.hub.NodeGone(node) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,10 @@ type Config struct {
 	// checked against the store for messages whose notice was lost. Zero
 	// means DefaultCatchUpInterval.
 	CatchUpInterval time.Duration
+	// NodeTimeout is how long a node may go unheard (it sends a heartbeat
+	// every third of it) before the others forget the users present
+	// through it. Zero means DefaultNodeTimeout.
+	NodeTimeout time.Duration
 	// Logger receives the connection's events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -54,6 +59,12 @@ type Sink interface {
 	// CatchUp fills from the store what the rooms with local members
 	// missed.
 	CatchUp(ctx context.Context) error
+	// RemotePresence applies another node's presence in a room, LocalPresence
+	// is this node's, and NodeGone forgets everyone a node had present
+	// (see hub.Hub).
+	RemotePresence(room, node string, present map[string]string, gone []string, full bool)
+	LocalPresence(room string) map[string]string
+	NodeGone(node string)
 	// UserNotice carries out a notice another node sent for the local
 	// connections of user key (see ToUser), and returns how many
 	// connections took it.
@@ -85,6 +96,10 @@ type Bus struct {
 	mu    sync.Mutex
 	subs  map[string]*nats.Subscription // by room
 	users map[string]*userSub           // by user key
+	// lastSeen is when each other node was last heard from.
+	lastSeen map[string]time.Time
+	lastBeat time.Time // owned by the catch-up loop
+	beats    *nats.Subscription
 }
 
 // Open starts the embedded server if asked, and connects. A deployment
@@ -99,10 +114,13 @@ func Open(cfg Config) (*Bus, error) {
 	if cfg.CatchUpInterval <= 0 {
 		cfg.CatchUpInterval = DefaultCatchUpInterval
 	}
+	if cfg.NodeTimeout <= 0 {
+		cfg.NodeTimeout = DefaultNodeTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{node: cfg.NodeID, log: cfg.Logger, cfg: cfg, subs: make(map[string]*nats.Subscription), users: make(map[string]*userSub),
+	b := &Bus{node: cfg.NodeID, log: cfg.Logger, cfg: cfg, subs: make(map[string]*nats.Subscription), users: make(map[string]*userSub), lastSeen: make(map[string]time.Time),
 		reconnect: make(chan struct{}, 1), stop: make(chan struct{})}
 	opts := []nats.Option{
 		nats.Name("chatd " + cfg.NodeID),
@@ -185,24 +203,37 @@ func (b *Bus) ClientURL() string {
 func (b *Bus) Attach(s Sink) {
 	b.attach.Do(func() {
 		b.sink.Store(&s)
+		sub, err := b.nc.Subscribe(nodesSubject, b.receiveHeartbeat)
+		if err != nil {
+			b.log.Warn("cluster heartbeats", "err", err)
+		}
+		b.beats = sub
 		b.loop.Go(func() { b.catchUpLoop(s) })
 	})
 }
 
 func (b *Bus) catchUpLoop(s Sink) {
-	t := time.NewTicker(b.cfg.CatchUpInterval)
+	t := time.NewTicker(min(b.cfg.CatchUpInterval, b.cfg.NodeTimeout/3))
 	defer t.Stop()
+	var caught time.Time
+	catchUp := true
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
-		if err := s.CatchUp(ctx); err != nil {
-			b.log.Warn("cluster catch-up", "err", err)
+		if now := time.Now(); catchUp || now.Sub(caught) >= b.cfg.CatchUpInterval {
+			caught = now
+			ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
+			if err := s.CatchUp(ctx); err != nil {
+				b.log.Warn("cluster catch-up", "err", err)
+			}
+			cancel()
 		}
-		cancel()
+		b.beat(s, time.Now())
+		catchUp = false
 		select {
 		case <-b.stop:
 			return
 		case <-t.C:
 		case <-b.reconnect:
+			catchUp = true
 		}
 	}
 }
@@ -239,6 +270,8 @@ func (b *Bus) Follow(room string) {
 		return
 	}
 	b.subs[room] = sub
+	// The nodes with members in the room answer with who is there.
+	b.publish(notice{Kind: kindHello, Room: room})
 }
 
 // Unfollow implements hub.Relay.
@@ -257,17 +290,49 @@ func (b *Bus) Unfollow(room string) {
 
 // receive runs on the subscription's goroutine.
 func (b *Bus) receive(msg *nats.Msg) {
-	node, m, err := decodeNotice(msg.Data)
+	n, err := decodeNotice(msg.Data)
 	if err != nil {
 		b.log.Warn("cluster notice", "subject", msg.Subject, "err", err)
 		return
 	}
-	if node == b.node {
+	sp := b.sink.Load()
+	if n.Node == b.node || sp == nil {
 		return
 	}
-	if s := b.sink.Load(); s != nil {
-		(*s).Relayed(m)
+	s := *sp
+	b.seen(n.Node)
+	switch n.Kind {
+	case kindMessage:
+		s.Relayed(n.message())
+	case kindPresence:
+		s.RemotePresence(n.Room, n.Node, n.Present, n.Gone, false)
+	case kindRoster:
+		s.RemotePresence(n.Room, n.Node, n.Present, nil, true)
+	case kindHello:
+		if present := s.LocalPresence(n.Room); len(present) > 0 {
+			b.publish(notice{Kind: kindRoster, Room: n.Room, Present: present})
+		}
+	default:
+		b.log.Warn("cluster notice", "subject", msg.Subject, "kind", n.Kind, "err", "unknown kind")
 	}
+}
+
+// publish sends a notice on its room's subject.
+func (b *Bus) publish(n notice) {
+	n.Node = b.node
+	data, err := json.Marshal(n)
+	if err != nil {
+		b.log.Error("cluster notice", "room", n.Room, "err", err)
+		return
+	}
+	if err := b.nc.Publish(subject(n.Room), data); err != nil {
+		b.log.Warn("cluster notice", "room", n.Room, "err", err)
+	}
+}
+
+// AnnouncePresence implements hub.Relay.
+func (b *Bus) AnnouncePresence(room string, present map[string]string, gone []string) {
+	b.publish(notice{Kind: kindPresence, Room: room, Present: present, Gone: gone})
 }
 
 // Ready reports whether NATS answers now, for /readyz.
@@ -288,6 +353,12 @@ func (b *Bus) Close() {
 	b.closeOnce.Do(func() {
 		close(b.stop)
 		b.loop.Wait()
+		if b.sink.Load() != nil {
+			// The others drop this node's users now rather than after
+			// NodeTimeout.
+			b.sendHeartbeat(true)
+			_ = b.nc.FlushTimeout(time.Second)
+		}
 		b.nc.Close()
 		b.shutdownServer()
 	})

@@ -6,3 +6,7 @@ func DropEvery(b *Bus, k int) { b.dropEvery.Store(int64(k)) }
 
 // Flush waits until b's server has the subscriptions b sent so far.
 func Flush(b *Bus) error { return b.nc.Flush() }
+
+// Vanish drops b's NATS connection with no goodbye, as a node killed with
+// SIGKILL would.
+func Vanish(b *Bus) { b.nc.Close() }

@@ -82,7 +82,7 @@ func startNode(t *testing.T, dsn string, cfg natsbus.Config) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Close)
-	srv := servertest.Start(t, server.Config{Store: st, Accounts: st, Relay: bus, StoreShards: 2, APIKey: apiKey})
+	srv := servertest.Start(t, server.Config{Store: st, Accounts: st, Relay: bus, StoreShards: 2, APIKey: apiKey, RequestRate: -1})
 	bus.Attach(srv.Server)
 	return &node{srv: srv, bus: bus}
 }

@@ -12,28 +12,47 @@ import (
 // client's id are bytes, as the store keeps them: they may be any bytes,
 // which a JSON string could not carry unchanged.
 type notice struct {
-	Node        string    `json:"node"`
-	Room        string    `json:"room"`
-	Seq         uint64    `json:"seq"`
-	From        string    `json:"from"`
-	Text        []byte    `json:"text"`
-	ClientMsgID []byte    `json:"cmid,omitempty"`
-	Time        time.Time `json:"time"`
+	Kind        noticeKind `json:"kind,omitempty"`
+	Node        string     `json:"node"`
+	Room        string     `json:"room"`
+	Seq         uint64     `json:"seq,omitempty"`
+	From        string     `json:"from,omitempty"`
+	Text        []byte     `json:"text,omitempty"`
+	ClientMsgID []byte     `json:"cmid,omitempty"`
+	Time        time.Time  `json:"time,omitzero"`
+	// Present and Gone (presence, roster) are users present in the room
+	// on the sending node, by user, with their names, and users gone.
+	Present map[string]string `json:"present,omitempty"`
+	Gone    []string          `json:"gone,omitempty"`
 }
+
+// noticeKind tells what a room's notice is.
+type noticeKind string
+
+const (
+	kindMessage  noticeKind = ""         // a stored message
+	kindPresence noticeKind = "presence" // users became present or left, on the sender
+	kindHello    noticeKind = "hello"    // the sender follows the room now: send your rosters
+	kindRoster   noticeKind = "roster"   // everyone present on the sender
+)
 
 func encodeNotice(node string, m store.Message) ([]byte, error) {
 	return json.Marshal(notice{Node: node, Room: m.Room, Seq: m.Seq, From: m.From, Text: []byte(m.Text),
 		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time})
 }
 
-func decodeNotice(data []byte) (string, store.Message, error) {
+func decodeNotice(data []byte) (notice, error) {
 	var n notice
 	if err := json.Unmarshal(data, &n); err != nil {
-		return "", store.Message{}, fmt.Errorf("decode notice: %w", err)
+		return n, fmt.Errorf("decode notice: %w", err)
 	}
-	if n.Room == "" || n.Seq == 0 {
-		return "", store.Message{}, fmt.Errorf("decode notice: no room or seq")
+	if n.Room == "" || n.Kind == kindMessage && n.Seq == 0 {
+		return n, fmt.Errorf("decode notice: no room or seq")
 	}
-	return n.Node, store.Message{Room: n.Room, Seq: n.Seq, From: n.From, Text: string(n.Text),
-		ClientMsgID: string(n.ClientMsgID), Time: n.Time}, nil
+	return n, nil
+}
+
+func (n *notice) message() store.Message {
+	return store.Message{Room: n.Room, Seq: n.Seq, From: n.From, Text: string(n.Text),
+		ClientMsgID: string(n.ClientMsgID), Time: n.Time}
 }
