@@ -90,6 +90,7 @@ type Store struct {
 	w    *sql.DB // exactly one connection: every write
 	r    *sql.DB // query-only connections: every read
 	lock *fileLock
+	ins  appendStmts // on w
 
 	closeOnce sync.Once
 	closeErr  error
@@ -168,6 +169,9 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.prepareAppend(ctx); err != nil {
 		return err
 	}
 
@@ -289,7 +293,7 @@ func (s *Store) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 		if s.w != nil {
-			errs = append(errs, s.w.Close())
+			errs = append(errs, s.ins.close(), s.w.Close())
 		}
 		if s.lock != nil {
 			errs = append(errs, s.lock.unlock())
@@ -315,58 +319,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlite store: ping: write: %w", describe(err))
 	}
 	return nil
-}
-
-const insertMessage = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time_us) VALUES (?, ?, ?, ?, ?, ?)`
-
-// Append implements store.Store.
-func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	rooms, err := span.Rooms(msgs)
-	if err != nil {
-		return fmt.Errorf("sqlite store: append: %w", err)
-	}
-	if err := s.append(ctx, msgs, rooms); err != nil {
-		return fmt.Errorf("sqlite store: append: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.Room) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return describe(err)
-	}
-	defer tx.Rollback()
-	for _, r := range rooms {
-		var last int64
-		err := tx.QueryRowContext(ctx, `SELECT last_seq FROM room_seqs WHERE room = ?`, r.Room).Scan(&last)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return describe(err)
-		}
-		if r.First <= span.Seq(last) {
-			return span.Conflict(r.Room, r.First, span.Seq(last))
-		}
-	}
-	ins, err := tx.PrepareContext(ctx, insertMessage)
-	if err != nil {
-		return describe(err)
-	}
-	defer ins.Close()
-	for _, m := range msgs {
-		if _, err := ins.ExecContext(ctx, m.Room, int64(m.Seq), m.From, m.Text, m.ClientMsgID, m.Time.UnixMicro()); err != nil {
-			return describe(err)
-		}
-	}
-	for _, r := range rooms {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO room_seqs (room, last_seq) VALUES (?, ?)
-			ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq`, r.Room, int64(r.Last)); err != nil {
-			return describe(err)
-		}
-	}
-	return describe(tx.Commit())
 }
 
 // LastSeq implements store.Store.

@@ -220,3 +220,51 @@ func TestLockedBySQLiteWriter(t *testing.T) {
 		t.Fatalf("Append after the lock was released: %v", err)
 	}
 }
+
+// A batch that fails in the middle of its inserts, here on a message whose
+// (room, seq) is already stored although the room's counter was put back
+// below it behind the store's back, leaves none of its messages stored,
+// and the store appends the next batch as usual.
+func TestAFailedInsertLeavesNoneOfItsBatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chat.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	msg := func(room string, seq uint64) store.Message {
+		return store.Message{Room: room, Seq: seq, From: "u", Text: "t", Time: time.Unix(1, 0).UTC()}
+	}
+	if err := s.Append(ctx, []store.Message{msg("a", 1), msg("a", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE room_seqs SET last_seq = 0 WHERE room = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	var batch []store.Message
+	for seq := range uint64(150) {
+		batch = append(batch, msg("b", seq+1))
+	}
+	batch = append(batch, msg("a", 2)) // already stored
+	if err := s.Append(ctx, batch); err == nil {
+		t.Fatal("Append of a stored (room, seq) succeeded")
+	}
+	if got, err := s.After(ctx, "b", 0, 1000); err != nil || len(got) != 0 {
+		t.Fatalf("After(b) after the failed batch = %d messages, %v; want none", len(got), err)
+	}
+	if last, err := s.LastSeq(ctx, "b"); err != nil || last != 0 {
+		t.Fatalf("LastSeq(b) after the failed batch = %d, %v; want 0", last, err)
+	}
+	if err := s.Append(ctx, batch[:150]); err != nil {
+		t.Fatalf("Append after the failed batch: %v", err)
+	}
+	if got, err := s.After(ctx, "b", 0, 1000); err != nil || len(got) != 150 {
+		t.Fatalf("After(b) = %d messages, %v; want 150", len(got), err)
+	}
+}

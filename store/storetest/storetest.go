@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"AppendAndRead", s.testAppendAndRead},
 		{"SeqConflict", s.testSeqConflict},
 		{"RefusedNumbersAreFree", s.testRefusedNumbersAreFree},
+		{"LargeInterleavedBatch", s.testLargeInterleavedBatch},
 		{"Paging", s.testPaging},
 		{"PagingLong", s.testPagingLong},
 		{"Literal", s.testLiteral},
@@ -596,6 +597,43 @@ func (s *suite) testTrimAll(t *testing.T) {
 	mustAppend(t, st, msgs("a", 4))
 	checkOldest(t, st, "a", 4)
 	checkLastSeq(t, st, "a", 4)
+}
+
+// testLargeInterleavedBatch appends, in one batch, a few hundred messages
+// of several rooms in turn, some with a client_msg_id, as a journal's
+// batch is under load: an adapter may insert a batch in pieces of many
+// rows, or in another order, and each room must still read back whole and
+// in order.
+func (s *suite) testLargeInterleavedBatch(t *testing.T) {
+	st := s.newStore(t)
+	rooms := []string{"a", "b", "c", "d", "e"}
+	want := map[string][]store.Message{"c": msgs("c", 1)}
+	mustAppend(t, st, want["c"])
+	const perRoom = 97 // not a multiple of any likely piece
+	var batch []store.Message
+	for i := range perRoom {
+		for _, room := range rooms {
+			seq := uint64(i + 1)
+			if room == "c" {
+				seq++
+			}
+			m := msg(room, seq)
+			if i%3 == 0 {
+				m.ClientMsgID = fmt.Sprintf("id-%s-%d", room, seq)
+			}
+			batch = append(batch, m)
+			want[room] = append(want[room], m)
+		}
+	}
+	mustAppend(t, st, batch)
+	for _, room := range rooms {
+		checkAfter(t, st, room, 0, 2*perRoom, want[room])
+		checkLastSeq(t, st, room, want[room][len(want[room])-1].Seq)
+	}
+	got, ok, err := st.FindClientMsg(ctx(t), "d", "user-d", "id-d-4")
+	if err != nil || !ok || got.Seq != 4 {
+		t.Fatalf("FindClientMsg(d, id-d-4) = %+v, %v, %v; want seq 4", got, ok, err)
+	}
 }
 
 func (s *suite) testTrimChunks(t *testing.T) {
