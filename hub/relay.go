@@ -30,6 +30,22 @@ type Relay interface {
 	// here. It is called with the room's lock held, in the order of the
 	// changes, and must not block.
 	AnnouncePresence(room string, present map[string]string, gone []string)
+	// AnnounceTyping tells the other nodes that the user named from is
+	// typing in room. It is called with the room's lock held and must not
+	// block.
+	AnnounceTyping(room, from string)
+}
+
+// RelayedTyping delivers another node's typing indicator to room's
+// members here; like a local one, a member that is behind may drop it.
+func (h *Hub) RelayedTyping(room, from string) {
+	r := h.lookup(room)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.fanoutLocked(h, &Event{Kind: KindTyping, Room: room, From: from}, nil)
+	r.mu.Unlock()
 }
 
 // fillTimeout bounds one store read of a gap fill.

@@ -92,6 +92,9 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 		return Published{}, errRoomFreed
 	}
 	if e.Kind != KindMessage {
+		if e.Kind == KindTyping && h.cfg.Relay != nil {
+			h.cfg.Relay.AnnounceTyping(r.name, e.From)
+		}
 		return Published{Delivered: r.fanoutLocked(h, e, from)}, nil
 	}
 	now := h.cfg.Now()

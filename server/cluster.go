@@ -156,3 +156,7 @@ func (s *Server) LocalPresence(room string) map[string]string { return s.hub.Loc
 // NodeGone forgets the presence of a node that stopped or went silent
 // (see hub.Hub.NodeGone).
 func (s *Server) NodeGone(node string) { s.hub.NodeGone(node) }
+
+// RelayedTyping delivers another node's typing indicator (see
+// hub.Hub.RelayedTyping); the relay calls it.
+func (s *Server) RelayedTyping(room, from string) { s.hub.RelayedTyping(room, from) }

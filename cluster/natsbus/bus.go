@@ -65,6 +65,8 @@ type Sink interface {
 	RemotePresence(room, node string, present map[string]string, gone []string, full bool)
 	LocalPresence(room string) map[string]string
 	NodeGone(node string)
+	// RelayedTyping delivers another node's typing indicator.
+	RelayedTyping(room, from string)
 	// UserNotice carries out a notice another node sent for the local
 	// connections of user key (see ToUser), and returns how many
 	// connections took it.
@@ -308,6 +310,8 @@ func (b *Bus) receive(msg *nats.Msg) {
 		s.RemotePresence(n.Room, n.Node, n.Present, n.Gone, false)
 	case kindRoster:
 		s.RemotePresence(n.Room, n.Node, n.Present, nil, true)
+	case kindTyping:
+		s.RelayedTyping(n.Room, n.From)
 	case kindHello:
 		if present := s.LocalPresence(n.Room); len(present) > 0 {
 			b.publish(notice{Kind: kindRoster, Room: n.Room, Present: present})
@@ -328,6 +332,11 @@ func (b *Bus) publish(n notice) {
 	if err := b.nc.Publish(subject(n.Room), data); err != nil {
 		b.log.Warn("cluster notice", "room", n.Room, "err", err)
 	}
+}
+
+// AnnounceTyping implements hub.Relay.
+func (b *Bus) AnnounceTyping(room, from string) {
+	b.publish(notice{Kind: kindTyping, Room: room, From: from})
 }
 
 // AnnouncePresence implements hub.Relay.

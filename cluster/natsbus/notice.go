@@ -34,6 +34,7 @@ const (
 	kindPresence noticeKind = "presence" // users became present or left, on the sender
 	kindHello    noticeKind = "hello"    // the sender follows the room now: send your rosters
 	kindRoster   noticeKind = "roster"   // everyone present on the sender
+	kindTyping   noticeKind = "typing"   // From is typing
 )
 
 func encodeNotice(node string, m store.Message) ([]byte, error) {

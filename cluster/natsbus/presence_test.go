@@ -93,3 +93,22 @@ func TestSilentNodesUsersAreDropped(t *testing.T) {
 	natsbus.Vanish(second.bus)
 	waitWho(t, alice, room, "alice")
 }
+
+// TestTypingSpansNodes shows a typing indicator sent through one node to
+// the room's members on another.
+func TestTypingSpansNodes(t *testing.T) {
+	nodes := sharedNATS(t, 2, noCatchUp)
+	const room = "lounge"
+	typist := servertest.Dial(t, nodes[0].srv.URL(), client.Options{Name: "typist", Rooms: []string{room}})
+	reader := servertest.Dial(t, nodes[1].srv.URL(), client.Options{Name: "reader", Rooms: []string{room}})
+	if err := flushAll(nodes); err != nil {
+		t.Fatal(err)
+	}
+	if err := typist.Typing(servertest.Context(t), room); err != nil {
+		t.Fatal(err)
+	}
+	ev := servertest.Next[*client.Typing](t, reader)
+	if ev.From != "typist" || ev.Room != room {
+		t.Fatalf("typing event %+v, want typist in %s", ev, room)
+	}
+}
