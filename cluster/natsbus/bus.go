@@ -94,6 +94,9 @@ type Bus struct {
 	// export_test.go): the tests' stand-in for NATS losing messages.
 	dropEvery atomic.Int64
 	announced atomic.Int64
+	// muted, set by the tests (export_test.go), stops the heartbeats, as
+	// a node cut off from the others would seem to them.
+	muted atomic.Bool
 
 	mu    sync.Mutex
 	subs  map[string]*nats.Subscription // by room

@@ -10,3 +10,7 @@ func Flush(b *Bus) error { return b.nc.Flush() }
 // Vanish drops b's NATS connection with no goodbye, as a node killed with
 // SIGKILL would.
 func Vanish(b *Bus) { b.nc.Close() }
+
+// Mute stops (or resumes) b's heartbeats, so that the others take b for
+// dead, as if it were cut off from them.
+func Mute(b *Bus, muted bool) { b.muted.Store(muted) }

@@ -18,11 +18,25 @@ type heartbeat struct {
 	Gone bool   `json:"gone,omitempty"` // the node is shutting down
 }
 
-// seen records that node was heard from.
+// seen records that node was heard from. A node heard from for the first
+// time, or again after the others forgot it (it was cut off), may have
+// users present that this node does not know of: every followed room asks
+// again who is there.
 func (b *Bus) seen(node string) {
 	b.mu.Lock()
+	_, known := b.lastSeen[node]
 	b.lastSeen[node] = time.Now()
+	var rooms []string
+	if !known {
+		rooms = make([]string, 0, len(b.subs))
+		for room := range b.subs {
+			rooms = append(rooms, room)
+		}
+	}
 	b.mu.Unlock()
+	for _, room := range rooms {
+		b.publish(notice{Kind: kindHello, Room: room})
+	}
 }
 
 // receiveHeartbeat runs on the nodes subscription's goroutine.
@@ -47,7 +61,7 @@ func (b *Bus) receiveHeartbeat(msg *nats.Msg) {
 // last, and forgets the presence of the nodes not heard from for
 // NodeTimeout. The catch-up loop calls it.
 func (b *Bus) beat(s Sink, now time.Time) {
-	if now.Sub(b.lastBeat) >= b.cfg.NodeTimeout/3 {
+	if now.Sub(b.lastBeat) >= b.cfg.NodeTimeout/3 && !b.muted.Load() {
 		b.lastBeat = now
 		b.sendHeartbeat(false)
 	}

@@ -112,3 +112,23 @@ func TestTypingSpansNodes(t *testing.T) {
 		t.Fatalf("typing event %+v, want typist in %s", ev, room)
 	}
 }
+
+// TestPresenceHealsWhenANodeIsHeardFromAgain has the others take a node
+// for dead, then hear from it again: its users are present again.
+func TestPresenceHealsWhenANodeIsHeardFromAgain(t *testing.T) {
+	dsn := schemaDSN(t)
+	const timeout = 600 * time.Millisecond
+	first := startNode(t, dsn, natsbus.Config{Listen: "127.0.0.1:0", NodeID: "n1", CatchUpInterval: noCatchUp, NodeTimeout: timeout})
+	second := startNode(t, dsn, natsbus.Config{URLs: first.bus.ClientURL(), NodeID: "n2", CatchUpInterval: noCatchUp, NodeTimeout: timeout})
+	const room = "lounge"
+	alice := servertest.Dial(t, first.srv.URL(), client.Options{Name: "alice", Rooms: []string{room}})
+	if err := flushAll([]*node{first, second}); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Dial(t, second.srv.URL(), client.Options{Name: "bob", Rooms: []string{room}})
+	waitWho(t, alice, room, "alice", "bob")
+	natsbus.Mute(second.bus, true)
+	waitWho(t, alice, room, "alice")
+	natsbus.Mute(second.bus, false)
+	waitWho(t, alice, room, "alice", "bob")
+}
