@@ -3,8 +3,9 @@
 //
 // It uses github.com/jackc/pgx/v5 and its pool, pgxpool, directly (not
 // through database/sql), for binary arrays and pipelined batches: an Append
-// is one transaction of four statements sent together, the messages going
-// in as one INSERT ... SELECT FROM unnest(arrays) however many there are.
+// is one round trip, its whole transaction (BEGIN, the counters, the
+// messages, COMMIT) sent together, the messages going in as one
+// INSERT ... SELECT FROM unnest(arrays) however many there are.
 //
 // # Where the tables go
 //
@@ -197,103 +198,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return errors.New("postgres store: ping: the database is read-only")
 	}
 	return nil
-}
-
-// Append implements store.Store.
-func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	rooms, err := span.Rooms(msgs)
-	if err != nil {
-		return fmt.Errorf("postgres store: append: %w", err)
-	}
-	if err := s.append(ctx, msgs, rooms); err != nil {
-		return fmt.Errorf("postgres store: append: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.Room) error {
-	// Counter rows are locked in the order of their rooms, so that two
-	// Appends that share rooms cannot deadlock.
-	slices.SortFunc(rooms, func(a, b span.Room) int { return strings.Compare(a.Room, b.Room) })
-	names := make([]string, len(rooms))
-	lasts := make([]int64, len(rooms))
-	for i, r := range rooms {
-		names[i], lasts[i] = r.Room, int64(r.Last)
-	}
-	var (
-		room   = make([]string, len(msgs))
-		seq    = make([]int64, len(msgs))
-		sender = make([]string, len(msgs))
-		text   = make([][]byte, len(msgs))
-		cmid   = make([][]byte, len(msgs))
-		tm     = make([]time.Time, len(msgs))
-	)
-	for i, m := range msgs {
-		room[i], seq[i], sender[i], text[i], cmid[i], tm[i] = m.Room, int64(m.Seq), m.From, []byte(m.Text), []byte(m.ClientMsgID), m.Time
-	}
-
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	var b pgx.Batch
-	b.Queue(`SET LOCAL synchronous_commit = on`)
-	b.Queue(`INSERT INTO room_seqs (room, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (room) DO NOTHING`, names)
-	b.Queue(`SELECT room, last_seq FROM room_seqs WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE`, names)
-	b.Queue(`INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`,
-		room, seq, sender, text, cmid, tm)
-	b.Queue(`UPDATE room_seqs SET last_seq = v.last_seq
-		FROM unnest($1::text[], $2::bigint[]) AS v (room, last_seq) WHERE room_seqs.room = v.room`, names, lasts)
-	br := tx.SendBatch(ctx, &b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return err
-	}
-	if _, err := br.Exec(); err != nil {
-		return err
-	}
-	stored := make(map[string]int64, len(rooms))
-	rows, err := br.Query()
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var (
-			r    string
-			last int64
-		)
-		if err := rows.Scan(&r, &last); err != nil {
-			rows.Close()
-			return err
-		}
-		stored[r] = last
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// The counters were read under lock, before the insert ran: a conflict
-	// shows here first, and the transaction is rolled back.
-	for _, r := range rooms {
-		if last := span.Seq(stored[r.Room]); r.First <= last {
-			return span.Conflict(r.Room, r.First, last)
-		}
-	}
-	if _, err := br.Exec(); err != nil {
-		return err
-	}
-	if _, err := br.Exec(); err != nil {
-		return err
-	}
-	if err := br.Close(); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }
 
 // LastSeq implements store.Store.
