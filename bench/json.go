@@ -22,9 +22,10 @@ const Subprotocol = "chatd.v1"
 // cannot occur inside a JSON string (its quotes would be escaped).
 
 var (
-	keyType = []byte(`"type":"`)
-	keyText = []byte(`"text":"`)
-	keyCode = []byte(`"code":"`)
+	typeFirst = []byte(`{"type":"`)
+	keyType   = []byte(`"type":"`)
+	keyText   = []byte(`"text":"`)
+	keyCode   = []byte(`"code":"`)
 )
 
 // maxServerErrorText is how much of the first error event is kept.
@@ -55,17 +56,41 @@ func stringField(b, key []byte) ([]byte, bool) {
 	return v[:j], true
 }
 
+// eventType returns the event's type. chatd writes it first, so it is
+// looked for at the start before anywhere else.
+func eventType(ev []byte) ([]byte, bool) {
+	if v, ok := bytes.CutPrefix(ev, typeFirst); ok {
+		if j := bytes.IndexByte(v, '"'); j >= 0 {
+			return v[:j], true
+		}
+	}
+	return stringField(ev, keyType)
+}
+
+// messageText returns the text of a message event. chatd writes the text
+// last unless the sender gave a client_msg_id, which chatbench does not, and
+// the payload holds no quote: so the text is looked for from the end,
+// where it is found without a scan of the fields before it.
+func messageText(ev []byte) ([]byte, bool) {
+	if body, ok := bytes.CutSuffix(ev, []byte(`"}`)); ok {
+		if q := bytes.LastIndexByte(body, '"'); q >= 0 && bytes.HasSuffix(body[:q+1], keyText) {
+			return body[q+1:], true
+		}
+	}
+	return stringField(ev, keyText)
+}
+
 // event accounts for one JSON event and returns the text of a "message"
 // event, to be handled as a plain-mode line.
 func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
-	typ, ok := stringField(ev, keyType)
+	typ, ok := eventType(ev)
 	if !ok {
 		c.st.other++
 		return nil, false
 	}
 	switch string(typ) {
 	case "message":
-		text, ok = stringField(ev, keyText)
+		text, ok = messageText(ev)
 		if !ok {
 			c.st.other++
 		}

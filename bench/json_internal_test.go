@@ -43,3 +43,61 @@ func TestJSONReceiveAllocs(t *testing.T) {
 			c.st.delivered, c.st.acks, c.st.other, len(frames), len(frames))
 	}
 }
+
+// BenchmarkHandle is a receiver's work for one delivered message, as a
+// plain line and as a JSON message event, so that the tool's own share of
+// the JSON protocol's cost can be told from the server's.
+func BenchmarkHandle(b *testing.B) {
+	for _, json := range []bool{false, true} {
+		name := "plain"
+		if json {
+			name = "json"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := &run{tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
+			r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
+			r.mStart.Store(0)
+			r.mEnd.Store(math.MaxInt64)
+			c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2)}
+			c.samples = make([]int64, 0, 1<<20)
+			frames := make([][]byte, 1024)
+			for i := range frames {
+				text := appendMsg(nil, 1, int64(i+1), 1e18, r.tag, 64)
+				frames[i] = text
+				if json {
+					frames[i] = fmt.Appendf(nil, `{"type":"message","room":"bench","seq":%d,"from":"guest-12","ts":1795842149182,"text":"%s"}`, i+1, text)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if i%len(frames) == 0 {
+					clear(c.lastSeq)
+					c.samples = c.samples[:0]
+				}
+				c.handle(frames[i%len(frames)], 1e18+1000)
+			}
+		})
+	}
+}
+
+func TestEventFields(t *testing.T) {
+	for _, tc := range []struct {
+		ev, typ, text string
+		ok            bool
+	}{
+		{`{"type":"message","room":"r","seq":1,"from":"a","ts":1,"text":"hi there"}`, "message", "hi there", true},
+		{`{"type":"message","room":"r","seq":1,"from":"a","ts":1,"text":"hi","client_msg_id":"c1"}`, "message", "hi", true},
+		{`{"room":"r","type":"message","text":"moved"}`, "message", "moved", true},
+		{`{"type":"message","room":"r","text":""}`, "message", "", true},
+		{`{"type":"ack","request":"send"}`, "ack", "", false},
+	} {
+		typ, ok := eventType([]byte(tc.ev))
+		if !ok || string(typ) != tc.typ {
+			t.Errorf("eventType(%s) = %q, %v; want %q", tc.ev, typ, ok, tc.typ)
+		}
+		text, ok := messageText([]byte(tc.ev))
+		if ok != tc.ok || string(text) != tc.text {
+			t.Errorf("messageText(%s) = %q, %v; want %q, %v", tc.ev, text, ok, tc.text, tc.ok)
+		}
+	}
+}
