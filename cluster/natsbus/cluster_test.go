@@ -205,26 +205,12 @@ func TestRoutedEmbeddedServers(t *testing.T) {
 			t.Fatalf("the embedded servers did not route within %v", clusterWait)
 		}
 	}
-	// Everyone has seen the warm-up now (gaps are filled before the last
-	// number is delivered); count on from there.
+	// Count on from the warm-up's numbers; the warm-up messages still on
+	// their way to a receiver are skipped.
 	base := uint64(len(warm.text))
-	for _, r := range receivers {
-		drain(r)
-	}
 	s := sendFromEveryNode(t, senders, room, 20)
 	for i, r := range receivers {
 		expectSequenceFrom(t, fmt.Sprintf("receiver on node %d", i+1), r, room, s, base, 3*20)
-	}
-}
-
-// drain discards the events c has received so far.
-func drain(c *client.Client) {
-	for {
-		select {
-		case <-c.Events():
-		default:
-			return
-		}
 	}
 }
 
@@ -244,8 +230,8 @@ func expectSequenceFrom(t *testing.T, who string, r *client.Client, room string,
 			case <-timeout:
 				t.Fatalf("%s: no seq %d within %v", who, want, clusterWait)
 			}
-			if m == nil || m.Room != room {
-				continue
+			if m == nil || m.Room != room || m.Seq <= base {
+				continue // a warm-up message still on its way
 			}
 			if m.Seq != want || m.Text != s.text[m.Seq] {
 				t.Fatalf("%s: seq %d %q, want seq %d %q", who, m.Seq, m.Text, want, s.text[want])
