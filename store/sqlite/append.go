@@ -14,17 +14,18 @@ import (
 
 // insertChunk is how many messages one INSERT statement carries. A batch
 // goes in as statements of insertChunk rows and the rest one row at a
-// time: a statement per row spent more in binding, stepping and resetting
-// it than in the b-tree, and 64 rows of 6 values stay far below SQLite's
-// limit on bound variables.
+// time: with a statement per row, a batch of 1,000 messages over 100 rooms
+// cost 19-23 µs of CPU per message, with 64 rows 13-16 (BenchmarkAppend,
+// docs/benchmarks.md); 64 rows of 6 values stay far below SQLite's limit
+// on bound variables.
 const insertChunk = 64
 
 // messageColumns begins the INSERT of messages. OR ROLLBACK: a statement
 // of many rows that may fail halfway would otherwise need a statement
 // journal, to undo only its own rows, and SQLite spills that to a
-// temporary file once it grows past 64 KiB, which doubled the bytes
-// written per message; a failed Append rolls back its whole transaction
-// anyway.
+// temporary file once it grows past 64 KiB, which cost more system time
+// and a fifth more bytes written; a failed Append rolls back its whole
+// transaction anyway.
 const messageColumns = `INSERT OR ROLLBACK INTO messages (room, seq, sender, text, client_msg_id, time_us) VALUES `
 
 // roomSeqUpsert moves a room's counter to the last Seq of the batch (?2),
