@@ -130,7 +130,7 @@ while kill -0 "$chat" 2>/dev/null || { [[ -n $churn ]] && kill -0 "$churn" 2>/de
 	else
 		g=? n=?
 	fi
-	db=$(du -sk "$tmp/data" | cut -f1)
+	db=$(du -sk "$tmp/data" 2>/dev/null | cut -f1) || db=- # none with -store memory
 	echo "$(($(date +%s) - start)) $rss $g $n $db"
 	sleep "$INTERVAL"
 done

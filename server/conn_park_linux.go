@@ -18,7 +18,8 @@ type poller struct {
 	epfd  int
 	stopR int // read end of the stop pipe, in the epoll set as token 0
 	stopW int
-	every time.Duration // how often deadlines are checked
+	every time.Duration   // how often deadlines are checked
+	stop  <-chan struct{} // closed by the server after close
 
 	// mu guards conns: the connections whose sockets are in the set,
 	// by id (the token of their epoll events; ids start at 1).
@@ -28,8 +29,8 @@ type poller struct {
 
 // newPoller returns a poller that checks deadlines every interval, or nil
 // and the error when the system refuses one (the readers then block as
-// usual).
-func newPoller(every time.Duration) (*poller, error) {
+// usual). stop is closed when the server stops, after close.
+func newPoller(every time.Duration, stop <-chan struct{}) (*poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
@@ -39,7 +40,7 @@ func newPoller(every time.Duration) (*poller, error) {
 		syscall.Close(epfd)
 		return nil, fmt.Errorf("pipe2: %w", err)
 	}
-	p := &poller{epfd: epfd, stopR: fds[0], stopW: fds[1], every: every, conns: make(map[uint64]*conn)}
+	p := &poller{epfd: epfd, stopR: fds[0], stopW: fds[1], every: every, stop: stop, conns: make(map[uint64]*conn)}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN} // token 0
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p.stopR, &ev); err != nil {
 		p.closeFDs()
@@ -54,7 +55,9 @@ func (p *poller) closeFDs() {
 	syscall.Close(p.stopW)
 }
 
-// close ends run; call it once, after the last reader has ended.
+// close ends run; call it once, after the last reader has ended and
+// before the server's stop channel is closed (run closes the pipe once it
+// has read this byte, or after stop).
 func (p *poller) close() {
 	_, _ = syscall.Write(p.stopW, []byte{0})
 }
@@ -71,8 +74,11 @@ func (p *poller) run() {
 		n, err := syscall.EpollWait(p.epfd, events, int(wait.Milliseconds()))
 		if err != nil && !errors.Is(err, syscall.EINTR) {
 			// Not expected with a valid set; readers still parked are
-			// started so that none is stranded, and no more park.
+			// started so that none is stranded, and no more park. The
+			// descriptors stay open until the server stops, after close
+			// has written to the pipe.
 			p.fail()
+			<-p.stop
 			return
 		}
 		for _, ev := range events[:max(n, 0)] {

@@ -7,7 +7,7 @@ import "time"
 // poller is Linux only; elsewhere readers block in the runtime as usual.
 type poller struct{}
 
-func newPoller(time.Duration) (*poller, error) { return nil, nil }
+func newPoller(time.Duration, <-chan struct{}) (*poller, error) { return nil, nil }
 
 func (*poller) run()                {}
 func (*poller) close()              {}

@@ -107,7 +107,7 @@ func New(cfg Config) *Server {
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
-	if p, err := newPoller(parkInterval(cfg.IdleTimeout)); err != nil {
+	if p, err := newPoller(parkInterval(cfg.IdleTimeout), s.stop); err != nil {
 		s.log.Warn("idle connections will each hold a goroutine", "err", err)
 	} else if p != nil {
 		s.poll, s.parkGap = p, parkGap
@@ -229,10 +229,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.stopOnce.Do(func() {
-		close(s.stop)
 		if s.poll != nil {
 			s.poll.close() // no reader is left to park
 		}
+		close(s.stop)
 	})
 	s.cancelBase()
 	s.bg.Wait()
