@@ -76,9 +76,11 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 	if err != nil {
 		return err
 	}
-	// A connection left inside a transaction is closed by Release rather
-	// than handed to the next caller.
-	defer conn.Release()
+	// After an error in the middle of the batch its COMMIT was skipped and
+	// the connection is left in the aborted transaction: Release closes
+	// such a connection rather than hand it to the next caller, which
+	// costs a new connection only on a failed Append, and cannot block
+	// the committer on a ROLLBACK to a server that no longer answers.
 	var b pgx.Batch
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit = on`)
@@ -94,13 +96,9 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 		return nil
 	})
 	err = conn.SendBatch(ctx, &b).Close()
+	conn.Release() // before conflict takes a connection of its own
 	if err == nil {
 		return nil
-	}
-	if conn.Conn().PgConn().TxStatus() != 'I' && !conn.Conn().IsClosed() {
-		// Only after an error in the middle of the batch: its COMMIT was
-		// skipped. If this fails too, Release closes the connection.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`)
 	}
 	var e *pgconn.PgError
 	if errors.As(err, &e) && e.ConstraintName == counterRefused {

@@ -244,3 +244,35 @@ func TestOpenChecksEncoding(t *testing.T) {
 	}
 	t.Logf("Open: %v", err)
 }
+
+// An Append refused by a room's counter stores none of its batch, names
+// the room, and leaves the store appending as usual, however many are
+// refused in a row: a refused Append's connection, left in its aborted
+// transaction, must not come back from the pool.
+func TestRefusedAppendsLeaveTheStoreUsable(t *testing.T) {
+	dsn, _ := newSchema(t)
+	s := open(t, dsn)
+	defer s.Close()
+	ctx := context.Background()
+	msg := func(room string, seq uint64) store.Message {
+		return store.Message{Room: room, Seq: seq, From: "u", Text: "t", Time: time.Unix(1, 0).UTC()}
+	}
+	if err := s.Append(ctx, []store.Message{msg("a", 1), msg("a", 2), msg("a", 3)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 { // more than the pool holds
+		err := s.Append(ctx, []store.Message{msg("b", 1), msg("a", 2)})
+		if !errors.Is(err, store.ErrSeqConflict) || !strings.Contains(err.Error(), `room "a"`) {
+			t.Fatalf("refused Append %d = %v, want ErrSeqConflict naming room \"a\"", i, err)
+		}
+	}
+	if last, err := s.LastSeq(ctx, "b"); err != nil || last != 0 {
+		t.Fatalf("LastSeq(b) = %d, %v; want 0", last, err)
+	}
+	if err := s.Append(ctx, []store.Message{msg("b", 1), msg("a", 4)}); err != nil {
+		t.Fatalf("Append after the refused ones: %v", err)
+	}
+	if got, err := s.After(ctx, "a", 0, 10); err != nil || len(got) != 4 {
+		t.Fatalf("After(a) = %d messages, %v; want 4", len(got), err)
+	}
+}
