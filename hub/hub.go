@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatd/chatd/journal"
@@ -103,6 +104,7 @@ type Hub struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
 	clock  *clock
+	filled atomic.Uint64 // messages delivered from the store by gap fills
 }
 
 type shard struct {

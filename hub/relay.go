@@ -283,8 +283,14 @@ func (r *room) deliverStoredLocked(h *Hub, msgs []store.Message, to uint64) {
 		}
 		r.fanoutLocked(h, storedEvent(m), nil)
 		r.fanned = m.Seq
+		h.filled.Add(1)
 	}
 }
+
+// Filled returns how many messages gap fills have delivered from the
+// store since the hub started: in a cluster, messages whose notice from
+// another node was lost, late, or overtaken by a later one.
+func (h *Hub) Filled() uint64 { return h.filled.Load() }
 
 func storedEvent(m *store.Message) *Event {
 	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),

@@ -94,6 +94,9 @@ type Stats struct {
 	// Accounts counts account API answers (registrations, logins,
 	// password changes) by outcome.
 	Accounts map[AccountOutcome]uint64
+	// FilledFromStore counts, in a cluster, messages delivered from the
+	// store because their notice from another node was lost or late.
+	FilledFromStore uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -102,15 +105,16 @@ func (s *Server) Stats() Stats {
 	n := len(s.conns)
 	s.mu.Unlock()
 	st := Stats{
-		Conns:         n,
-		Rooms:         s.hub.RoomCount(),
-		Accepted:      s.stats.accepted.Load(),
-		Refused:       make(map[string]uint64, len(refusalReasons)),
-		MessagesIn:    s.stats.messagesIn.Load(),
-		Deliveries:    s.stats.deliveries.Load(),
-		Writes:        s.stats.drainWrites.Load(),
-		SlowEvictions: s.stats.slowEvictions.Load(),
-		RequestErrors: make(map[string]uint64, len(protocol.ErrorCodes)),
+		Conns:           n,
+		Rooms:           s.hub.RoomCount(),
+		Accepted:        s.stats.accepted.Load(),
+		Refused:         make(map[string]uint64, len(refusalReasons)),
+		MessagesIn:      s.stats.messagesIn.Load(),
+		FilledFromStore: s.hub.Filled(),
+		Deliveries:      s.stats.deliveries.Load(),
+		Writes:          s.stats.drainWrites.Load(),
+		SlowEvictions:   s.stats.slowEvictions.Load(),
+		RequestErrors:   make(map[string]uint64, len(protocol.ErrorCodes)),
 	}
 	for _, w := range s.writers {
 		st.Writes += w.writes.Load()

@@ -94,6 +94,8 @@ type Bus struct {
 	// export_test.go): the tests' stand-in for NATS losing messages.
 	dropEvery atomic.Int64
 	announced atomic.Int64
+
+	noticesIn, noticesOut atomic.Uint64
 	// muted, set by the tests (export_test.go), stops the heartbeats, as
 	// a node cut off from the others would seem to them.
 	muted atomic.Bool
@@ -257,7 +259,9 @@ func (b *Bus) Announce(m store.Message) {
 	}
 	if err := b.nc.Publish(subject(m.Room), data); err != nil {
 		b.log.Warn("cluster announce", "room", m.Room, "err", err)
+		return
 	}
+	b.noticesOut.Add(1)
 }
 
 // Follow implements hub.Relay: it subscribes to room's notices. It does
@@ -308,6 +312,7 @@ func (b *Bus) receive(msg *nats.Msg) {
 	b.seen(n.Node)
 	switch n.Kind {
 	case kindMessage:
+		b.noticesIn.Add(1)
 		s.Relayed(n.message())
 	case kindPresence:
 		s.RemotePresence(n.Room, n.Node, n.Present, n.Gone, false)

@@ -147,6 +147,16 @@ func TestLostNoticesAreFilledFromTheStore(t *testing.T) {
 	for i, r := range receivers {
 		expectSequence(t, fmt.Sprintf("receiver on node %d", i+1), r, room, s, len(nodes)*perNode)
 	}
+	var filled uint64
+	for i, n := range nodes {
+		filled += n.srv.Stats().FilledFromStore
+		if st := n.bus.Stats(); !st.Connected || st.Nodes != 2 || st.NoticesOut == 0 || st.NoticesIn == 0 {
+			t.Errorf("node %d: %+v, want connected, 2 other nodes, notices in and out", i+1, st)
+		}
+	}
+	if filled == 0 {
+		t.Error("no message was filled from the store, though every third notice was dropped")
+	}
 	// The last message alone, its notice lost on every node: only the
 	// catch-up can deliver it.
 	for _, n := range nodes {

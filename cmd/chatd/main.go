@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chatd/chatd/cluster/natsbus"
 	"github.com/chatd/chatd/metrics"
 	"github.com/chatd/chatd/server"
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	defer ln.Close()
 
-	var attach func(natsbus.Sink)
+	var bus *natsbus.Bus
 	st, err := openStore(ctx, cfg.storeKind, cfg.dataDir)
 	if err != nil {
 		return err
@@ -84,7 +86,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if cfg.clustered() {
 		bcfg := cfg.busConfig()
 		bcfg.Logger = logger
-		bus, err := natsbus.Open(bcfg)
+		bus, err = natsbus.Open(bcfg)
 		if err != nil {
 			return err
 		}
@@ -93,7 +95,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		logger = logger.With("node", bus.NodeID())
 		cfg.server.Logger = logger
 		cfg.server.Relay = bus
-		attach = bus.Attach
 		logger.Info("cluster node", "nats", cmp.Or(cfg.natsURLs, "embedded"), "nats_cluster", cfg.natsCluster, "nats_routes", cfg.natsRoutes)
 	}
 
@@ -101,10 +102,16 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	commits := metrics.NewCommits()
 	cfg.server.OnCommit = commits.Observe
 	srv := server.New(cfg.server)
-	srv.Handle("GET /metrics", metrics.Handler(srv, commits))
-	if attach != nil {
-		attach(srv)
+	extra := []prometheus.Collector{commits}
+	if bus != nil {
+		extra = append(extra, metrics.Cluster(func() metrics.ClusterStats {
+			b := bus.Stats()
+			return metrics.ClusterStats{Connected: b.Connected, Nodes: b.Nodes, RelayedIn: b.NoticesIn,
+				RelayedOut: b.NoticesOut, FilledFromStore: srv.Stats().FilledFromStore}
+		}))
+		bus.Attach(srv)
 	}
+	srv.Handle("GET /metrics", metrics.Handler(srv, extra...))
 	logger.Info("chatd listening", "addr", ln.Addr().String(), "websocket", scheme+"://"+ln.Addr().String()+"/ws",
 		"browser", strings.Replace(scheme, "ws", "http", 1)+"://"+ln.Addr().String()+"/", "auth", cfg.server.Auth)
 	if err := srv.Serve(ctx, ln, cfg.shutdownTimeout); err != nil {
