@@ -99,8 +99,7 @@ func (h *Hub) encodeReplay(f Format, msgs []store.Message, newest bool) (frames 
 		if newest {
 			m = &msgs[len(msgs)-1-i]
 		}
-		frame := h.cfg.Encode(f, &Event{Kind: KindMessage, Room: m.Room, From: m.From,
-			Text: []byte(m.Text), ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time})
+		frame := h.cfg.Encode(f, storedEvent(m))
 		if frame == nil {
 			continue
 		}

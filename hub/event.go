@@ -1,6 +1,10 @@
 package hub
 
-import "time"
+import (
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
 
 // Kind tells what an Event is.
 type Kind uint8
@@ -32,6 +36,15 @@ type Event struct {
 	// present and who left, sorted; Users counts those present after it.
 	Joins, Leaves []string
 	Users         int
+	// Change, on a message, says it changes the earlier message Target of
+	// the room (an edit or a delete) rather than being a new one; it is
+	// numbered, stored and delivered like any message.
+	Change store.Change
+	Target uint64
+	// Edited and Deleted are the current state of a message replayed from
+	// the store: when it was last edited, and whether it was deleted.
+	Edited  time.Time
+	Deleted bool
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time
@@ -53,4 +66,11 @@ type Published struct {
 	// sequence number, is delivered, and Event.Done is called, only once
 	// stored; Seq is 0 until then.
 	Pending bool
+}
+
+// storedEvent is the event of a message read back from the store.
+func storedEvent(m *store.Message) *Event {
+	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),
+		ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time,
+		Change: m.Change, Target: m.Target, Edited: m.Edited, Deleted: m.Deleted}
 }

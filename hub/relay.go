@@ -292,11 +292,6 @@ func (r *room) deliverStoredLocked(h *Hub, msgs []store.Message, to uint64) {
 // another node was lost, late, or overtaken by a later one.
 func (h *Hub) Filled() uint64 { return h.filled.Load() }
 
-func storedEvent(m *store.Message) *Event {
-	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),
-		ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time}
-}
-
 // storedNumbered is stored for a hub with a Relay, whose store numbered
 // e, stored as stored; repeat says the store held it already. A number above the cursor's next means that other processes
 // stored messages in between whose notifications have not arrived: they

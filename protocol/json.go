@@ -34,6 +34,11 @@ const (
 	TypeInvite  = "invite"
 	TypeRemove  = "remove"
 	TypeMembers = "members"
+	// TypeEdit replaces the text of one's own message; TypeDelete deletes
+	// it (a private room's owner may delete any message in the room).
+	// Both are also the types of the events that carry the changes.
+	TypeEdit   = "edit"
+	TypeDelete = "delete"
 )
 
 // Event types the server sends to JSON clients.
@@ -89,6 +94,9 @@ type Request struct {
 	// Cursor (rooms, who) continues a list that an ack cut short: the
 	// ack's Cursor.
 	Cursor string `json:"cursor,omitempty"`
+	// Target (edit, delete) is the sequence number of the message to
+	// change.
+	Target uint64 `json:"target,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
@@ -107,13 +115,14 @@ const (
 	CodeForbidden    = "forbidden"    // a private room for a non-member, an owner's request by another user
 	CodeConflict     = "conflict"     // create for a room that exists
 	CodeRoomQuota    = "room_quota"   // create by a user who owns as many rooms as allowed
+	CodeNotFound     = "not_found"    // edit or delete of a message that is not there, was deleted, or is itself a change
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
 var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
 	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
-	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota,
+	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota, CodeNotFound,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.
@@ -150,6 +159,7 @@ const (
 	NeedsSeq  // requires seq above 0
 	// NeedsToken requires token, of at most MaxTokenLen bytes.
 	NeedsToken
+	NeedsTarget // requires target above 0
 )
 
 // DecodeRequest parses and validates one JSON request. needs tells the
@@ -218,6 +228,8 @@ func (r *Request) check(n Needs) *Error {
 		return r.missing("token")
 	case has(NeedsToken) && len(r.Token) > MaxTokenLen:
 		return Errorf(CodeBadRequest, "token is longer than %d bytes", MaxTokenLen)
+	case has(NeedsTarget) && r.Target == 0:
+		return r.missing("target")
 	}
 	return nil
 }
@@ -297,7 +309,10 @@ type Limits struct {
 	SendByteBurst int     `json:"send_byte_burst"`
 }
 
-// Message is a chat message delivered in a room.
+// Message is an event of a room's sequence: a chat message (TypeMessage),
+// or a change to an earlier one (TypeEdit, TypeDelete) that names it in
+// Target. A change has a sequence number of its own like a message. An
+// edit's Text is the target's new text; a delete's is empty.
 type Message struct {
 	Type        string `json:"type"`
 	Room        string `json:"room"`
@@ -306,6 +321,14 @@ type Message struct {
 	TS          int64  `json:"ts"` // milliseconds since the Unix epoch
 	Text        string `json:"text"`
 	ClientMsgID string `json:"client_msg_id,omitempty"`
+	// Target (edit, delete) is the seq of the message changed.
+	Target uint64 `json:"target,omitempty"`
+	// Edited and Deleted give the current state of a chat message read
+	// from history (a join's replay, a history page): when its text was
+	// last edited, in epoch milliseconds, and whether it was deleted (its
+	// text is then empty). A deleted edit's text is empty too.
+	Edited  int64 `json:"edited,omitempty"`
+	Deleted bool  `json:"deleted,omitempty"`
 }
 
 // DM is a direct message between two users.

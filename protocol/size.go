@@ -46,6 +46,15 @@ func MessageSize(m *Message) int {
 	if m.ClientMsgID != "" {
 		n += len(`,"client_msg_id":`) + StringSize(m.ClientMsgID)
 	}
+	if m.Target != 0 {
+		n += len(`,"target":`) + uintSize(m.Target)
+	}
+	if m.Edited != 0 {
+		n += len(`,"edited":`) + len(strconv.FormatInt(m.Edited, 10))
+	}
+	if m.Deleted {
+		n += len(`,"deleted":true`)
+	}
 	return n + frameHeaderSize(n)
 }
 

@@ -25,9 +25,16 @@ func TestMessageSizeIsTheEncodedSize(t *testing.T) {
 	}
 	for _, text := range texts {
 		for _, id := range []string{"", "c-1"} {
-			m := protocol.Message{Type: protocol.TypeMessage, Room: "r", Seq: 12345, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id}
-			if got, want := protocol.MessageSize(&m), frameSize(protocol.AppendJSON(nil, m)); got != want {
-				t.Errorf("MessageSize of text %q = %d, encoded %d", trim(text), got, want)
+			for _, m := range []protocol.Message{
+				{Type: protocol.TypeMessage, Room: "r", Seq: 12345, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id},
+				{Type: protocol.TypeMessage, Room: "r", Seq: 9, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id, Edited: 1795658400999},
+				{Type: protocol.TypeMessage, Room: "r", Seq: 9, From: "alice", TS: 1795658400123, ClientMsgID: id, Deleted: true},
+				{Type: protocol.TypeEdit, Room: "r", Seq: 12346, Target: 12345, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id},
+				{Type: protocol.TypeDelete, Room: "r", Seq: 12347, Target: 12345, From: "alice", TS: 1795658400123, ClientMsgID: id},
+			} {
+				if got, want := protocol.MessageSize(&m), frameSize(protocol.AppendJSON(nil, m)); got != want {
+					t.Errorf("MessageSize of %s with text %q = %d, encoded %d", m.Type, trim(text), got, want)
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/chatd/chatd/hub"
 	"github.com/chatd/chatd/protocol"
+	"github.com/chatd/chatd/store"
 )
 
 // The wire formats a connection may speak.
@@ -17,21 +18,37 @@ const (
 // result is shared by every recipient.
 func encode(f hub.Format, e *hub.Event) []byte {
 	if f == formatPlain {
-		if e.Kind != hub.KindMessage {
+		// A plain-text client sees the texts of chat messages, nothing
+		// else: no changes, and no message deleted before its replay.
+		if e.Kind != hub.KindMessage || e.Change != store.ChangeNone || e.Deleted {
 			return nil
 		}
 		return textFrame(e.Text)
 	}
 	switch e.Kind {
 	case hub.KindMessage:
-		return jsonFrame(protocol.Message{
-			Type: protocol.TypeMessage, Room: e.Room, Seq: e.Seq, From: e.From,
-			TS: protocol.Millis(e.Time), Text: string(e.Text), ClientMsgID: e.ClientMsgID,
-		})
+		return jsonFrame(wireMessage(&store.Message{Room: e.Room, Seq: e.Seq, From: e.From, Text: string(e.Text),
+			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted}))
 	case hub.KindPresence:
 		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
 	case hub.KindTyping:
 		return jsonFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
 	}
 	return nil
+}
+
+// wireMessage is m as JSON clients receive it, live or in history.
+func wireMessage(m *store.Message) protocol.Message {
+	pm := protocol.Message{Type: protocol.TypeMessage, Room: m.Room, Seq: m.Seq, From: m.From,
+		TS: protocol.Millis(m.Time), Text: m.Text, ClientMsgID: m.ClientMsgID, Target: m.Target, Deleted: m.Deleted}
+	switch m.Change {
+	case store.ChangeEdit:
+		pm.Type = protocol.TypeEdit
+	case store.ChangeDelete:
+		pm.Type = protocol.TypeDelete
+	}
+	if !m.Edited.IsZero() {
+		pm.Edited = protocol.Millis(m.Edited)
+	}
+	return pm
 }

@@ -78,8 +78,7 @@ func (s *Server) replyPage(msgs []store.Message, older bool) (page []protocol.Me
 		if older {
 			m = &msgs[len(msgs)-1-i]
 		}
-		pm := protocol.Message{Type: protocol.TypeMessage, Room: m.Room, Seq: m.Seq, From: m.From,
-			TS: protocol.Millis(m.Time), Text: m.Text, ClientMsgID: m.ClientMsgID}
+		pm := wireMessage(m)
 		if size += protocol.MessageSize(&pm); size > s.cfg.ReplyBytes && len(page) > 0 {
 			cut = true
 			break

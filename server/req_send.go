@@ -24,6 +24,12 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		return e
 	}
 	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
+	return c.publishMessage(e, ack)
+}
+
+// publishMessage publishes e, a message or a change to one, for a JSON
+// client, and queues its ack, here or once the message is stored.
+func (c *conn) publishMessage(e *hub.Event, ack *protocol.Ack) *protocol.Error {
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
 	// lost to a close queued while the store had it.
@@ -37,7 +43,7 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		defer c.out.endSend() // after the reply is queued
 	}
 	if errors.Is(err, hub.ErrNotMember) {
-		return notMember(r.Room)
+		return notMember(e.Room)
 	} else if errors.Is(err, hub.ErrBacklogged) {
 		return protocol.Errorf(protocol.CodeUnavailable, "the history store is behind; send it again with the same client_msg_id in a moment")
 	} else if err != nil {

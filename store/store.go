@@ -54,7 +54,40 @@ type Message struct {
 	ClientMsgID string
 	// Time is when the server accepted the message.
 	Time time.Time
+	// Change is what the message does to its room: ChangeNone for a new
+	// chat message, or a change to the earlier message Target. Append and
+	// AppendNumbered apply a change to its target in the same transaction
+	// that stores it (see Change).
+	Change Change
+	// Target is the Seq of the message a change changes; 0 otherwise.
+	Target uint64
+	// Edited is when a chat message's text was last replaced by an edit,
+	// zero if never. Stores set it; it is ignored on Append.
+	Edited time.Time
+	// Deleted marks a chat message deleted by a later delete: its Text is
+	// gone from the store and is empty. Stores set it; it is ignored on
+	// Append.
+	Deleted bool
 }
+
+// Change says what a stored message does to its room's conversation.
+// Every change is itself a message of the room's sequence, with its own
+// Seq, so that a client replaying the sequence sees it in order.
+type Change string
+
+const (
+	// ChangeNone is a new chat message.
+	ChangeNone Change = ""
+	// ChangeEdit replaces the Text of the chat message Target with its own
+	// and sets the target's Edited to its Time. A deleted target stays
+	// deleted.
+	ChangeEdit Change = "edit"
+	// ChangeDelete deletes the chat message Target: its text, and the text
+	// of every edit of it, is removed from the store (the rows stay, with
+	// empty Text, and both the target and its edits are marked Deleted).
+	// A change never targets a change: one that does changes nothing.
+	ChangeDelete Change = "delete"
+)
 
 // Store keeps chat history durably. Implementations are safe for concurrent
 // use by multiple goroutines; every method but Close takes a context that

@@ -20,6 +20,10 @@ type notice struct {
 	Text        []byte     `json:"text,omitempty"`
 	ClientMsgID []byte     `json:"cmid,omitempty"`
 	Time        time.Time  `json:"time,omitzero"`
+	// Change and Target, on a stored message, say that it edits or
+	// deletes the room's message Target.
+	Change store.Change `json:"change,omitempty"`
+	Target uint64       `json:"target,omitempty"`
 	// Present and Gone (presence, roster) are users present in the room
 	// on the sending node, by user, with their names, and users gone.
 	Present map[string]string `json:"present,omitempty"`
@@ -39,7 +43,7 @@ const (
 
 func encodeNotice(node string, m store.Message) ([]byte, error) {
 	return json.Marshal(notice{Node: node, Room: m.Room, Seq: m.Seq, From: m.From, Text: []byte(m.Text),
-		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time})
+		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time, Change: m.Change, Target: m.Target})
 }
 
 func decodeNotice(data []byte) (notice, error) {
@@ -55,5 +59,5 @@ func decodeNotice(data []byte) (notice, error) {
 
 func (n *notice) message() store.Message {
 	return store.Message{Room: n.Room, Seq: n.Seq, From: n.From, Text: string(n.Text),
-		ClientMsgID: string(n.ClientMsgID), Time: n.Time}
+		ClientMsgID: string(n.ClientMsgID), Time: n.Time, Change: n.Change, Target: n.Target}
 }

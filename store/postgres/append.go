@@ -32,8 +32,8 @@ const moveCounters = `WITH v (room, first, last) AS (SELECT * FROM unnest($1::te
 // conflict.
 const counterRefused = "room_seqs_last_seq_check"
 
-const insertMessages = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
-	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`
+const insertMessages = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[], $7::text[], $8::bigint[])`
 
 // Append implements store.Store.
 func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
@@ -67,9 +67,12 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 		text   = make([][]byte, len(msgs))
 		cmid   = make([][]byte, len(msgs))
 		tm     = make([]time.Time, len(msgs))
+		kind   = make([]string, len(msgs))
+		target = make([]int64, len(msgs))
 	)
 	for i, m := range msgs {
 		room[i], seq[i], sender[i], text[i], cmid[i], tm[i] = m.Room, int64(m.Seq), m.From, []byte(m.Text), []byte(m.ClientMsgID), m.Time
+		kind[i], target[i] = string(m.Change), int64(m.Target)
 	}
 
 	conn, err := s.pool.Acquire(ctx)
@@ -85,7 +88,8 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit = on`)
 	b.Queue(moveCounters, names, firsts, lasts)
-	b.Queue(insertMessages, room, seq, sender, text, cmid, tm)
+	b.Queue(insertMessages, room, seq, sender, text, cmid, tm, kind, target)
+	queueChanges(&b, msgs)
 	b.Queue(`COMMIT`).Exec(func(ct pgconn.CommandTag) error {
 		// COMMIT of a transaction that failed answers ROLLBACK, not an
 		// error; an earlier statement's error comes first, but an

@@ -106,6 +106,8 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		text   [][]byte
 		cmid   [][]byte
 		tm     []time.Time
+		kind   []string
+		target []int64
 		seqOf  = make([]int64, len(msgs))
 	)
 	for i, m := range msgs {
@@ -120,12 +122,22 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		seqOf[i] = n
 		room, seq, sender = append(room, m.Room), append(seq, n), append(sender, m.From)
 		text, cmid, tm = append(text, []byte(m.Text)), append(cmid, []byte(m.ClientMsgID)), append(tm, m.Time)
+		kind, target = append(kind, string(m.Change)), append(target, int64(m.Target))
 	}
 	if len(room) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO messages (room, seq, sender, text, client_msg_id, time)
-			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[])`,
-			room, seq, sender, text, cmid, tm); err != nil {
+		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target); err != nil {
 			return nil, err
+		}
+		var b pgx.Batch
+		for i, m := range msgs {
+			if !repeat(i) {
+				queueChange(&b, m)
+			}
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

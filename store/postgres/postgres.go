@@ -213,7 +213,7 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 	return span.Seq(last), nil
 }
 
-const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time FROM messages `
+const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time, kind, target, edited, deleted FROM messages `
 
 // After implements store.Store.
 func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
@@ -261,15 +261,20 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]store.Messa
 
 func scanMessage(row pgx.Row) (store.Message, error) {
 	var (
-		m          store.Message
-		seq        int64
-		text, cmid []byte
-		tm         time.Time
+		m           store.Message
+		seq, target int64
+		text, cmid  []byte
+		tm          time.Time
+		edited      *time.Time
 	)
-	if err := row.Scan(&m.Room, &seq, &m.From, &text, &cmid, &tm); err != nil {
+	if err := row.Scan(&m.Room, &seq, &m.From, &text, &cmid, &tm, &m.Change, &target, &edited, &m.Deleted); err != nil {
 		return store.Message{}, err
 	}
 	m.Seq, m.Text, m.ClientMsgID, m.Time = span.Seq(seq), string(text), string(cmid), tm.UTC()
+	m.Target = span.Seq(target)
+	if edited != nil {
+		m.Edited = edited.UTC()
+	}
 	return m, nil
 }
 

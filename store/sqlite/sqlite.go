@@ -334,7 +334,7 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 	return span.Seq(last), nil
 }
 
-const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time_us FROM messages `
+const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time_us, kind, target, edited_us, deleted FROM messages `
 
 // After implements store.Store.
 func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
@@ -388,14 +388,17 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]store.Messa
 
 func scanMessage(row interface{ Scan(...any) error }) (store.Message, error) {
 	var (
-		m        store.Message
-		seq, tus int64
+		m                        store.Message
+		seq, tus, target, edited int64
 	)
-	if err := row.Scan(&m.Room, &seq, &m.From, &m.Text, &m.ClientMsgID, &tus); err != nil {
+	if err := row.Scan(&m.Room, &seq, &m.From, &m.Text, &m.ClientMsgID, &tus, &m.Change, &target, &edited, &m.Deleted); err != nil {
 		return store.Message{}, err
 	}
-	m.Seq = span.Seq(seq)
+	m.Seq, m.Target = span.Seq(seq), span.Seq(target)
 	m.Time = time.UnixMicro(tus).UTC()
+	if edited != 0 {
+		m.Edited = time.UnixMicro(edited).UTC()
+	}
 	return m, nil
 }
 

@@ -71,6 +71,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"NumberedConcurrent", s.testNumberedConcurrent},
 		{"NumberedRepeats", s.testNumberedRepeats},
 		{"NumberedRepeatsConcurrent", s.testNumberedRepeatsConcurrent},
+		{"Changes", s.testChanges},
+		{"ChangesInOneBatch", s.testChangesInOneBatch},
+		{"NumberedChanges", s.testNumberedChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
@@ -146,7 +149,9 @@ func want(m store.Message) store.Message {
 func sameMessage(got, exp store.Message) bool {
 	exp = want(exp)
 	return got.Room == exp.Room && got.Seq == exp.Seq && got.From == exp.From && got.Text == exp.Text &&
-		got.ClientMsgID == exp.ClientMsgID && got.Time.Equal(exp.Time) && got.Time.Location() == time.UTC
+		got.ClientMsgID == exp.ClientMsgID && got.Time.Equal(exp.Time) && got.Time.Location() == time.UTC &&
+		got.Change == exp.Change && got.Target == exp.Target && got.Deleted == exp.Deleted &&
+		got.Edited.Equal(exp.Edited.Truncate(time.Microsecond)) && (got.Edited.IsZero() || got.Edited.Location() == time.UTC)
 }
 
 func seqsOf(ms []store.Message) []uint64 {
