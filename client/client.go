@@ -292,6 +292,21 @@ func (c *Client) SendID(ctx context.Context, room, text, clientMsgID string) (*A
 	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeSend, Room: room, Text: &text, ClientMsgID: clientMsgID}, true)
 }
 
+// Edit replaces the text of the user's own message target (its Seq) in
+// room. Like Send it is paced by the send limits and retried with the same
+// client_msg_id across a reconnect, and applied once. A refusal is a
+// *ServerError: not_found, forbidden, not_member.
+func (c *Client) Edit(ctx context.Context, room string, target uint64, text string) (*Ack, error) {
+	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeEdit, Room: room, Target: target, Text: &text, ClientMsgID: NewMsgID()}, true)
+}
+
+// Delete deletes message target (its Seq) of room: the user's own, or any
+// in a private room the user owns. It is paced, retried and applied once
+// like Edit.
+func (c *Client) Delete(ctx context.Context, room string, target uint64) (*Ack, error) {
+	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeDelete, Room: room, Target: target, ClientMsgID: NewMsgID()}, true)
+}
+
 // DM sends a direct message to the user named to. It waits and retries when
 // the server answers rate_limited, but a dm in flight when the connection
 // drops returns an error wrapping ErrDisconnected: the server does not

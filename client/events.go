@@ -7,8 +7,8 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *DM, *PresenceDiff, *Typing
-// and *Unknown come from the server; *Disconnected and *Reconnected from the
+// Event is one value from Client.Events: *Message, *Edit, *Delete, *DM,
+// *PresenceDiff, *Typing and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }
 
@@ -17,6 +17,22 @@ type Event interface{ event() }
 type Message struct {
 	protocol.Message
 	Raw json.RawMessage // the event as the server sent it
+}
+
+// Edit reports that message Target of a room was edited: its text is now
+// Text. The edit has a Seq of its own in the room's sequence. The client's
+// own edits are not delivered to the connection that made them.
+type Edit struct {
+	protocol.Message
+	Raw json.RawMessage
+}
+
+// Delete reports that message Target of a room was deleted, by its author
+// or the private room's owner (From): show a tombstone in its place. The
+// delete has a Seq of its own in the room's sequence.
+type Delete struct {
+	protocol.Message
+	Raw json.RawMessage
 }
 
 // DM is a direct message to this user, or from this user's other
@@ -66,6 +82,8 @@ type Reconnected struct {
 }
 
 func (*Message) event()      {}
+func (*Edit) event()         {}
+func (*Delete) event()       {}
 func (*DM) event()           {}
 func (*PresenceDiff) event() {}
 func (*Typing) event()       {}
@@ -107,6 +125,12 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 	switch typ {
 	case protocol.TypeMessage:
 		e := &Message{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeEdit:
+		e := &Edit{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeDelete:
+		e := &Delete{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e
 	case protocol.TypeDM:
 		e := &DM{Raw: raw}

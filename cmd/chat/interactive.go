@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/chatd/chatd/client"
 	"github.com/chatd/chatd/protocol"
@@ -22,6 +21,9 @@ const help = `Type a line to send it to the current room. Commands:
                     reconnects under the new name and rejoins your rooms
                     (others see you leave and join)
   /history [N]      show the last N messages of the current room (default 20)
+  /edit SEQ TEXT    replace the text of your message #SEQ in the current room
+  /delete SEQ       delete your message #SEQ in the current room (a private
+                    room's owner may delete anyone's)
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -169,6 +171,8 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 			}
 		}
 		a.history(ctx, n)
+	case "edit", "delete":
+		a.change(ctx, cmd, rest)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":
@@ -220,6 +224,36 @@ func (a *app) say(ctx context.Context, text string) {
 	a.out.sent(ack.Room, ack.Seq)
 }
 
+// change edits (cmd "edit", rest "SEQ TEXT") or deletes (cmd "delete",
+// rest "SEQ") a message of the current room.
+func (a *app) change(ctx context.Context, cmd, rest string) {
+	usage := "usage: /edit SEQ TEXT"
+	if cmd == "delete" {
+		usage = "usage: /delete SEQ"
+	}
+	arg, text, _ := strings.Cut(rest, " ")
+	seq, err := strconv.ParseUint(strings.TrimPrefix(arg, "#"), 10, 64)
+	if err != nil || seq == 0 || cmd == "edit" && text == "" {
+		a.out.problem("%s", usage)
+		return
+	}
+	if a.current == "" {
+		a.out.problem("you are in no room; /join ROOM first")
+		return
+	}
+	var ack *client.Ack
+	if cmd == "edit" {
+		ack, err = a.cl.Edit(ctx, a.current, seq, text)
+	} else {
+		ack, err = a.cl.Delete(ctx, a.current, seq)
+	}
+	if err != nil {
+		a.out.problem("%s #%d: %v", cmd, seq, err)
+		return
+	}
+	a.out.sent(ack.Room, ack.Seq)
+}
+
 // nick connects as name, in the same rooms, and closes the old connection.
 func (a *app) nick(ctx context.Context, name string) {
 	old := a.cl
@@ -263,7 +297,7 @@ func (a *app) history(ctx context.Context, n int) {
 		a.out.notice("older messages exist; /history %d shows more", 2*n)
 	}
 	for _, m := range msgs {
-		a.out.line("%s [%s] %s: %s", clock(time.UnixMilli(m.TS)), m.Room, clean(m.From), clean(m.Text))
+		a.out.line("%s", messageLine(&m))
 	}
 }
 

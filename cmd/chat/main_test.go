@@ -203,7 +203,7 @@ func TestInteractive(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	timed := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d \[ops\] bob: hi alice`)
+	timed := regexp.MustCompile(`(?m)^#\d+ \d\d:\d\d:\d\d \[ops\] bob: hi alice`)
 	if !timed.MatchString(out) {
 		t.Errorf("no timestamped message line")
 	}

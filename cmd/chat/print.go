@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/chatd/chatd/client"
+	"github.com/chatd/chatd/protocol"
 )
 
 // typingQuiet is how long a user's typing in a room is not reported again.
@@ -44,21 +45,29 @@ func (p *printer) due(ev client.Event, me string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev.(type) {
-	case *client.Message, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
+	case *client.Message, *client.Edit, *client.Delete, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
 		if p.quiet {
 			return false
 		}
 	}
+	var m *protocol.Message
 	switch ev := ev.(type) {
 	case *client.Message:
-		if ev.Seq != 0 && ev.Seq <= p.shown[ev.Room] {
-			return false
-		}
-		p.shown[ev.Room] = max(p.shown[ev.Room], ev.Seq)
+		m = &ev.Message
+	case *client.Edit:
+		m = &ev.Message
+	case *client.Delete:
+		m = &ev.Message
 	case *client.PresenceDiff:
 		ev.Joins = p.othersLocked(ev.Room, "join", ev.Joins, me)
 		ev.Leaves = p.othersLocked(ev.Room, "leave", ev.Leaves, me)
 		return len(ev.Joins) > 0 || len(ev.Leaves) > 0
+	}
+	if m != nil {
+		if m.Seq != 0 && m.Seq <= p.shown[m.Room] {
+			return false
+		}
+		p.shown[m.Room] = max(p.shown[m.Room], m.Seq)
 	}
 	return true
 }
@@ -104,6 +113,23 @@ func (p *printer) renaming(rooms []string, from, to string, forget bool) {
 	}
 }
 
+// messageLine is how a message, an edit or a delete of a room is shown:
+// with its seq first, which /edit and /delete name.
+func messageLine(m *protocol.Message) string {
+	head := fmt.Sprintf("#%d %s [%s] %s", m.Seq, clock(time.UnixMilli(m.TS)), m.Room, clean(m.From))
+	switch {
+	case m.Type == protocol.TypeEdit:
+		return fmt.Sprintf("%s edited #%d: %s", head, m.Target, clean(m.Text))
+	case m.Type == protocol.TypeDelete:
+		return fmt.Sprintf("%s deleted #%d", head, m.Target)
+	case m.Deleted:
+		return head + ": (deleted)"
+	case m.Edited != 0:
+		return fmt.Sprintf("%s: %s (edited)", head, clean(m.Text))
+	}
+	return fmt.Sprintf("%s: %s", head, clean(m.Text))
+}
+
 func clock(t time.Time) string {
 	if t.IsZero() {
 		t = time.Now()
@@ -124,7 +150,11 @@ func (p *printer) event(ev client.Event, me string) {
 	}
 	switch ev := ev.(type) {
 	case *client.Message:
-		p.line("%s [%s] %s: %s", clock(ev.Time()), ev.Room, ev.From, clean(ev.Text))
+		p.line("%s", messageLine(&ev.Message))
+	case *client.Edit:
+		p.line("%s", messageLine(&ev.Message))
+	case *client.Delete:
+		p.line("%s", messageLine(&ev.Message))
 	case *client.DM:
 		from, to := ev.From, "you"
 		if strings.EqualFold(ev.From, me) { // sent from this user's other connection
@@ -164,6 +194,10 @@ func (p *printer) event(ev client.Event, me string) {
 func serverJSON(ev client.Event) []byte {
 	switch ev := ev.(type) {
 	case *client.Message:
+		return ev.Raw
+	case *client.Edit:
+		return ev.Raw
+	case *client.Delete:
 		return ev.Raw
 	case *client.DM:
 		return ev.Raw
