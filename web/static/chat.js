@@ -203,7 +203,7 @@ export class Chat {
   // appendLast shows box's newest message below the one before it.
   #appendLast(box) {
     if (box.messages.length === 1) this.#renderHistoryState();
-    this.#pane.append(box.messages.at(-1), box.messages.at(-2), this.#me);
+    this.#pane.append(box.messages.at(-1), box.messages.at(-2), this.#me, !!box.private);
   }
 
   // rerenderKeepingPlace renders the active room's messages again without
@@ -212,7 +212,7 @@ export class Chat {
     const room = this.#room();
     if (!room) return;
     this.#pane.keepPlace(() => {
-      ui.renderMessages($("messages"), room.messages, this.#me);
+      ui.renderMessages($("messages"), room.messages, this.#me, room.private);
       this.#renderHistoryState();
     });
   }
@@ -339,6 +339,8 @@ export class Chat {
   #onEvent(ev) {
     switch (ev.type) {
       case "message":
+      case "edit":
+      case "delete":
         return this.#onMessage(ev);
       case "presence_diff": {
         // A diff may repeat what the join's list showed: apply it as set
@@ -397,10 +399,93 @@ export class Chat {
     }
     if (settled) this.#renderOutbox(room);
     if (pos === "append") this.#appendLast(room);
-    else if (pos === "insert") this.#rerenderKeepingPlace();
+    else if (pos === "insert" || pos === "change") this.#rerenderKeepingPlace();
     ui.renderTyping(room, this.#me);
     this.#renderNav();
     this.#scheduleRead();
+  }
+
+  // ---- editing and deleting a message ----
+
+  // onMessageAction runs a message's Edit or Delete button.
+  #onMessageAction(e) {
+    const btn = e.target.closest("button[data-action]");
+    const li = btn?.closest("li[data-seq]");
+    const room = this.#room();
+    if (!li || !room) return;
+    const seq = Number(li.dataset.seq);
+    if (btn.dataset.action === "edit") this.#startEdit(room, li, seq);
+    else if (btn.dataset.action === "delete") this.#confirmDelete(room, btn, seq);
+  }
+
+  // startEdit turns message seq's text into an editor: Enter saves,
+  // Shift+Enter is a new line, Escape cancels.
+  #startEdit(room, li, seq) {
+    const m = room.find(seq);
+    const body = li.querySelector(".text");
+    if (!m || m.deleted || !body) return;
+    const input = document.createElement("textarea");
+    input.className = "edit-input";
+    input.value = m.text;
+    input.setAttribute("aria-label", "Edit message; Enter saves, Escape cancels");
+    body.replaceChildren(input);
+    input.focus();
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        this.#rerenderKeepingPlace();
+        $("input").focus();
+      } else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        const text = input.value;
+        input.disabled = true;
+        this.#change(room, { type: "edit", room: room.name, target: seq, text, client_msg_id: randomId() });
+      }
+    });
+  }
+
+  // confirmDelete asks once more, on the button itself, before deleting.
+  #confirmDelete(room, btn, seq) {
+    if (btn.dataset.confirm !== "1") {
+      btn.dataset.confirm = "1";
+      btn.textContent = "Really delete?";
+      return;
+    }
+    this.#change(room, { type: "delete", room: room.name, target: seq, client_msg_id: randomId() });
+  }
+
+  // change sends an edit or a delete and applies it once acknowledged: the
+  // connection that made a change does not receive its event.
+  #change(room, req) {
+    if (req.text !== undefined && Conn.frameBytes(req) > this.#limits.max_message_bytes) {
+      ui.notice("The message is too long.", { kind: "error", ttl: 8000 });
+      this.#rerenderKeepingPlace();
+      return;
+    }
+    this.#paced(req).then(
+      (ack) => {
+        room.add({ type: req.type, seq: ack.seq, target: req.target, text: req.text, ts: ack.ts });
+        this.#markRead(room, ack.seq);
+        if (this.#isActive(room)) this.#rerenderKeepingPlace();
+        this.#renderNav();
+      },
+      (err) => {
+        const what = req.type === "edit" ? "edit" : "delete";
+        ui.notice(`Cannot ${what} the message: ${err.message}`, { kind: "error", ttl: 8000 });
+        if (this.#isActive(room)) this.#rerenderKeepingPlace();
+      },
+    );
+  }
+
+  // editLast opens the editor on the user's newest message in the room.
+  #editLast() {
+    const room = this.#room();
+    if (!room) return false;
+    const m = room.messages.findLast((x) => !x.deleted && same(x.from, this.#me));
+    const li = m && $("messages").querySelector(`li[data-seq="${m.seq}"]`);
+    if (!li) return false;
+    this.#startEdit(room, li, m.seq);
+    return true;
   }
 
   #onDM(ev) {
@@ -638,7 +723,7 @@ export class Chat {
     ui.renderTyping(room, this.#me);
     this.#renderHistoryState();
     this.#renderOutbox(room ?? conv);
-    this.#pane.show(room?.messages ?? conv?.messages ?? [], this.#me);
+    this.#pane.show(room?.messages ?? conv?.messages ?? [], this.#me, !!room?.private);
   }
 
   #renderOutbox(box) {
@@ -763,7 +848,11 @@ export class Chat {
         e.preventDefault();
         this.#submit();
       }
+      // Up in an empty composer edits one's last message, as in most chat
+      // clients.
+      if (e.key === "ArrowUp" && $("input").value === "" && this.#editLast()) e.preventDefault();
     });
+    on("messages", "click", (e) => this.#onMessageAction(e));
     on("input", "input", () => this.#typing());
     on("scroller", "scroll", () => this.#onScroll());
     on("new-messages", "click", () => {

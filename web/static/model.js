@@ -34,15 +34,25 @@ export class Room {
   }
 
   // add inserts a message event and returns where it went: "append",
-  // "insert" (anywhere else) or "" when its seq is already there.
+  // "insert" (anywhere else) or "" when its seq is already there. An edit
+  // or a delete takes a seq too but is no message of its own: it changes
+  // its target, if here ("change"), and is otherwise only counted (""),
+  // as a message read from the server later comes in its current state.
   add(m) {
     if (!Number.isSafeInteger(m.seq) || m.seq <= 0 || this.seqs.has(m.seq)) return "";
+    if (m.type === "edit" || m.type === "delete") {
+      this.seqs.add(m.seq);
+      this.last = Math.max(this.last, m.seq);
+      return this.change(m) ? "change" : "";
+    }
     const msg = {
       seq: m.seq,
       from: String(m.from ?? ""),
       ts: Number(m.ts) || Date.now(),
       text: typeof m.text === "string" ? m.text : "",
       cmid: typeof m.client_msg_id === "string" ? m.client_msg_id : "",
+      edited: Number(m.edited) || 0,
+      deleted: m.deleted === true,
     };
     this.seqs.add(msg.seq);
     this.last = Math.max(this.last, msg.seq);
@@ -59,6 +69,35 @@ export class Room {
     }
     this.messages.splice(lo, 0, msg);
     return "insert";
+  }
+
+  // find returns the message with seq, or undefined.
+  find(seq) {
+    let lo = 0;
+    let hi = this.messages.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.messages[mid].seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const m = this.messages[lo];
+    return m && m.seq === seq ? m : undefined;
+  }
+
+  // change applies an edit or delete event (or our own, acknowledged) to
+  // its target; false if the target is not here. A deleted message stays
+  // deleted, whatever order edits arrive in.
+  change(ev) {
+    const m = this.find(Number(ev.target));
+    if (!m) return false;
+    if (ev.type === "delete") {
+      m.deleted = true;
+      m.text = "";
+    } else if (!m.deleted) {
+      m.text = typeof ev.text === "string" ? ev.text : "";
+      m.edited = Math.max(m.edited, Number(ev.ts) || Date.now());
+    }
+    return true;
   }
 
   // settle drops the outbox entry that a message of ours (by its

@@ -14,7 +14,9 @@ const same = (a, b) => a.toLowerCase() === b.toLowerCase();
 
 // messageNode renders one delivered message; prev is the one shown above
 // it, if any. seq is null for direct messages.
-export function messageNode(msg, prev, me) {
+// canModerate offers deleting other users' messages (a private room, where
+// the owner may; the server refuses anyone else).
+export function messageNode(msg, prev, me, canModerate = false) {
   const mine = same(msg.from, me);
   const cont = prev && same(prev.from, msg.from) && msg.ts - prev.ts < GROUP_MS && msg.ts >= prev.ts;
   const li = el("li", {
@@ -32,17 +34,33 @@ export function messageNode(msg, prev, me) {
     ),
   );
   const body = el("div", { className: "text" });
-  appendLinkified(body, msg.text);
+  if (msg.deleted) {
+    li.classList.add("deleted");
+    body.append(el("span", { className: "tombstone" }, "This message was deleted."));
+  } else {
+    appendLinkified(body, msg.text);
+  }
   li.append(body);
+  if (msg.edited && !msg.deleted) {
+    li.append(el("span", { className: "edited", title: "edited " + new Date(msg.edited).toLocaleString() }, "(edited)"));
+  }
+  if (msg.seq != null && !msg.deleted && (mine || canModerate)) {
+    // Shown on hover and when focus is inside the message, so a keyboard
+    // user reaches them with Tab.
+    const actions = el("div", { className: "actions" });
+    if (mine) actions.append(el("button", { type: "button", "data-action": "edit", "aria-label": "Edit message" }, "Edit"));
+    actions.append(el("button", { type: "button", "data-action": "delete", "aria-label": "Delete message" }, "Delete"));
+    li.append(actions);
+  }
   return li;
 }
 
 // renderMessages replaces list's content with msgs.
-export function renderMessages(list, msgs, me) {
+export function renderMessages(list, msgs, me, canModerate = false) {
   const frag = document.createDocumentFragment();
   let prev = null;
   for (const m of msgs) {
-    frag.append(messageNode(m, prev, me));
+    frag.append(messageNode(m, prev, me, canModerate));
     prev = m;
   }
   list.replaceChildren(frag);
