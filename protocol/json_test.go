@@ -25,6 +25,8 @@ var chatdNeeds = map[string]protocol.Needs{
 	protocol.TypeRemove:  protocol.NeedsRoom | protocol.NeedsTo,
 	protocol.TypeAuth:    protocol.NeedsToken,
 	protocol.TypeRooms:   0,
+	protocol.TypeEdit:    protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsText,
+	protocol.TypeDelete:  protocol.NeedsRoom | protocol.NeedsTarget,
 }
 
 func needsOf(typ string) (protocol.Needs, bool) {
@@ -96,6 +98,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"invite","room":"x","to":"bob"}`,
 		`{"type":"auth","id":"9","token":"chatd_abc"}`,
 		`{"type":"send","room":"go","text":42}`,
+		`{"type":"edit","room":"go","target":41,"text":"fixed","client_msg_id":"e1"}`,
+		`{"type":"delete","room":"go","target":41}`,
+		`{"type":"delete","room":"go","target":-1}`,
 		`{"type":`,
 		`[]`,
 	} {
@@ -126,6 +131,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			has(protocol.NeedsTo) && r.To == "",
 			has(protocol.NeedsText) && r.Text == nil,
 			has(protocol.NeedsSeq) && r.Seq == 0,
+			has(protocol.NeedsTarget) && r.Target == 0,
 			has(protocol.NeedsToken) && (r.Token == "" || len(r.Token) > protocol.MaxTokenLen):
 			t.Fatalf("accepted %+v", r)
 		}
