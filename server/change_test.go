@@ -202,3 +202,26 @@ func (c *jsonClient) joinCollectAll(raw string) ([]map[string]any, map[string]an
 		}
 	}
 }
+
+// TestAPlainClientsReplayHasCurrentTextsAndNoChanges: a plain-text client
+// that asks for recent lines gets the messages' current texts, without the
+// deleted ones and without the edit and delete events.
+func TestAPlainClientsReplayHasCurrentTextsAndNoChanges(t *testing.T) {
+	ts := servertest.Start(t, server.Config{Store: servertest.SQLite(t)})
+	a := dialJSON(t, ts, "room=r&name=a")
+	a.do(`{"type":"send","id":"1","room":"r","text":"one"}`)
+	a.do(`{"type":"send","id":"2","room":"r","text":"two"}`)
+	a.do(`{"type":"send","id":"3","room":"r","text":"three"}`)
+	a.do(`{"type":"edit","id":"4","room":"r","target":1,"text":"one, edited"}`)
+	a.do(`{"type":"delete","id":"5","room":"r","target":2}`)
+	plain := dial(t, ts, "room=r&name=p&history=10")
+	for _, want := range []string{"one, edited", "three"} {
+		if got := plain.read(); got != want {
+			t.Fatalf("the plain client's replay: %q, want %q", got, want)
+		}
+	}
+	a.do(`{"type":"send","id":"6","room":"r","text":"live"}`)
+	if got := plain.read(); got != "live" {
+		t.Fatalf("after the replay the plain client read %q, want the live message", got)
+	}
+}
