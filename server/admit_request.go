@@ -86,6 +86,12 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 	if err := s.sessions.available(req.id, req.token); err != nil {
 		return req, &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", req.id.name, err)}
 	}
+	if _, err := s.checkName(r.Context(), req.id, req.token); errors.Is(err, errNameTaken) {
+		return req, &refusal{http.StatusConflict, RefusedNameHeld, fmt.Sprintf("name %q: %v", req.id.name, err)}
+	} else if err != nil {
+		s.log.Warn("check name at connect", "err", err)
+		return req, storeDown()
+	}
 	if req.room != "" {
 		ok, err := s.mayEnter(r.Context(), req.id, req.room)
 		switch {
@@ -126,13 +132,13 @@ func (s *Server) identify(r *http.Request, req *wsRequest, connID uint64) *refus
 	}
 	q := r.URL.Query()
 	name, token := q.Get("name"), q.Get("session")
-	guest := func() { name, token = fmt.Sprintf("%s%d", guestPrefix, connID), "" }
+	guest := func() { name, token = fmt.Sprintf("%s%s%d", guestPrefix, s.guestTag(), connID), "" }
 	switch {
 	case name == "":
 		guest()
 	case protocol.ValidateName(name) != nil:
 		return &refusal{http.StatusBadRequest, RefusedInvalid, protocol.ValidateName(name).Error()}
-	case isGuestName(name) && !s.sessions.holds(name, token):
+	case isGuestName(name) && !s.sessions.holds(name, token) && !s.heldElsewhere(r.Context(), name, token):
 		// A guest keeps its name on another connection only with the
 		// name's token; otherwise it is a new guest.
 		guest()

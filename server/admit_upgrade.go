@@ -137,7 +137,19 @@ func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 // connection took the name since parseWSRequest checked it.
 func (a *admission) claim(req wsRequest) bool {
 	c := a.c
-	sess, ousted, err := a.s.sessions.claim(req.id, req.token, req.reads, c)
+	ctx, cancel := c.storeContext()
+	hold, err := a.s.claimName(ctx, req.id, req.token)
+	cancel()
+	switch {
+	case errors.Is(err, errNameTaken):
+		a.refuse(closeFrame(protocol.ClosePolicyViolation, err.Error()))
+		return false
+	case err != nil:
+		a.s.log.Warn("claim name at connect", "err", err)
+		a.refuse(closeFrame(protocol.CloseInternalError, "the store failed; reconnect later"))
+		return false
+	}
+	sess, ousted, err := a.s.sessions.claim(req.id, req.token, req.reads, c, hold)
 	if err != nil {
 		a.refuse(closeFrame(protocol.ClosePolicyViolation, err.Error()))
 		return false

@@ -228,6 +228,13 @@ func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiNameTaken, "name %q is in use by a guest right now", in.Name)
 		return
 	}
+	if _, err := s.checkName(r.Context(), identity{kind: protocol.AuthGuest, name: in.Name}, ""); errors.Is(err, errNameTaken) {
+		writeAPIError(w, apiNameTaken, "name %q is in use by a guest right now", in.Name)
+		return
+	} else if err != nil {
+		s.apiFailed(w, "look up the name", err)
+		return
+	}
 	if err := s.dropInvitationsOfNobody(r.Context(), strings.ToLower(in.Name)); err != nil {
 		s.apiFailed(w, "look up the name's rooms", err)
 		return

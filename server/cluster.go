@@ -28,6 +28,8 @@ type Relay interface {
 	ToUser(ctx context.Context, key string, notice []byte) (delivered int, found bool, err error)
 	// TellUser hands notice to those nodes without waiting.
 	TellUser(key string, notice []byte)
+	// NodeID names this node among the others.
+	NodeID() string
 }
 
 // Relayed hands the hub a message another node stored (see
@@ -61,6 +63,7 @@ const (
 	noticeLogout   noticeKind = "logout"   // a login token was revoked
 	noticePassword noticeKind = "password" // the password changed: every login token is revoked
 	noticeRemoved  noticeKind = "removed"  // the user was removed from a private room
+	noticeClaimed  noticeKind = "claimed"  // the name's owner signed in: a guest holding it loses it
 )
 
 // tellUser hands n to the other nodes where user key has connections, if
@@ -107,6 +110,8 @@ func (s *Server) UserNotice(key string, notice []byte) int {
 			s.forceLeave(x, n.Room, n.By)
 		}
 		return len(conns)
+	case noticeClaimed:
+		return s.sessions.oustGuest(key)
 	}
 	s.log.Warn("user notice", "user", key, "kind", n.Kind, "err", "unknown kind")
 	return 0

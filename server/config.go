@@ -90,6 +90,12 @@ type Config struct {
 	// of them between the nodes (see hub.Relay). Its Ready is part of
 	// /readyz. Nil means a single server.
 	Relay Relay
+	// NameLease is how long a cluster node's hold on a name outlives the
+	// node's last renewal (a third of it passes between renewals): within
+	// it, a node that died without a goodbye frees the names of its users.
+	// Zero means DefaultNameLease. Only with a Relay, over a Store that is
+	// also a store.NameClaims (PostgreSQL).
+	NameLease time.Duration
 	// StoreShards is how many group-commit journals, each committing on its
 	// own, share the rooms (a room always uses the same one), so that a
 	// slow commit holds up only the rooms of its journal. More shards help
@@ -240,6 +246,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	positiveOr(&c.NameLease, DefaultNameLease)
 	return c
 }
 

@@ -34,4 +34,5 @@ const (
 	DefaultLoginsPerIP             = 30
 	DefaultLoginFailuresPerAccount = 60
 	DefaultKeepAliveTimeout        = 20 * time.Second
+	DefaultNameLease               = 15 * time.Second
 )

@@ -80,7 +80,7 @@ func New(cfg Config) *Server {
 
 		stop:     make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
-		sessions: sessions{grace: guestGrace, relay: cfg.Relay},
+		sessions: sessions{grace: guestGrace, relay: cfg.Relay, names: newClusterNames(cfg)},
 
 		addrs:   newAddrLimiter(cfg.IPConns, cfg.IPConnRate, cfg.IPConnBurst),
 		logins:  newLogins(cfg),
@@ -107,6 +107,10 @@ func New(cfg Config) *Server {
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
+	if s.sessions.names != nil {
+		s.forgetOldNames()
+		s.bg.Go(s.holdNames)
+	}
 	if p, err := newPoller(parkInterval(cfg.IdleTimeout), s.stop); err != nil {
 		s.log.Warn("idle connections will each hold a goroutine", "err", err)
 	} else if p != nil {

@@ -34,6 +34,9 @@ type session struct {
 	// idleUntil is how long a guest's name stays reserved for its token
 	// after its last connection closed; zero while connected.
 	idleUntil time.Time // guarded by sessions.mu
+	// gen is the generation of this node's hold on the name in a cluster
+	// (see clusterNames); zero on a single server. Guarded by sessions.mu.
+	gen int64
 }
 
 // guestGrace is how long a guest keeps its name (and read positions) after
@@ -60,9 +63,13 @@ func (r *sessions) liveLocked(key string, now time.Time) *session {
 type sessions struct {
 	grace time.Duration // guestGrace when the server was made
 	relay Relay         // Config.Relay: told of every connection of a user
+	names *clusterNames // nil on a single server
 
 	mu     sync.Mutex
 	byUser map[string]*session
+	// freed are the names given up here since holdNames last released
+	// them in the store, with the generation of the hold.
+	freed map[string]int64
 }
 
 // errNameTaken refuses a name to a guest, whether another guest holds it
@@ -79,8 +86,9 @@ const guestPrefix = "guest-"
 // token. A signed-in user always gets its name: a guest holding it loses
 // it, and the guest's connections, returned in ousted, are closed with
 // closeNameClaimed. reads are the user's stored read positions, merged
-// into the session.
-func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *conn) (_ *session, ousted []*conn, _ error) {
+// into the session. hold is the cluster's grant of the name (see
+// Server.claimName), zero on a single server.
+func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *conn, hold nameHold) (_ *session, ousted []*conn, _ error) {
 	key := id.key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -89,6 +97,9 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	}
 	s := r.liveLocked(key, time.Now())
 	if err := admits(s, id, token); err != nil {
+		if hold.gen != 0 {
+			s.gen = hold.gen // the store's hold is this node's, for s
+		}
 		return nil, nil, err
 	}
 	if s != nil && id.signedIn() && !s.signedIn {
@@ -102,8 +113,15 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 		s = nil
 	}
 	if s == nil {
-		s = &session{name: id.name, key: key, token: rand.Text(), signedIn: id.signedIn()}
+		token := hold.token
+		if token == "" {
+			token = rand.Text()
+		}
+		s = &session{name: id.name, key: key, token: token, signedIn: id.signedIn()}
 		r.byUser[key] = s
+	}
+	if hold.gen != 0 {
+		s.gen = hold.gen
 	}
 	for room, seq := range reads {
 		if seq > s.reads[room] {
@@ -187,6 +205,7 @@ func (r *sessions) release(s *session, c *conn, done bool) {
 	}
 	if s.signedIn || !s.tokenShown || done {
 		delete(r.byUser, s.key)
+		r.freedLocked(s)
 		return
 	}
 	s.idleUntil = time.Now().Add(r.grace)
@@ -199,6 +218,7 @@ func (r *sessions) sweep(now time.Time) {
 	for key, s := range r.byUser {
 		if s.gone(now) {
 			delete(r.byUser, key)
+			r.freedLocked(s)
 		}
 	}
 }

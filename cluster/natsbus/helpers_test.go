@@ -65,12 +65,13 @@ const apiKey = "cluster-test-key"
 type node struct {
 	srv *servertest.Server
 	bus *natsbus.Bus
+	st  *postgres.Store
 }
 
 // startNode starts a node on the database of dsn with the bus cfg. The
 // cleanups run in reverse: the server stops, then the bus closes, then
-// the store.
-func startNode(t *testing.T, dsn string, cfg natsbus.Config) *node {
+// the store. opts change the server's configuration.
+func startNode(t *testing.T, dsn string, cfg natsbus.Config, opts ...func(*server.Config)) *node {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
@@ -82,9 +83,13 @@ func startNode(t *testing.T, dsn string, cfg natsbus.Config) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Close)
-	srv := servertest.Start(t, server.Config{Store: st, Accounts: st, Relay: bus, StoreShards: 2, APIKey: apiKey, RequestRate: -1})
+	scfg := server.Config{Store: st, Accounts: st, Relay: bus, StoreShards: 2, APIKey: apiKey, RequestRate: -1}
+	for _, o := range opts {
+		o(&scfg)
+	}
+	srv := servertest.Start(t, scfg)
 	bus.Attach(srv.Server)
-	return &node{srv: srv, bus: bus}
+	return &node{srv: srv, bus: bus, st: st}
 }
 
 // noCatchUp leaves delivery to NATS and the gaps it shows: the periodic

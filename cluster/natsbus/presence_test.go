@@ -58,8 +58,9 @@ func TestPresenceSpansNodes(t *testing.T) {
 	waitWho(t, alice, room, "alice", "bob")
 	waitWho(t, bob, room, "alice", "bob")
 
-	// bob on a second node is still one user.
-	servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "bob", Rooms: []string{room}})
+	// bob on a second node (with his session token: the name is his on
+	// every node) is still one user.
+	servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "bob", Session: bob.Session(), Rooms: []string{room}})
 	servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "carol", Rooms: []string{room}})
 	waitWho(t, alice, room, "alice", "bob", "carol")
 

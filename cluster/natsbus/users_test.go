@@ -77,9 +77,9 @@ func (r *raw) must(typ string) map[string]any {
 func TestDirectMessagesReachEveryNode(t *testing.T) {
 	nodes := sharedNATS(t, 3, noCatchUp)
 	alice := servertest.Dial(t, nodes[0].srv.URL(), client.Options{Name: "alice"})
-	aliceElsewhere := servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "alice"})
+	aliceElsewhere := servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "alice", Session: alice.Session()})
 	bob2 := servertest.Dial(t, nodes[1].srv.URL(), client.Options{Name: "bob"})
-	bob3 := servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "bob"})
+	bob3 := servertest.Dial(t, nodes[2].srv.URL(), client.Options{Name: "bob", Session: bob2.Session()})
 	if err := flushAll(nodes); err != nil {
 		t.Fatal(err)
 	}
