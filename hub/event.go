@@ -45,6 +45,9 @@ type Event struct {
 	// the store: when it was last edited, and whether it was deleted.
 	Edited  time.Time
 	Deleted bool
+	// Reactions are the current reactions of a message replayed from the
+	// store.
+	Reactions []store.Reaction
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time
@@ -72,5 +75,5 @@ type Published struct {
 func storedEvent(m *store.Message) *Event {
 	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),
 		ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time,
-		Change: m.Change, Target: m.Target, Edited: m.Edited, Deleted: m.Deleted}
+		Change: m.Change, Target: m.Target, Edited: m.Edited, Deleted: m.Deleted, Reactions: m.Reactions}
 }

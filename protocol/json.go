@@ -39,6 +39,11 @@ const (
 	// Both are also the types of the events that carry the changes.
 	TypeEdit   = "edit"
 	TypeDelete = "delete"
+	// TypeReact adds the user's reaction (an emoji) to a message;
+	// TypeUnreact removes it. Both are also the types of the events that
+	// carry them.
+	TypeReact   = "react"
+	TypeUnreact = "unreact"
 )
 
 // Event types the server sends to JSON clients.
@@ -94,35 +99,38 @@ type Request struct {
 	// Cursor (rooms, who) continues a list that an ack cut short: the
 	// ack's Cursor.
 	Cursor string `json:"cursor,omitempty"`
-	// Target (edit, delete) is the sequence number of the message to
-	// change.
+	// Target (edit, delete, react, unreact) is the sequence number of the
+	// message to change.
 	Target uint64 `json:"target,omitempty"`
+	// Emoji (react, unreact) is the reaction: see ValidEmoji.
+	Emoji string `json:"emoji,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
 const (
-	CodeBadRequest   = "bad_request"  // malformed JSON, a missing or wrongly typed field
-	CodeUnknownType  = "unknown_type" // a request type this server does not know
-	CodeInvalidRoom  = "invalid_room" // a room name that breaks the naming rules
-	CodeUnknownRoom  = "unknown_room" // who for a room nobody is in
-	CodeNotMember    = "not_member"   // send, typing or leave for a room not joined
-	CodeRoomLimit    = "room_limit"   // joining one room more than the limit allows
-	CodeRateLimited  = "rate_limited" // sending faster than the rate limit allows
-	CodeUnknownUser  = "unknown_user" // dm to a user who is not connected
-	CodeUnreachable  = "unreachable"  // dm to a user with no JSON connection
-	CodeUnavailable  = "unavailable"  // history is not kept, or the store failed
-	CodeUnauthorized = "unauthorized" // auth with a token that is invalid, expired or revoked
-	CodeForbidden    = "forbidden"    // a private room for a non-member, an owner's request by another user
-	CodeConflict     = "conflict"     // create for a room that exists
-	CodeRoomQuota    = "room_quota"   // create by a user who owns as many rooms as allowed
-	CodeNotFound     = "not_found"    // edit or delete of a message that is not there, was deleted, or is itself a change
+	CodeBadRequest    = "bad_request"    // malformed JSON, a missing or wrongly typed field
+	CodeUnknownType   = "unknown_type"   // a request type this server does not know
+	CodeInvalidRoom   = "invalid_room"   // a room name that breaks the naming rules
+	CodeUnknownRoom   = "unknown_room"   // who for a room nobody is in
+	CodeNotMember     = "not_member"     // send, typing or leave for a room not joined
+	CodeRoomLimit     = "room_limit"     // joining one room more than the limit allows
+	CodeRateLimited   = "rate_limited"   // sending faster than the rate limit allows
+	CodeUnknownUser   = "unknown_user"   // dm to a user who is not connected
+	CodeUnreachable   = "unreachable"    // dm to a user with no JSON connection
+	CodeUnavailable   = "unavailable"    // history is not kept, or the store failed
+	CodeUnauthorized  = "unauthorized"   // auth with a token that is invalid, expired or revoked
+	CodeForbidden     = "forbidden"      // a private room for a non-member, an owner's request by another user
+	CodeConflict      = "conflict"       // create for a room that exists
+	CodeRoomQuota     = "room_quota"     // create by a user who owns as many rooms as allowed
+	CodeNotFound      = "not_found"      // edit or delete of a message that is not there, was deleted, or is itself a change
+	CodeReactionLimit = "reaction_limit" // a react beyond MaxReactionEmojis on a message or MaxUserReactions by a user
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
 var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
 	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
-	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota, CodeNotFound,
+	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota, CodeNotFound, CodeReactionLimit,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.
@@ -160,6 +168,8 @@ const (
 	// NeedsToken requires token, of at most MaxTokenLen bytes.
 	NeedsToken
 	NeedsTarget // requires target above 0
+	// NeedsEmoji requires emoji, valid by ValidEmoji.
+	NeedsEmoji
 )
 
 // DecodeRequest parses and validates one JSON request. needs tells the
@@ -230,6 +240,10 @@ func (r *Request) check(n Needs) *Error {
 		return Errorf(CodeBadRequest, "token is longer than %d bytes", MaxTokenLen)
 	case has(NeedsTarget) && r.Target == 0:
 		return r.missing("target")
+	case has(NeedsEmoji) && r.Emoji == "":
+		return r.missing("emoji")
+	case has(NeedsEmoji) && !ValidEmoji(r.Emoji):
+		return Errorf(CodeBadRequest, "emoji must be a :name: or one Unicode emoji, of at most %d bytes", MaxEmojiLen)
 	}
 	return nil
 }
@@ -329,6 +343,12 @@ type Message struct {
 	// text is then empty). A deleted edit's text is empty too.
 	Edited  int64 `json:"edited,omitempty"`
 	Deleted bool  `json:"deleted,omitempty"`
+	// Emoji (react, unreact) is the reaction added to or removed from
+	// Target by From.
+	Emoji string `json:"emoji,omitempty"`
+	// Reactions are a chat message's reactions read from history, in the
+	// order each emoji was first given.
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 // DM is a direct message between two users.

@@ -55,6 +55,21 @@ func MessageSize(m *Message) int {
 	if m.Deleted {
 		n += len(`,"deleted":true`)
 	}
+	if m.Emoji != "" {
+		n += len(`,"emoji":`) + StringSize(m.Emoji)
+	}
+	if len(m.Reactions) > 0 {
+		n += len(`,"reactions":[]`) + len(m.Reactions) - 1
+		for _, r := range m.Reactions {
+			n += len(`{"emoji":,"count":,"users":[]}`) + StringSize(r.Emoji) + len(strconv.Itoa(r.Count))
+			for i, u := range r.Users {
+				n += StringSize(u)
+				if i > 0 {
+					n++
+				}
+			}
+		}
+	}
 	return n + frameHeaderSize(n)
 }
 

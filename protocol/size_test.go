@@ -31,6 +31,10 @@ func TestMessageSizeIsTheEncodedSize(t *testing.T) {
 				{Type: protocol.TypeMessage, Room: "r", Seq: 9, From: "alice", TS: 1795658400123, ClientMsgID: id, Deleted: true},
 				{Type: protocol.TypeEdit, Room: "r", Seq: 12346, Target: 12345, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id},
 				{Type: protocol.TypeDelete, Room: "r", Seq: 12347, Target: 12345, From: "alice", TS: 1795658400123, ClientMsgID: id},
+				{Type: protocol.TypeReact, Room: "r", Seq: 12348, Target: 12345, From: "alice", TS: 1795658400123, ClientMsgID: id, Emoji: "👍🏽"},
+				{Type: protocol.TypeUnreact, Room: "r", Seq: 12349, Target: 12345, From: "al\"ice", TS: 1795658400123, ClientMsgID: id, Emoji: ":tada:"},
+				{Type: protocol.TypeMessage, Room: "r", Seq: 9, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id, Reactions: []protocol.Reaction{
+					{Emoji: "👍", Count: 1234, Users: []string{"bob", "c\"arol"}}, {Emoji: ":tada:", Count: 1, Users: []string{"dave"}}}},
 			} {
 				if got, want := protocol.MessageSize(&m), frameSize(protocol.AppendJSON(nil, m)); got != want {
 					t.Errorf("MessageSize of %s with text %q = %d, encoded %d", m.Type, trim(text), got, want)

@@ -187,7 +187,8 @@ func TestChangesReachEveryoneAndRecoveryConverges(t *testing.T) {
 	}
 }
 
-// joinCollectAll is joinCollect that keeps changes as well as messages.
+// joinCollectAll is joinCollect that keeps changes and reactions as well
+// as messages.
 func (c *jsonClient) joinCollectAll(raw string) ([]map[string]any, map[string]any) {
 	c.t.Helper()
 	c.send(raw)
@@ -195,7 +196,7 @@ func (c *jsonClient) joinCollectAll(raw string) ([]map[string]any, map[string]an
 	for {
 		ev := c.event()
 		switch ev["type"] {
-		case "message", "edit", "delete":
+		case "message", "edit", "delete", "react", "unreact":
 			evs = append(evs, ev)
 		case "ack", "error":
 			return evs, ev

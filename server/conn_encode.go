@@ -28,7 +28,7 @@ func encode(f hub.Format, e *hub.Event) []byte {
 	switch e.Kind {
 	case hub.KindMessage:
 		return jsonFrame(wireMessage(&store.Message{Room: e.Room, Seq: e.Seq, From: e.From, Text: string(e.Text),
-			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted}))
+			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, Reactions: e.Reactions}))
 	case hub.KindPresence:
 		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
 	case hub.KindTyping:
@@ -46,6 +46,12 @@ func wireMessage(m *store.Message) protocol.Message {
 		pm.Type = protocol.TypeEdit
 	case store.ChangeDelete:
 		pm.Type = protocol.TypeDelete
+	case store.ChangeReact, store.ChangeUnreact:
+		pm.Type, pm.Emoji, pm.Text = string(m.Change), m.Text, ""
+	}
+	for _, r := range m.Reactions {
+		pm.Reactions = append(pm.Reactions, protocol.Reaction{Emoji: r.Emoji, Count: len(r.Users),
+			Users: r.Users[:min(len(r.Users), protocol.ReactionUsersListed)]})
 	}
 	if !m.Edited.IsZero() {
 		pm.Edited = protocol.Millis(m.Edited)

@@ -41,6 +41,8 @@ var requestHandlers = map[string]requestHandler{
 	protocol.TypeSend:    {needs: protocol.NeedsRoom | protocol.NeedsText, class: classSends, handle: (*conn).handleSend, acksItself: true},
 	protocol.TypeEdit:    {needs: protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsText, class: classSends, handle: (*conn).handleEdit, acksItself: true},
 	protocol.TypeDelete:  {needs: protocol.NeedsRoom | protocol.NeedsTarget, class: classSends, handle: (*conn).handleDelete, acksItself: true},
+	protocol.TypeReact:   {needs: protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji, class: classSends, handle: (*conn).handleReact, acksItself: true},
+	protocol.TypeUnreact: {needs: protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji, class: classSends, handle: (*conn).handleUnreact, acksItself: true},
 	protocol.TypeDM:      {needs: protocol.NeedsTo | protocol.NeedsText, class: classSends, handle: (*conn).handleDM},
 	protocol.TypeRead:    {needs: protocol.NeedsRoom | protocol.NeedsSeq, handle: (*conn).handleRead},
 	protocol.TypeInvite:  {needs: protocol.NeedsRoom | protocol.NeedsTo, class: classManage, handle: (*conn).handleInvite},

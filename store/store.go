@@ -34,8 +34,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -68,6 +70,16 @@ type Message struct {
 	// gone from the store and is empty. Stores set it; it is ignored on
 	// Append.
 	Deleted bool
+	// Reactions are a chat message's reactions, in the order each emoji
+	// was first given. Stores set them; they are ignored on Append.
+	Reactions []Reaction
+}
+
+// Reaction is one emoji given to a message, and who gave it, in the order
+// they did.
+type Reaction struct {
+	Emoji string
+	Users []string
 }
 
 // Change says what a stored message does to its room's conversation.
@@ -87,7 +99,52 @@ const (
 	// empty Text, and both the target and its edits are marked Deleted).
 	// A change never targets a change: one that does changes nothing.
 	ChangeDelete Change = "delete"
+	// ChangeReact adds From's reaction Text (an emoji) to the chat message
+	// Target, unless it is there already or the target is deleted;
+	// ChangeUnreact removes it. A delete removes its target's reactions.
+	ChangeReact   Change = "react"
+	ChangeUnreact Change = "unreact"
 )
+
+// AddReaction returns rs with user's reaction emoji added, unless it is
+// there already: the state a store reads back after a ChangeReact.
+func AddReaction(rs []Reaction, emoji, user string) []Reaction {
+	for i := range rs {
+		if rs[i].Emoji == emoji {
+			if !slices.Contains(rs[i].Users, user) {
+				rs[i].Users = append(rs[i].Users, user)
+			}
+			return rs
+		}
+	}
+	return append(rs, Reaction{Emoji: emoji, Users: []string{user}})
+}
+
+// AttachReaction adds user's reaction emoji to the chat message of msgs,
+// which are in seq order, whose Seq is target, if there is one: stores
+// use it to set the Reactions they read.
+func AttachReaction(msgs []Message, target uint64, emoji, user string) {
+	i, ok := slices.BinarySearchFunc(msgs, target, func(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) })
+	if ok && msgs[i].Change == ChangeNone {
+		msgs[i].Reactions = AddReaction(msgs[i].Reactions, emoji, user)
+	}
+}
+
+// RemoveReaction returns rs without user's reaction emoji, and without
+// the emoji once nobody gives it.
+func RemoveReaction(rs []Reaction, emoji, user string) []Reaction {
+	for i := range rs {
+		if rs[i].Emoji != emoji {
+			continue
+		}
+		rs[i].Users = slices.DeleteFunc(rs[i].Users, func(u string) bool { return u == user })
+		if len(rs[i].Users) == 0 {
+			return slices.Delete(rs, i, i+1)
+		}
+		return rs
+	}
+	return rs
+}
 
 // Store keeps chat history durably. Implementations are safe for concurrent
 // use by multiple goroutines; every method but Close takes a context that

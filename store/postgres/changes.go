@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/chatd/chatd/store"
@@ -14,6 +16,13 @@ const (
 		WHERE room = $1 AND seq = $2 AND kind = '' AND NOT deleted`
 	applyDelete = `UPDATE messages SET text = ''::bytea, deleted = true
 		WHERE room = $1 AND (seq = $2 AND kind = '' OR target = $2 AND target <> 0 AND kind = 'edit')`
+	// A reaction counts only on a chat message that is not deleted.
+	applyReact = `INSERT INTO reactions (room, target, emoji, sender, seq)
+		SELECT $1, $2, $3, $4, $5 WHERE EXISTS
+		(SELECT 1 FROM messages WHERE room = $1 AND seq = $2 AND kind = '' AND NOT deleted)
+		ON CONFLICT DO NOTHING`
+	applyUnreact    = `DELETE FROM reactions WHERE room = $1 AND target = $2 AND emoji = $3 AND sender = $4`
+	deleteReactions = `DELETE FROM reactions WHERE room = $1 AND target = $2`
 )
 
 // queueChanges queues the changes among msgs, in their order, which is
@@ -32,5 +41,36 @@ func queueChange(b *pgx.Batch, m store.Message) {
 		b.Queue(applyEdit, m.Room, int64(m.Target), []byte(m.Text), m.Time)
 	case store.ChangeDelete:
 		b.Queue(applyDelete, m.Room, int64(m.Target))
+		b.Queue(deleteReactions, m.Room, int64(m.Target))
+	case store.ChangeReact:
+		b.Queue(applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
+	case store.ChangeUnreact:
+		b.Queue(applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
 	}
+}
+
+// withReactions sets the reactions of the chat messages among msgs, which
+// are in seq order, with one query over their span.
+func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT target, emoji, sender FROM reactions
+		WHERE room = $1 AND target BETWEEN $2 AND $3 ORDER BY target, seq`,
+		msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			target      int64
+			emoji, user string
+		)
+		if err := rows.Scan(&target, &emoji, &user); err != nil {
+			return err
+		}
+		store.AttachReaction(msgs, uint64(target), emoji, user)
+	}
+	return rows.Err()
 }

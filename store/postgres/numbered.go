@@ -131,6 +131,7 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		var b pgx.Batch
 		for i, m := range msgs {
 			if !repeat(i) {
+				m.Seq = span.Seq(seqOf[i]) // a reaction keeps the number of its react
 				queueChange(&b, m)
 			}
 		}

@@ -225,6 +225,9 @@ func (s *Store) After(ctx context.Context, room string, after uint64, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: messages of %q after %d: %w", room, after, err)
 	}
+	if err := s.withReactions(ctx, msgs); err != nil {
+		return nil, fmt.Errorf("postgres store: reactions of %q after %d: %w", room, after, err)
+	}
 	return msgs, nil
 }
 
@@ -239,6 +242,9 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 		return nil, fmt.Errorf("postgres store: messages of %q before %d: %w", room, before, err)
 	}
 	slices.Reverse(msgs)
+	if err := s.withReactions(ctx, msgs); err != nil {
+		return nil, fmt.Errorf("postgres store: reactions of %q before %d: %w", room, before, err)
+	}
 	return msgs, nil
 }
 
@@ -338,6 +344,10 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 			}
 		}
 		if upTo > 0 {
+			// The reactions of the messages trimmed go with them.
+			if _, err := s.pool.Exec(ctx, `DELETE FROM reactions WHERE room = $1 AND target <= $2`, room, upTo); err != nil {
+				return total, fmt.Errorf("postgres store: trim reactions of %q: %w", room, err)
+			}
 			// The ids of removed messages are free again, as FindClientMsg
 			// no longer finds them.
 			if _, err := s.pool.Exec(ctx, `DELETE FROM client_msg_ids c WHERE c.room = $1 AND NOT EXISTS

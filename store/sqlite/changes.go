@@ -15,6 +15,12 @@ const (
 		WHERE room = ?1 AND seq = ?2 AND kind = '' AND deleted = 0`
 	applyDelete = `UPDATE messages SET text = '', deleted = 1
 		WHERE room = ?1 AND (seq = ?2 AND kind = '' OR target = ?2 AND target <> 0 AND kind = 'edit')`
+	// A reaction counts only on a chat message that is not deleted.
+	applyReact = `INSERT OR IGNORE INTO reactions (room, target, emoji, sender, seq)
+		SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS
+		(SELECT 1 FROM messages WHERE room = ?1 AND seq = ?2 AND kind = '' AND deleted = 0)`
+	applyUnreact    = `DELETE FROM reactions WHERE room = ?1 AND target = ?2 AND emoji = ?3 AND sender = ?4`
+	deleteReactions = `DELETE FROM reactions WHERE room = ?1 AND target = ?2`
 )
 
 // changesOf returns the changes among msgs, in their order, which is each
@@ -40,10 +46,43 @@ func applyChanges(ctx context.Context, tx *sql.Tx, changes []store.Message) erro
 			_, err = tx.ExecContext(ctx, applyEdit, m.Room, int64(m.Target), m.Text, m.Time.UnixMicro())
 		case store.ChangeDelete:
 			_, err = tx.ExecContext(ctx, applyDelete, m.Room, int64(m.Target))
+			if err == nil {
+				_, err = tx.ExecContext(ctx, deleteReactions, m.Room, int64(m.Target))
+			}
+		case store.ChangeReact:
+			_, err = tx.ExecContext(ctx, applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
+		case store.ChangeUnreact:
+			_, err = tx.ExecContext(ctx, applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
 		}
 		if err != nil {
 			return describe(err)
 		}
 	}
 	return nil
+}
+
+// withReactions sets the reactions of the chat messages among msgs, which
+// are in seq order, with one query over their span.
+func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT target, emoji, sender FROM reactions
+		WHERE room = ? AND target BETWEEN ? AND ? ORDER BY target, seq`,
+		msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq))
+	if err != nil {
+		return describe(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			target      int64
+			emoji, user string
+		)
+		if err := rows.Scan(&target, &emoji, &user); err != nil {
+			return describe(err)
+		}
+		store.AttachReaction(msgs, uint64(target), emoji, user)
+	}
+	return describe(rows.Err())
 }

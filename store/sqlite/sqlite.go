@@ -346,6 +346,9 @@ func (s *Store) After(ctx context.Context, room string, after uint64, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: messages of %q after %d: %w", room, after, err)
 	}
+	if err := s.withReactions(ctx, msgs); err != nil {
+		return nil, fmt.Errorf("sqlite store: reactions of %q after %d: %w", room, after, err)
+	}
 	return msgs, nil
 }
 
@@ -361,6 +364,9 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 	}
 	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
 		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	if err := s.withReactions(ctx, msgs); err != nil {
+		return nil, fmt.Errorf("sqlite store: reactions of %q before %d: %w", room, before, err)
 	}
 	return msgs, nil
 }
@@ -460,6 +466,10 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 			n, _ := res.RowsAffected()
 			total += n
 			if n < trimChunk {
+				// The reactions of the messages trimmed go with them.
+				if _, err := s.w.ExecContext(ctx, `DELETE FROM reactions WHERE room = ? AND target <= ?`, room, upTo); err != nil {
+					return total, fmt.Errorf("sqlite store: trim reactions of %q: %w", room, describe(err))
+				}
 				break
 			}
 		}

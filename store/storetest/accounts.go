@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -906,7 +907,7 @@ func CheckMigratedV1(t *testing.T, s interface {
 		t.Fatalf("LastSeq after the migration = %d, %v; want 9", last, err)
 	}
 	want := store.Message{Room: "lobby", Seq: 7, From: "alice", Text: "hi", ClientMsgID: "m7", Time: time.Unix(1, 0).UTC()}
-	if got, err := s.After(ctx, "lobby", 0, 10); err != nil || len(got) != 1 || got[0] != want {
+	if got, err := s.After(ctx, "lobby", 0, 10); err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("After after the migration = %#v, %v; want %#v", got, err, want)
 	}
 	if pos, err := s.ReadPositions(ctx, "alice"); err != nil || pos["lobby"] != 7 {

@@ -74,6 +74,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Changes", s.testChanges},
 		{"ChangesInOneBatch", s.testChangesInOneBatch},
 		{"NumberedChanges", s.testNumberedChanges},
+		{"Reactions", s.testReactions},
+		{"NumberedReactions", s.testNumberedReactions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
