@@ -300,6 +300,19 @@ func (c *Client) Edit(ctx context.Context, room string, target uint64, text stri
 	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeEdit, Room: room, Target: target, Text: &text, ClientMsgID: NewMsgID()}, true)
 }
 
+// React adds the user's reaction emoji (a :name: or one Unicode emoji) to
+// message target of room; Unreact takes it back. Both are paced, retried
+// and applied once like Edit. A refusal is a *ServerError: bad_request for
+// an invalid emoji, not_found, reaction_limit, not_member.
+func (c *Client) React(ctx context.Context, room string, target uint64, emoji string) (*Ack, error) {
+	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeReact, Room: room, Target: target, Emoji: emoji, ClientMsgID: NewMsgID()}, true)
+}
+
+// Unreact takes back the user's reaction emoji to message target of room.
+func (c *Client) Unreact(ctx context.Context, room string, target uint64, emoji string) (*Ack, error) {
+	return c.doLimited(ctx, protocol.Request{Type: protocol.TypeUnreact, Room: room, Target: target, Emoji: emoji, ClientMsgID: NewMsgID()}, true)
+}
+
 // Delete deletes message target (its Seq) of room: the user's own, or any
 // in a private room the user owns. It is paced, retried and applied once
 // like Edit.

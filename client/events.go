@@ -7,7 +7,7 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *Edit, *Delete, *DM,
+// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *DM,
 // *PresenceDiff, *Typing and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }
@@ -23,6 +23,21 @@ type Message struct {
 // Text. The edit has a Seq of its own in the room's sequence. The client's
 // own edits are not delivered to the connection that made them.
 type Edit struct {
+	protocol.Message
+	Raw json.RawMessage
+}
+
+// React reports that From added the reaction Emoji to message Target of a
+// room; Unreact that they took it back. Each has a Seq of its own in the
+// room's sequence. Messages from history carry their current Reactions.
+type React struct {
+	protocol.Message
+	Raw json.RawMessage
+}
+
+// Unreact reports that From took back the reaction Emoji to message
+// Target of a room.
+type Unreact struct {
 	protocol.Message
 	Raw json.RawMessage
 }
@@ -83,6 +98,8 @@ type Reconnected struct {
 
 func (*Message) event()      {}
 func (*Edit) event()         {}
+func (*React) event()        {}
+func (*Unreact) event()      {}
 func (*Delete) event()       {}
 func (*DM) event()           {}
 func (*PresenceDiff) event() {}
@@ -131,6 +148,12 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 		err, ev = json.Unmarshal(b, &e.Message), e
 	case protocol.TypeDelete:
 		e := &Delete{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeReact:
+		e := &React{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeUnreact:
+		e := &Unreact{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e
 	case protocol.TypeDM:
 		e := &DM{Raw: raw}

@@ -24,6 +24,8 @@ const help = `Type a line to send it to the current room. Commands:
   /edit SEQ TEXT    replace the text of your message #SEQ in the current room
   /delete SEQ       delete your message #SEQ in the current room (a private
                     room's owner may delete anyone's)
+  /react SEQ EMOJI  add your reaction EMOJI (👍 or a :name:) to message #SEQ of
+                    the current room, or take it back if you gave it
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -173,6 +175,8 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 		a.history(ctx, n)
 	case "edit", "delete":
 		a.change(ctx, cmd, rest)
+	case "react":
+		a.react(ctx, rest)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":
@@ -249,6 +253,45 @@ func (a *app) change(ctx context.Context, cmd, rest string) {
 	}
 	if err != nil {
 		a.out.problem("%s #%d: %v", cmd, seq, err)
+		return
+	}
+	a.out.sent(ack.Room, ack.Seq)
+}
+
+// react toggles the user's reaction (rest "SEQ EMOJI") to a message of
+// the current room: it reads the message's reactions to tell whether the
+// user gave that one already.
+func (a *app) react(ctx context.Context, rest string) {
+	arg, emoji, _ := strings.Cut(rest, " ")
+	emoji = strings.TrimSpace(emoji)
+	seq, err := strconv.ParseUint(strings.TrimPrefix(arg, "#"), 10, 64)
+	if err != nil || seq == 0 || emoji == "" {
+		a.out.problem("usage: /react SEQ EMOJI")
+		return
+	}
+	if a.current == "" {
+		a.out.problem("you are in no room; /join ROOM first")
+		return
+	}
+	msgs, _, err := a.cl.History(ctx, a.current, seq+1, 1)
+	if err != nil {
+		a.out.problem("react #%d: %v", seq, err)
+		return
+	}
+	given := false
+	if len(msgs) == 1 && msgs[0].Seq == seq {
+		for _, r := range msgs[0].Reactions {
+			given = given || r.Emoji == emoji && slices.Contains(r.Users, a.cl.Name())
+		}
+	}
+	var ack *client.Ack
+	if given {
+		ack, err = a.cl.Unreact(ctx, a.current, seq, emoji)
+	} else {
+		ack, err = a.cl.React(ctx, a.current, seq, emoji)
+	}
+	if err != nil {
+		a.out.problem("react #%d: %v", seq, err)
 		return
 	}
 	a.out.sent(ack.Room, ack.Seq)

@@ -45,7 +45,7 @@ func (p *printer) due(ev client.Event, me string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev.(type) {
-	case *client.Message, *client.Edit, *client.Delete, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
+	case *client.Message, *client.Edit, *client.Delete, *client.React, *client.Unreact, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
 		if p.quiet {
 			return false
 		}
@@ -57,6 +57,10 @@ func (p *printer) due(ev client.Event, me string) bool {
 	case *client.Edit:
 		m = &ev.Message
 	case *client.Delete:
+		m = &ev.Message
+	case *client.React:
+		m = &ev.Message
+	case *client.Unreact:
 		m = &ev.Message
 	case *client.PresenceDiff:
 		ev.Joins = p.othersLocked(ev.Room, "join", ev.Joins, me)
@@ -122,12 +126,28 @@ func messageLine(m *protocol.Message) string {
 		return fmt.Sprintf("%s edited #%d: %s", head, m.Target, clean(m.Text))
 	case m.Type == protocol.TypeDelete:
 		return fmt.Sprintf("%s deleted #%d", head, m.Target)
+	case m.Type == protocol.TypeReact:
+		return fmt.Sprintf("%s reacted %s to #%d", head, clean(m.Emoji), m.Target)
+	case m.Type == protocol.TypeUnreact:
+		return fmt.Sprintf("%s took back %s from #%d", head, clean(m.Emoji), m.Target)
 	case m.Deleted:
 		return head + ": (deleted)"
 	case m.Edited != 0:
-		return fmt.Sprintf("%s: %s (edited)", head, clean(m.Text))
+		return fmt.Sprintf("%s: %s (edited)%s", head, clean(m.Text), reactionsNote(m.Reactions))
 	}
-	return fmt.Sprintf("%s: %s", head, clean(m.Text))
+	return fmt.Sprintf("%s: %s%s", head, clean(m.Text), reactionsNote(m.Reactions))
+}
+
+// reactionsNote shows a message's reactions after its text: " [👍 2, :tada: 1]".
+func reactionsNote(rs []protocol.Reaction) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%s %d", clean(r.Emoji), r.Count)
+	}
+	return " [" + strings.Join(parts, ", ") + "]"
 }
 
 func clock(t time.Time) string {
@@ -154,6 +174,10 @@ func (p *printer) event(ev client.Event, me string) {
 	case *client.Edit:
 		p.line("%s", messageLine(&ev.Message))
 	case *client.Delete:
+		p.line("%s", messageLine(&ev.Message))
+	case *client.React:
+		p.line("%s", messageLine(&ev.Message))
+	case *client.Unreact:
 		p.line("%s", messageLine(&ev.Message))
 	case *client.DM:
 		from, to := ev.From, "you"
@@ -198,6 +222,10 @@ func serverJSON(ev client.Event) []byte {
 	case *client.Edit:
 		return ev.Raw
 	case *client.Delete:
+		return ev.Raw
+	case *client.React:
+		return ev.Raw
+	case *client.Unreact:
 		return ev.Raw
 	case *client.DM:
 		return ev.Raw

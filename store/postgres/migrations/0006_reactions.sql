@@ -1,4 +1,4 @@
--- 0005: reactions. A react or unreact is a message row of its own (kind,
+-- 0006: reactions. A react or unreact is a message row of its own (kind,
 -- target, text = the emoji); this table holds the current reactions of
 -- each chat message, one row per emoji and user, numbered by the seq of
 -- the react that added it so that reads keep the order they were given.
