@@ -44,7 +44,13 @@ type Options struct {
 	// closes the connection for a client error (close codes 1002, 1003,
 	// 1007, 1008, 1009) or because a signed-in user took the guest's name
 	// (4002).
-	Reconnect  bool
+	Reconnect bool
+	// URLs are more servers of the same cluster, tried after Dial's URL:
+	// Dial tries each in turn until one accepts, and each redial moves on
+	// to the next, so that a client of a node that died reconnects to
+	// another. Reconnects rejoin the client's rooms with since, whichever
+	// server they reach, so that each message is delivered once.
+	URLs       []string
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 
@@ -106,7 +112,8 @@ const readLimit = 4 << 20
 // Client is a connection to a chatd server speaking chatd.v1. Create it with
 // Dial and end it with Close. Its methods are safe for concurrent use.
 type Client struct {
-	url    *url.URL
+	urls   []*url.URL // Dial's URL, then Options.URLs
+	at     int        // the index in urls of the server last dialed; used by Dial, then by run's goroutine
 	opts   Options
 	events chan Event
 
@@ -127,6 +134,8 @@ type Client struct {
 	pace    *pacer   // the current connection's send limits
 	rooms   []string // joined rooms, in join order, as the server names them
 	err     error    // why the client ended; set before done is closed
+	pos     positions
+	sending map[string]int // client_msg_ids of the sends waiting for their ack
 }
 
 // call is one request waiting for its reply.
@@ -148,13 +157,17 @@ type reply struct {
 // refuses returns a *HandshakeError. Dial does not retry: Options.Reconnect
 // applies once connected.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("chatd client: %w", err)
+	var urls []*url.URL
+	for _, raw := range append([]string{rawURL}, opts.URLs...) {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("chatd client: %w", err)
+		}
+		urls = append(urls, u)
 	}
 	opts = opts.withDefaults()
 	c := &Client{
-		url:     u,
+		urls:    urls,
 		opts:    opts,
 		events:  make(chan Event, opts.EventBuffer),
 		closing: make(chan struct{}),
@@ -162,7 +175,14 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		ready:   make(chan struct{}),
 		pending: make(map[string]*call),
 	}
-	ws, w, err := c.connect(ctx, opts.Name, opts.Session)
+	var ws *websocket.Conn
+	var w *protocol.Welcome
+	var err error
+	for c.at = range c.urls {
+		if ws, w, err = c.connect(ctx, opts.Name, opts.Session); err == nil || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +446,21 @@ func (c *Client) doLimited(ctx context.Context, req protocol.Request, retry bool
 // before the reply, it sends the request again once reconnected if retry is
 // set, and returns an error wrapping ErrDisconnected if not.
 func (c *Client) do(ctx context.Context, req protocol.Request, retry bool) (*Ack, error) {
+	if id := req.ClientMsgID; id != "" {
+		c.mu.Lock()
+		if c.sending == nil {
+			c.sending = make(map[string]int)
+		}
+		c.sending[id]++
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			if c.sending[id]--; c.sending[id] <= 0 {
+				delete(c.sending, id)
+			}
+			c.mu.Unlock()
+		}()
+	}
 	for {
 		ws, err := c.conn(ctx)
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 // connect dials the server as name with session, checks that it speaks
 // chatd.v1 and reads the welcome event.
 func (c *Client) connect(ctx context.Context, name, session string) (*websocket.Conn, *protocol.Welcome, error) {
-	u := *c.url
+	u := *c.urls[c.at]
 	q := u.Query()
 	for k, v := range map[string]string{"name": name, "session": session} {
 		if v == "" {
@@ -49,11 +49,11 @@ func (c *Client) connect(ctx context.Context, name, session string) (*websocket.
 		}
 		// The error does not repeat the URL, which may carry the session
 		// token.
-		return nil, nil, fmt.Errorf("chatd client: connect to %s: %w", c.url.Host, err)
+		return nil, nil, fmt.Errorf("chatd client: connect to %s: %w", u.Host, err)
 	}
 	if p := ws.Subprotocol(); p != protocol.SubprotocolV1 {
 		_ = ws.CloseNow()
-		return nil, nil, fmt.Errorf("chatd client: the server at %s did not accept the subprotocol %s (got %q): not a chatd server?", c.url.Host, protocol.SubprotocolV1, p)
+		return nil, nil, fmt.Errorf("chatd client: the server at %s did not accept the subprotocol %s (got %q): not a chatd server?", u.Host, protocol.SubprotocolV1, p)
 	}
 	ws.SetReadLimit(readLimit)
 	typ, b, err := ws.Read(ctx)
@@ -144,8 +144,12 @@ func (c *Client) handle(b []byte) error {
 			if !slices.Contains(c.rooms, a.Room) {
 				c.rooms = append(c.rooms, a.Room)
 			}
+			c.pos.joined(a.Room, a.Last)
 		case protocol.TypeLeave:
 			c.rooms = slices.DeleteFunc(slices.Clone(c.rooms), func(r string) bool { return r == a.Room })
+			c.pos.left(a.Room)
+		case protocol.TypeSend, protocol.TypeEdit, protocol.TypeDelete, protocol.TypeReact, protocol.TypeUnreact:
+			c.pos.sent(a.Room, a.Seq)
 		}
 		cl := c.take(a.ID)
 		c.mu.Unlock()
@@ -165,6 +169,19 @@ func (c *Client) handle(b []byte) error {
 				RetryAfter: time.Duration(e.RetryAfterMS) * time.Millisecond}}
 		}
 	default:
+		if m, ok := roomSeq(head.Type, b); ok {
+			c.mu.Lock()
+			fresh := c.pos.fresh(m.Room, m.Seq)
+			// A replay after a reconnect may hold a send whose ack the
+			// lost connection never carried: it is still the client's own.
+			if fresh && m.ClientMsgID != "" && m.From == c.name && c.sending[m.ClientMsgID] > 0 {
+				fresh = false
+			}
+			c.mu.Unlock()
+			if !fresh {
+				return nil
+			}
+		}
 		ev, err := decodeEvent(head.Type, b)
 		if err != nil || ev == nil {
 			return nil
@@ -270,6 +287,8 @@ func (c *Client) reconnect() *websocket.Conn {
 		if c.opts.Name == "" {
 			name, session = "", "" // guest names are given, not asked for
 		}
+		// Each redial tries the next server: the last one may be gone.
+		c.at = (c.at + 1) % len(c.urls)
 		ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout)
 		ws, w, err := c.connect(ctx, name, session)
 		var joined []string
@@ -317,7 +336,13 @@ func (c *Client) rejoin(ctx context.Context, ws *websocket.Conn, rooms []string)
 	calls := make([]*call, len(rooms))
 	for i, room := range rooms {
 		id := strconv.FormatUint(c.ids.Add(1), 10)
-		b, err := json.Marshal(protocol.Request{Type: protocol.TypeJoin, ID: id, Room: room})
+		req := protocol.Request{Type: protocol.TypeJoin, ID: id, Room: room}
+		c.mu.Lock()
+		if at, ok := c.pos.since(room); ok {
+			req.Since = &at
+		}
+		c.mu.Unlock()
+		b, err := json.Marshal(req)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -45,5 +45,15 @@
 // connection dropped is sent again if repeating it is harmless (join, leave,
 // rooms, who, and send, whose client_msg_id lets the server drop the
 // duplicate); dm and typing return an error wrapping ErrDisconnected instead.
-// Messages sent to the client's rooms while it was away are not recovered.
+//
+// The rejoin recovers what the client missed: each room is rejoined with
+// since, the last seq the client saw there, so the messages, edits,
+// deletes and reactions sent while it was away arrive as events, in order, and none it
+// already had arrives again; nor do its own sends, even those whose ack the
+// lost connection never carried. A gap longer than the server's history
+// limit (1000 messages by default) is cut short at that limit.
+//
+// Options.URLs lists more servers, the other nodes of a cluster: Dial tries
+// them in turn until one accepts, and each redial moves on to the next, so a
+// client whose node died reconnects to another and recovers there.
 package client

@@ -37,7 +37,7 @@ func signIn(ctx context.Context, cfg config, stdin io.Reader, stderr io.Writer) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	login, err := how(ctx, nil, cfg.url, name, password)
+	login, err := how(ctx, nil, cfg.urls()[0], name, password)
 	if err != nil {
 		return "", fmt.Errorf("signing in as %s: %w", name, err)
 	}

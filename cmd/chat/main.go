@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var cfg config
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8082/ws", "chatd WebSocket `URL`")
+	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8082/ws", "chatd WebSocket `URL`; several, comma-separated, are nodes of one cluster, tried in turn at connect and on each reconnect")
 	fs.StringVar(&cfg.name, "name", "", "user `name` (default: a guest name given by the server)")
 	fs.StringVar(&cfg.session, "session", "", "session `token` of -name, to connect as a user who is already connected elsewhere")
 	fs.StringVar(&cfg.token, "token", os.Getenv("CHATD_TOKEN"), "sign in with this login `token` (from POST /api/login) or JWT; default $CHATD_TOKEN")
@@ -168,7 +168,8 @@ type app struct {
 func (a *app) dial(ctx context.Context, name, session string, rooms []string) (*client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.timeout)
 	defer cancel()
-	return client.Dial(ctx, a.cfg.url, client.Options{Name: name, Session: session, Token: a.cfg.token, Rooms: rooms, Reconnect: true})
+	urls := a.cfg.urls()
+	return client.Dial(ctx, urls[0], client.Options{Name: name, Session: session, Token: a.cfg.token, Rooms: rooms, Reconnect: true, URLs: urls[1:]})
 }
 
 // use makes cl the current client, closing the previous one.
