@@ -164,7 +164,7 @@ func TestPresenceCountsUsersNotConnections(t *testing.T) {
 	if n, _ := h.Join(t.Context(), "r", laptop); n != 2 {
 		t.Fatalf("users after alice's second connection: %d, want 2", n)
 	}
-	if got, n := h.MembersAfter("r", "", 10); !slices.Equal(got, []string{"alice", "w"}) || n != 2 {
+	if got, n := h.MembersAfter("r", "", 10, nil); !slices.Equal(got, []string{"alice", "w"}) || n != 2 {
 		t.Fatalf("members %q, %d users", got, n)
 	}
 	h.Leave("r", phone)
@@ -317,7 +317,7 @@ func BenchmarkJoin10000OneRoom(b *testing.B) {
 		h := hub.New(hub.Config{Encode: func(_ hub.Format, e *hub.Event) []byte { return []byte("x") }})
 		for _, s := range subs {
 			h.Join(b.Context(), "big", s)
-			h.MembersAfter("big", "", 100)
+			h.MembersAfter("big", "", 100, nil)
 		}
 		h.Close()
 	}

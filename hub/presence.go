@@ -15,7 +15,8 @@ import (
 // A change in a room that has been quiet for a whole interval goes out at
 // once, so a small room feels instant; the changes after it wait for the
 // presence clock, which sends each room that has changes one diff per
-// interval. A user who joins and leaves between two diffs is in neither.
+// interval. A user who joins and leaves between two diffs is in neither,
+// unless another client read the member list in between.
 //
 // The clock is one goroutine per hub, parked while no room has anything to
 // send; a room is on its list only while it is sending diffs, so an idle
@@ -48,6 +49,10 @@ func (p *presence) compare(key, name string) int {
 type change struct {
 	name   string
 	joined bool
+	// reads and ownReads tell whether anyone but the user has read the
+	// member list since the change: the roster's reads when it was made,
+	// and how many of the reads since were the user's own.
+	reads, ownReads uint64
 }
 
 // roster is a room's users and the changes its members have not yet heard
@@ -56,8 +61,12 @@ type roster struct {
 	byUser map[string]*presence
 	sorted []*presence // by compare: pages of names without sorting them all
 	// pend holds, by user, the changes since the last diff; a second flip
-	// of the same user cancels the first.
-	pend   map[string]change
+	// of the same user cancels the first, unless another user has read the
+	// member list in between (see presenceChangedLocked).
+	pend map[string]change
+	// reads counts the member lists handed to clients (a join's members,
+	// who), which show pending changes before any diff does.
+	reads  uint64
 	sent   bool // a diff went out at once since the clock's last tick
 	queued bool // the room is on the presence clock's list
 }
@@ -107,13 +116,20 @@ func (ro *roster) page(cursor string, n int) []string {
 // diff: the joiner, who learns the members from its join.
 func (r *room) presenceChangedLocked(h *Hub, user, name string, joined bool, skip Subscriber) {
 	ro := &r.roster
-	if _, ok := ro.pend[user]; ok {
+	prior, ok := ro.pend[user]
+	switch {
+	case ok && ro.reads-prior.reads == prior.ownReads:
+		// Nobody else has seen the first flip: the members' lists are
+		// right without either.
 		delete(ro.pend, user)
-	} else {
+	default:
+		// A member who read the list after the first flip has the user
+		// in the state it made, so the second flip must reach it. The
+		// others apply it as a set operation that changes nothing.
 		if ro.pend == nil {
 			ro.pend = make(map[string]change)
 		}
-		ro.pend[user] = change{name: name, joined: joined}
+		ro.pend[user] = change{name: name, joined: joined, reads: ro.reads}
 	}
 	if ro.queued {
 		return
@@ -253,13 +269,28 @@ func (h *Hub) Close() {
 // MembersAfter returns the count of users present in room and the names of
 // up to n of them that sort after cursor (case-insensitively, then
 // exactly), so that a long list is read in pages without ever being built
-// whole. The empty cursor starts at the beginning.
-func (h *Hub) MembersAfter(room, cursor string, n int) (names []string, users int) {
+// whole. The empty cursor starts at the beginning. reader is the
+// subscriber the names are for, or nil when they go to no client: a
+// client's list may show changes not yet sent as a diff, which then may
+// no longer cancel out.
+func (h *Hub) MembersAfter(room, cursor string, n int, reader Subscriber) (names []string, users int) {
 	r := h.lookup(room)
 	if r == nil {
 		return nil, 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if reader != nil && n > 0 {
+		r.roster.read(reader.User())
+	}
 	return r.roster.page(cursor, n), r.roster.count()
+}
+
+// read records that user was handed the member list.
+func (ro *roster) read(user string) {
+	ro.reads++
+	if c, ok := ro.pend[user]; ok {
+		c.ownReads++
+		ro.pend[user] = c
+	}
 }

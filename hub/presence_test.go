@@ -149,7 +149,7 @@ func TestMembersAreReadInPagesInCaseInsensitiveOrder(t *testing.T) {
 	var got []string
 	cursor := ""
 	for pages := 0; ; pages++ {
-		names, users := h.MembersAfter("r", cursor, 100)
+		names, users := h.MembersAfter("r", cursor, 100, nil)
 		if users != 250 {
 			t.Fatalf("%d users, want 250", users)
 		}
@@ -165,7 +165,7 @@ func TestMembersAreReadInPagesInCaseInsensitiveOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages gave %d names %q..., want %d in order", len(got), got[:min(5, len(got))], len(want))
 	}
-	if names, users := h.MembersAfter("nowhere", "", 100); names != nil || users != 0 {
+	if names, users := h.MembersAfter("nowhere", "", 100, nil); names != nil || users != 0 {
 		t.Fatalf("empty room: %q, %d", names, users)
 	}
 }
@@ -177,4 +177,36 @@ func TestCloseStopsTheClockWhileRoomsAreQueued(t *testing.T) {
 	}
 	h.Close()
 	h.Close()
+}
+
+// A member who read the list while a change was pending has that change in
+// its list, so the user flipping back within the interval must reach it:
+// carol's join lists bob, whose own join has not gone out yet, and bob
+// leaves before the next diff.
+func TestAFlipBackIsSentToAMemberWhoReadTheListInBetween(t *testing.T) {
+	h := newPresenceHub(t, 0)
+	a := &recorder{user: "a"}
+	h.Join(t.Context(), "r", a) // at once, to nobody
+	bob := &recorder{user: "bob"}
+	h.Join(t.Context(), "r", bob) // pending
+	carol := &recorder{user: "carol"}
+	h.Join(t.Context(), "r", carol)
+	if names, _ := h.MembersAfter("r", "", 100, carol); !slices.Contains(names, "bob") {
+		t.Fatalf("carol's list %q lacks bob", names)
+	}
+	h.Leave("r", bob)
+	h.clock.tick(h) // the interval of a's join
+	h.clock.tick(h)
+	expectFrames(t, carol, "+carol -bob 2")
+	expectFrames(t, a, "+carol -bob 2")
+
+	// Without a read by anyone else, a join and a leave still cancel,
+	// even though the user read the list itself.
+	dave := &recorder{user: "dave"}
+	h.Join(t.Context(), "r", dave)
+	h.MembersAfter("r", "", 100, dave)
+	h.Leave("r", dave)
+	h.clock.tick(h)
+	h.clock.tick(h)
+	expectFrames(t, a, "+carol -bob 2")
 }

@@ -58,11 +58,32 @@ func TestPresenceOfAUserWhoJoinsAndLeavesWithinOneIntervalIsNeverSent(t *testing
 	brief, stays := dialJSON(t, ts, "name=brief"), dialJSON(t, ts, "name=stays")
 	w.do(`{"type":"join","room":"r"}`)
 	brief.do(`{"type":"join","room":"r"}`)
-	stays.do(`{"type":"join","room":"r"}`)
 	brief.do(`{"type":"leave","room":"r"}`)
+	stays.do(`{"type":"join","room":"r"}`)
 	ev := w.expect("presence_diff")
 	if got := names(t, ev["joins"]); !slices.Equal(got, []string{"stays"}) || ev["leaves"] != nil || ev["users"] != float64(2) {
 		t.Fatalf("diff %v, want only stays's join and 2 users", ev)
+	}
+}
+
+// A join's member list shows users whose own join has not gone out as a
+// diff yet; when one of them leaves within the interval, the leave must
+// still reach the member who was shown it.
+func TestALeaveReachesAMemberWhoseJoinListedTheUser(t *testing.T) {
+	ts := servertest.Start(t, server.Config{PresenceInterval: time.Second})
+	w := dialJSON(t, ts, "name=w")
+	brief, stays := dialJSON(t, ts, "name=brief"), dialJSON(t, ts, "name=stays")
+	w.do(`{"type":"join","room":"r"}`)
+	brief.do(`{"type":"join","room":"r"}`)
+	if ack := stays.do(`{"type":"join","room":"r"}`); !slices.Contains(names(t, ack["members"]), "brief") {
+		t.Fatalf("join ack %v does not list brief", ack)
+	}
+	brief.do(`{"type":"leave","room":"r"}`)
+	for {
+		ev := stays.expect("presence_diff")
+		if slices.Contains(names(t, ev["leaves"]), "brief") {
+			return
+		}
 	}
 }
 

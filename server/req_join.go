@@ -35,7 +35,7 @@ func (c *conn) handleJoin(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		replayed, last := 0, c.srv.hub.Last(r.Room)
 		ack.Replayed, ack.Last = &replayed, &last
 	}
-	ack.Members, ack.Users = c.srv.hub.MembersAfter(r.Room, "", joinMembers)
+	ack.Members, ack.Users = c.srv.hub.MembersAfter(r.Room, "", joinMembers, c)
 	read := c.srv.sessions.readOf(c.sess, r.Room)
 	ack.Read = &read
 	return nil
@@ -57,7 +57,7 @@ func (c *conn) handleWho(r *protocol.Request, ack *protocol.Ack) *protocol.Error
 	if e := c.checkEnter(r.Room); e != nil {
 		return e
 	}
-	names, users := c.srv.hub.MembersAfter(r.Room, r.Cursor, whoPage+1)
+	names, users := c.srv.hub.MembersAfter(r.Room, r.Cursor, whoPage+1, c)
 	if users == 0 {
 		return protocol.Errorf(protocol.CodeUnknownRoom, "nobody is in room %q", r.Room)
 	}

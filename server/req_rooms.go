@@ -79,7 +79,7 @@ func (c *conn) handleCreate(r *protocol.Request, ack *protocol.Ack) *protocol.Er
 	defer cancel()
 	// A room that people are in, or that has history, is already someone's:
 	// making it private would hide it from them.
-	_, users := c.srv.hub.MembersAfter(r.Room, "", 0)
+	_, users := c.srv.hub.MembersAfter(r.Room, "", 0, nil)
 	used := users > 0
 	if st := c.srv.cfg.Store; st != nil && !used {
 		last, err := st.LastSeq(ctx, r.Room)
@@ -287,7 +287,7 @@ func (s *Server) forceLeave(x *conn, room, by string) {
 // evictNonMembers takes out of a room that just became private everyone
 // who joined it before, except owner.
 func (s *Server) evictNonMembers(room, owner string) {
-	if members, users := s.hub.MembersAfter(room, "", 1); users == 0 || users == 1 && strings.EqualFold(members[0], owner) {
+	if members, users := s.hub.MembersAfter(room, "", 1, nil); users == 0 || users == 1 && strings.EqualFold(members[0], owner) {
 		return // the usual case: nobody slipped in
 	}
 	s.mu.Lock()
