@@ -2,7 +2,7 @@
 // and conversations, and the page's chat screen.
 
 import { Conn, CLOSE_UNAUTHORIZED } from "./conn.js";
-import { Room, Conversation, roomKey, dmKey } from "./model.js";
+import { Room, Conversation, roomKey, dmKey, reacted } from "./model.js";
 import * as ui from "./ui.js";
 import { Pane } from "./pane.js";
 import { Pacer } from "./pace.js";
@@ -341,6 +341,8 @@ export class Chat {
       case "message":
       case "edit":
       case "delete":
+      case "react":
+      case "unreact":
         return this.#onMessage(ev);
       case "presence_diff": {
         // A diff may repeat what the join's list showed: apply it as set
@@ -416,6 +418,42 @@ export class Chat {
     const seq = Number(li.dataset.seq);
     if (btn.dataset.action === "edit") this.#startEdit(room, li, seq);
     else if (btn.dataset.action === "delete") this.#confirmDelete(room, btn, seq);
+    else if (btn.dataset.action === "react") this.#showPicker(li);
+    else if (btn.dataset.action === "toggle-reaction") this.#toggleReaction(room, seq, btn.dataset.emoji);
+  }
+
+  // ---- reactions ----
+
+  // showPicker shows, or hides again, the reactions to pick under a
+  // message, its first one focused for the keyboard.
+  #showPicker(li) {
+    const open = li.querySelector(".reaction-picker");
+    if (open) {
+      open.remove();
+      return;
+    }
+    const picker = ui.reactionPicker();
+    li.append(picker);
+    picker.querySelector("button")?.focus();
+  }
+
+  // toggleReaction gives the user's reaction emoji to message seq, or
+  // takes it back if given, and applies it once acknowledged.
+  #toggleReaction(room, seq, emoji) {
+    const m = room.find(seq);
+    if (!m || m.deleted || !emoji) return;
+    const r = m.reactions.find((x) => x.emoji === emoji);
+    const type = r && reacted(r, this.#me) ? "unreact" : "react";
+    const req = { type, room: room.name, target: seq, emoji, client_msg_id: randomId() };
+    this.#paced(req).then(
+      (ack) => {
+        room.add({ type, seq: ack.seq, target: seq, emoji, from: this.#me, ts: ack.ts });
+        this.#markRead(room, ack.seq);
+        if (this.#isActive(room)) this.#rerenderKeepingPlace();
+        this.#renderNav();
+      },
+      (err) => ui.notice(`Cannot react to the message: ${err.message}`, { kind: "error", ttl: 8000 }),
+    );
   }
 
   // startEdit turns message seq's text into an editor: Enter saves,

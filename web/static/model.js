@@ -40,7 +40,7 @@ export class Room {
   // as a message read from the server later comes in its current state.
   add(m) {
     if (!Number.isSafeInteger(m.seq) || m.seq <= 0 || this.seqs.has(m.seq)) return "";
-    if (m.type === "edit" || m.type === "delete") {
+    if (m.type === "edit" || m.type === "delete" || m.type === "react" || m.type === "unreact") {
       this.seqs.add(m.seq);
       this.last = Math.max(this.last, m.seq);
       return this.change(m) ? "change" : "";
@@ -53,6 +53,7 @@ export class Room {
       cmid: typeof m.client_msg_id === "string" ? m.client_msg_id : "",
       edited: Number(m.edited) || 0,
       deleted: m.deleted === true,
+      reactions: readReactions(m.reactions),
     };
     this.seqs.add(msg.seq);
     this.last = Math.max(this.last, msg.seq);
@@ -90,9 +91,15 @@ export class Room {
   change(ev) {
     const m = this.find(Number(ev.target));
     if (!m) return false;
+    if (ev.type === "react" || ev.type === "unreact") {
+      if (m.deleted || typeof ev.emoji !== "string") return false;
+      react(m, ev.emoji, String(ev.from ?? ""), ev.type === "react");
+      return true;
+    }
     if (ev.type === "delete") {
       m.deleted = true;
       m.text = "";
+      m.reactions = [];
     } else if (!m.deleted) {
       m.text = typeof ev.text === "string" ? ev.text : "";
       m.edited = Math.max(m.edited, Number(ev.ts) || Date.now());
@@ -145,3 +152,45 @@ export class Conversation {
 // conversation.
 export const roomKey = (name) => "room:" + name;
 export const dmKey = (peer) => "dm:" + peer.toLowerCase();
+
+// readReactions is a message's reactions as the server sent them:
+// [{emoji, count, users}], users being the first ones only.
+function readReactions(rs) {
+  if (!Array.isArray(rs)) return [];
+  return rs
+    .filter((r) => r && typeof r.emoji === "string")
+    .map((r) => {
+      const users = Array.isArray(r.users) ? r.users.map(String) : [];
+      return { emoji: r.emoji, users, count: Math.max(Number(r.count) || 0, users.length) };
+    });
+}
+
+// react adds user's reaction emoji to m (add) or takes it back. Adding
+// twice, or taking back one not given, changes nothing, as on the server.
+function react(m, emoji, user, add) {
+  let r = m.reactions.find((x) => x.emoji === emoji);
+  const has = r ? r.users.some((u) => u.toLowerCase() === user.toLowerCase()) : false;
+  if (add) {
+    if (has) return;
+    if (!r) {
+      r = { emoji, users: [], count: 0 };
+      m.reactions.push(r);
+    }
+    r.users.push(user);
+    r.count++;
+    return;
+  }
+  if (!r) return;
+  if (has) {
+    r.users = r.users.filter((u) => u.toLowerCase() !== user.toLowerCase());
+    r.count--;
+  } else if (r.count > r.users.length) {
+    r.count--; // one of those the server did not list
+  }
+  if (r.count <= 0) m.reactions = m.reactions.filter((x) => x !== r);
+}
+
+// reacted reports whether user gave reaction r.
+export function reacted(r, user) {
+  return r.users.some((u) => u.toLowerCase() === user.toLowerCase());
+}

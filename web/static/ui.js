@@ -44,12 +44,38 @@ export function messageNode(msg, prev, me, canModerate = false) {
   if (msg.edited && !msg.deleted) {
     li.append(el("span", { className: "edited", title: "edited " + new Date(msg.edited).toLocaleString() }, "(edited)"));
   }
-  if (msg.seq != null && !msg.deleted && (mine || canModerate)) {
+  if (msg.seq != null && !msg.deleted && msg.reactions?.length) {
+    // Each reaction with its count; pressed if it is the reader's, and a
+    // click toggles it. The emoji is text, never markup.
+    const row = el("div", { className: "reactions" });
+    for (const r of msg.reactions) {
+      const mine = r.users.some((u) => same(u, me));
+      row.append(
+        el(
+          "button",
+          {
+            type: "button",
+            className: "reaction" + (mine ? " mine" : ""),
+            "data-action": "toggle-reaction",
+            "data-emoji": r.emoji,
+            "aria-pressed": mine ? "true" : "false",
+            title: r.users.join(", ") + (r.count > r.users.length ? ` and ${r.count - r.users.length} more` : ""),
+          },
+          `${r.emoji} ${r.count}`,
+        ),
+      );
+    }
+    li.append(row);
+  }
+  if (msg.seq != null && !msg.deleted) {
     // Shown on hover and when focus is inside the message, so a keyboard
     // user reaches them with Tab.
     const actions = el("div", { className: "actions" });
+    actions.append(el("button", { type: "button", "data-action": "react", "aria-label": "React to message" }, "React"));
     if (mine) actions.append(el("button", { type: "button", "data-action": "edit", "aria-label": "Edit message" }, "Edit"));
-    actions.append(el("button", { type: "button", "data-action": "delete", "aria-label": "Delete message" }, "Delete"));
+    if (mine || canModerate) {
+      actions.append(el("button", { type: "button", "data-action": "delete", "aria-label": "Delete message" }, "Delete"));
+    }
     li.append(actions);
   }
   return li;
@@ -215,4 +241,18 @@ export function renderConn(state, retryAt) {
     default:
       text.textContent = "Disconnected";
   }
+}
+
+// The reactions a message's React button offers.
+export const REACTION_CHOICES = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+// reactionPicker is the row of REACTION_CHOICES shown under a message.
+export function reactionPicker() {
+  const row = el("div", { className: "reaction-picker", role: "group", "aria-label": "Pick a reaction" });
+  for (const emoji of REACTION_CHOICES) {
+    row.append(
+      el("button", { type: "button", "data-action": "toggle-reaction", "data-emoji": emoji, "aria-label": "React " + emoji }, emoji),
+    );
+  }
+  return row;
 }
