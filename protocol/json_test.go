@@ -27,6 +27,8 @@ var chatdNeeds = map[string]protocol.Needs{
 	protocol.TypeRooms:   0,
 	protocol.TypeEdit:    protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsText,
 	protocol.TypeDelete:  protocol.NeedsRoom | protocol.NeedsTarget,
+	protocol.TypeReact:   protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji,
+	protocol.TypeUnreact: protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji,
 }
 
 func needsOf(typ string) (protocol.Needs, bool) {
@@ -101,6 +103,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"edit","room":"go","target":41,"text":"fixed","client_msg_id":"e1"}`,
 		`{"type":"delete","room":"go","target":41}`,
 		`{"type":"delete","room":"go","target":-1}`,
+		`{"type":"react","room":"go","target":41,"emoji":"👍🏽","client_msg_id":"r1"}`,
+		`{"type":"unreact","room":"go","target":41,"emoji":":tada:"}`,
+		`{"type":"react","room":"go","target":41,"emoji":"<img>"}`,
 		`{"type":`,
 		`[]`,
 	} {
@@ -132,6 +137,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			has(protocol.NeedsText) && r.Text == nil,
 			has(protocol.NeedsSeq) && r.Seq == 0,
 			has(protocol.NeedsTarget) && r.Target == 0,
+			has(protocol.NeedsEmoji) && !protocol.ValidEmoji(r.Emoji),
 			has(protocol.NeedsToken) && (r.Token == "" || len(r.Token) > protocol.MaxTokenLen):
 			t.Fatalf("accepted %+v", r)
 		}
