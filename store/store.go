@@ -100,9 +100,11 @@ const (
 	// A change never targets a change: one that does changes nothing.
 	ChangeDelete Change = "delete"
 	// ChangeReact adds From's reaction Text (an emoji) to the chat message
-	// Target, unless it is there already or the target is deleted;
-	// ChangeUnreact removes it. A delete removes its target's reactions.
-	ChangeReact   Change = "react"
+	// Target, unless it is there already or the target is deleted. A
+	// delete removes its target's reactions.
+	ChangeReact Change = "react"
+	// ChangeUnreact removes From's reaction Text from the chat message
+	// Target, if it is there.
 	ChangeUnreact Change = "unreact"
 )
 
