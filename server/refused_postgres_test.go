@@ -2,12 +2,7 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,41 +19,9 @@ import (
 // test is skipped, except in CI (CI=true), where it fails.
 func postgresSchema(t *testing.T) (*postgres.Store, *pgx.Conn) {
 	t.Helper()
-	base := os.Getenv("CHATD_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CHATD_TEST_POSTGRES is not set, and CI must test the PostgreSQL store")
-		}
-		t.Skip("CHATD_TEST_POSTGRES is not set (eval \"$(scripts/postgres-test-server start)\" starts a server)")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "chatd_test_" + hex.EncodeToString(b[:])
+	dsn, admin := servertest.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to CHATD_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	if _, err := admin.Exec(ctx, "SET search_path TO "+schema); err != nil {
-		t.Fatal(err)
-	}
-	dsn := base + " search_path=" + schema
-	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
 	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

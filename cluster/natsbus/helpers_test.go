@@ -2,15 +2,8 @@ package natsbus_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/chatd/chatd/cluster/natsbus"
 	"github.com/chatd/chatd/internal/servertest"
@@ -18,43 +11,12 @@ import (
 	"github.com/chatd/chatd/store/postgres"
 )
 
-// schemaDSN creates a schema of its own in CHATD_TEST_POSTGRES, dropped
-// when the test ends, and returns a DSN that uses it. Without the variable
-// the test is skipped, except in CI (CI=true), where it fails.
+// schemaDSN returns a DSN of a schema of the test's own (see
+// servertest.PostgresSchema).
 func schemaDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("CHATD_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CHATD_TEST_POSTGRES is not set, and CI must test the cluster")
-		}
-		t.Skip("CHATD_TEST_POSTGRES is not set (eval \"$(scripts/postgres-test-server start)\" starts a server)")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "chatd_test_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to CHATD_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := servertest.PostgresSchema(t)
+	return dsn
 }
 
 // apiKey is the publish API's key on every test node.

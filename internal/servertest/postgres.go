@@ -1,0 +1,58 @@
+package servertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresSchema makes a schema of its own in the PostgreSQL server of
+// CHATD_TEST_POSTGRES, dropped when the test ends, and returns a DSN that
+// uses it and an administrative connection whose search_path is that
+// schema. Without the variable the test is skipped, except in CI
+// (CI=true), where it fails: what needs PostgreSQL must be tested there.
+func PostgresSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
+	t.Helper()
+	base := os.Getenv("CHATD_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CHATD_TEST_POSTGRES is not set, and CI must run the tests that need PostgreSQL")
+		}
+		t.Skip("CHATD_TEST_POSTGRES is not set (eval \"$(scripts/postgres-test-server start)\" starts a server)")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "chatd_test_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to CHATD_TEST_POSTGRES: %v", err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	if _, err := admin.Exec(ctx, "SET search_path TO "+schema); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
+		return base + " search_path=" + schema, admin
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), admin
+}
