@@ -40,7 +40,11 @@ func PostgresSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Logf("dropping the test's schema: %v", err)
+		}
+	})
 	if _, err := admin.Exec(ctx, "SET search_path TO "+schema); err != nil {
 		t.Fatal(err)
 	}
