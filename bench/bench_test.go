@@ -45,6 +45,9 @@ type hub struct {
 	// its handshake.
 	joinDelay time.Duration
 	joined    atomic.Int64
+	// centrifugo: speak Centrifugo's JSON protocol (centrifugo_test.go).
+	centrifugo    bool
+	centrifugoErr string // the error every publish gets, if set
 
 	mu     sync.Mutex
 	conns  map[*hubConn]struct{}
@@ -59,11 +62,12 @@ type hub struct {
 }
 
 type hubConn struct {
-	conn net.Conn
-	room string
-	out  chan []byte
-	wmu  sync.Mutex
-	bw   *bufio.Writer
+	conn       net.Conn
+	room       string
+	subscribed atomic.Bool // Centrifugo: to its room
+	out        chan []byte
+	wmu        sync.Mutex
+	bw         *bufio.Writer
 }
 
 func newHub(t *testing.T, echo, merge bool) *hub {
@@ -164,6 +168,10 @@ func (h *hub) reader(c *hubConn, br *bufio.Reader) {
 		case ws.OpPong:
 			h.pongs.Add(1)
 		case ws.OpText:
+			if h.centrifugo {
+				h.centrifugoCommands(c, p)
+				continue
+			}
 			h.broadcast(c, p)
 		}
 	}
@@ -175,7 +183,7 @@ func (h *hub) broadcast(from *hubConn, p []byte) {
 	defer h.mu.Unlock()
 	var victim *hubConn
 	for c := range h.conns {
-		if h.byRoom && c.room != from.room {
+		if h.byRoom && c.room != from.room || h.centrifugo && !c.subscribed.Load() {
 			continue
 		}
 		if c != from || h.echo {
@@ -473,7 +481,7 @@ func TestIdle(t *testing.T) {
 		Conns:    200,
 		Duration: 300 * time.Millisecond,
 		Settle:   100 * time.Millisecond,
-		PID:      os.Getpid(), // the server is this process
+		PIDs:     []int{os.Getpid()}, // the server is this process
 	})
 	checkClean(t, res)
 	if res.ServerCPU == nil || res.ServerRSS == nil || res.RSSPerConn == nil || res.ConnectServerCPUS == nil {

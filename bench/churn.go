@@ -104,7 +104,7 @@ func (r *run) churn(ctx context.Context, res *Result, phase *atomic.Value) error
 		wg.Wait()
 		return ctx.Err()
 	}
-	meter := startCPU(cfg.PID)
+	meter := startCPU(r.procs)
 	sleepUntil(ctx, nil, mEnd)
 	end := time.Now()
 	if end.After(mEnd) {
@@ -138,7 +138,7 @@ func (r *run) churn(ctx context.Context, res *Result, phase *atomic.Value) error
 	res.Open = int(r.peak.Load())
 	res.ConnectErrors = int(r.connectErrs.Load())
 	res.CloseErrors = int(r.closeErrs.Load())
-	recordServerRSS(cfg.PID, res)
+	recordServerRSS(r.procs, res)
 	if ctx.Err() == nil && r.dials.Load() == 0 && res.ConnectErrors > 0 {
 		return errors.New("no connection could be opened")
 	}

@@ -143,19 +143,20 @@ func (r *run) senderRange(g int) (lo, hi int) {
 func (r *run) dial(ctx context.Context, i int) (*client, error) {
 	g := r.groupOf(i)
 	grp := &r.groups[g]
+	node := (i / len(r.groups)) % len(grp.urls)
 	d := ws.Dialer{
 		Timeout:        r.cfg.ConnectTimeout,
-		NetDial:        r.netDial(i),
+		NetDial:        r.netDial[node](i),
 		ReadBufferSize: readBufferSize,
 	}
-	if r.json {
+	if r.json && !r.centrifugo {
 		d.Protocols = []string{Subprotocol}
 	}
-	conn, br, hs, err := d.Dial(ctx, grp.url)
+	conn, br, hs, err := d.Dial(ctx, grp.urls[node])
 	if err != nil {
 		return nil, err
 	}
-	if r.json && hs.Protocol != Subprotocol {
+	if r.json && !r.centrifugo && hs.Protocol != Subprotocol {
 		conn.Close()
 		return nil, errNoSubprotocol
 	}
@@ -176,6 +177,14 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 		rng:        uint64(i)*0x9e3779b97f4a7c15 | 1,
 	}
 	c.senderID.Store(-1)
+	if grp.hello != nil {
+		// Centrifugo answers the connect and subscribe once it reads
+		// them, which the reader does from here on.
+		if err := c.writeText(grp.hello); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("connect and subscribe: %w", err)
+		}
+	}
 	grp.live.Add(1)
 	r.dials.Add(1)
 	storeMax(&r.peak, r.live.Add(1))
@@ -309,7 +318,12 @@ func (c *client) handle(msg []byte, now int64) {
 		}
 		if r.json {
 			var isMsg bool
-			if line, isMsg = c.event(line, now); !isMsg {
+			if r.centrifugo {
+				line, isMsg = c.centrifugoEvent(line, now)
+			} else {
+				line, isMsg = c.event(line, now)
+			}
+			if !isMsg {
 				continue
 			}
 		}

@@ -30,6 +30,9 @@ const (
 	ProtoPlain = "plain"
 	// ProtoJSON: chatd's JSON protocol, WebSocket subprotocol chatd.v1.
 	ProtoJSON = "json"
+	// ProtoCentrifugo: Centrifugo's JSON client protocol (v2), the channel
+	// being the room.
+	ProtoCentrifugo = "centrifugo"
 )
 
 // maxRooms bounds Config.Rooms and Config.Members.
@@ -42,15 +45,22 @@ const DefaultRoom = "bench"
 // Config describes one load-test run. Zero fields take the defaults listed
 // with each field.
 type Config struct {
-	// URL is the WebSocket endpoint, e.g. ws://127.0.0.1:8082/ws.
+	// URL is the WebSocket endpoint, e.g. ws://127.0.0.1:8082/ws, or
+	// several separated by commas, the nodes of a cluster: connection i goes
+	// to the (i mod n)th (rooms: each room's members take them in turn), so
+	// the first senders of a fanout are on different nodes.
 	URL string
 	// Scenario is ScenarioFanout (default), ScenarioIdle, ScenarioRooms or
 	// ScenarioChurn.
 	Scenario string
-	// Proto is the protocol spoken: ProtoPlain (default) or ProtoJSON. In
-	// JSON mode the connections ask for the subprotocol chatd.v1 (and fail
-	// if the server does not select it), send {"type":"send"} requests and
-	// take the text of the "message" events they receive as the message.
+	// Proto is the protocol spoken: ProtoPlain (default), ProtoJSON or
+	// ProtoCentrifugo. In JSON mode the connections ask for the subprotocol
+	// chatd.v1 (and fail if the server does not select it), send
+	// {"type":"send"} requests and take the text of the "message" events
+	// they receive as the message. In Centrifugo mode they connect,
+	// subscribe to the channel Room, publish the text as the data of a
+	// publication and take the data of the publications pushed to them as
+	// the message.
 	Proto string
 	// Room is the chat room to join and, in JSON mode, to send to. The room
 	// is joined with the URL's query parameter room, which is added as
@@ -110,9 +120,14 @@ type Config struct {
 	// client sockets are spread over, for loopback targets (default 8), so
 	// that more than one address's worth of ephemeral ports can be used.
 	Sources int
-	// PID is the server's process id; when set, its CPU use and memory are
-	// read from /proc.
-	PID int
+	// PIDs are the server's process ids (a cluster's nodes); when set,
+	// their CPU use and memory, summed, are read from /proc.
+	PIDs []int
+	// PIDTrees are more server processes whose CPU use is read with that
+	// of all their descendants, including those that exited meanwhile
+	// (PostgreSQL's postmaster, whose backends come and go); their memory is
+	// not counted, since such processes share most of it.
+	PIDTrees []int
 	// DialConcurrency is how many connections are being opened at a time
 	// (default 64).
 	DialConcurrency int
@@ -125,6 +140,9 @@ type Config struct {
 	// MaxMessage is the largest message accepted from the server, in bytes
 	// (default 16 MiB); a bigger one ends the connection with an error.
 	MaxMessage int
+
+	// urls are the URLs of URL, each naming Room; set by withDefaults.
+	urls []string
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -161,14 +179,24 @@ func (c Config) withDefaults() (Config, error) {
 	defD(&c.Settle, 3*time.Second)
 	defD(&c.ConnectTimeout, 10*time.Second)
 
-	u, err := url.Parse(c.URL)
-	switch {
-	case c.URL == "":
+	if c.URL == "" {
 		return c, errors.New("no URL")
-	case err != nil:
-		return c, fmt.Errorf("bad URL: %w", err)
-	case u.Scheme != "ws":
-		return c, fmt.Errorf("bad URL %q: only ws:// is supported", c.URL)
+	}
+	var us []*url.URL
+	for raw := range strings.SplitSeq(c.URL, ",") {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil:
+			return c, fmt.Errorf("bad URL: %w", err)
+		case u.Scheme != "ws":
+			return c, fmt.Errorf("bad URL %q: only ws:// is supported", raw)
+		}
+		us = append(us, u)
+	}
+	for _, p := range append(c.PIDs, c.PIDTrees...) {
+		if p <= 0 {
+			return c, fmt.Errorf("bad process id %d", p)
+		}
 	}
 	switch {
 	case c.Scenario != ScenarioFanout && c.Scenario != ScenarioIdle &&
@@ -176,7 +204,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("unknown scenario %q", c.Scenario)
 	case c.Conns < 0 || c.Senders < 0 || c.Window < 0 || c.Size < 0 ||
 		c.Sources < 0 || c.DialConcurrency < 0 || c.MaxSamples < 0 ||
-		c.MaxMessage < 0 || c.PID < 0 || c.Rooms < 0 || c.Members < 0:
+		c.MaxMessage < 0 || c.Rooms < 0 || c.Members < 0:
 		return c, errors.New("negative count")
 	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
 		return c, errors.New("negative or not finite rate")
@@ -204,14 +232,23 @@ func (c Config) withDefaults() (Config, error) {
 	switch c.Proto {
 	case "":
 		c.Proto = ProtoPlain
-	case ProtoPlain, ProtoJSON:
+	case ProtoPlain, ProtoJSON, ProtoCentrifugo:
 	default:
-		return c, fmt.Errorf("unknown protocol %q (plain or json)", c.Proto)
+		return c, fmt.Errorf("unknown protocol %q (plain, json or centrifugo)", c.Proto)
 	}
-	return c.withRoom(u)
+	c.urls = nil
+	for _, u := range us {
+		var err error
+		if c, err = c.withRoom(u); err != nil {
+			return c, err
+		}
+		c.urls = append(c.urls, u.String())
+	}
+	c.URL = strings.Join(c.urls, ",")
+	return c, nil
 }
 
-// withRoom settles c.Room and makes sure that c.URL names it in its query.
+// withRoom settles c.Room and makes sure that u names it in its query.
 func (c Config) withRoom(u *url.URL) (Config, error) {
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
@@ -227,7 +264,6 @@ func (c Config) withRoom(u *url.URL) (Config, error) {
 		} else {
 			u.RawQuery += "&" + add
 		}
-		c.URL = u.String()
 		return c, nil
 	}
 	room := q.Get("room")
@@ -241,26 +277,28 @@ func (c Config) withRoom(u *url.URL) (Config, error) {
 	return c, nil
 }
 
-// roomURLs returns the URL of each room of the rooms scenario: c.URL with
-// its room replaced by Room-0, Room-1, ...; for the other scenarios, c.URL
-// alone. c must have been through withDefaults.
-func (c Config) roomURLs() ([]string, error) {
+// roomURLs returns, for each room of the rooms scenario, the URLs of
+// c.urls with their room replaced by Room-0, Room-1, ...; for the other
+// scenarios, c.urls alone. c must have been through withDefaults.
+func (c Config) roomURLs() ([][]string, error) {
 	if c.Scenario != ScenarioRooms {
-		return []string{c.URL}, nil
+		return [][]string{c.urls}, nil
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return nil, err
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return nil, err
-	}
-	urls := make([]string, c.Rooms)
-	for g := range urls {
-		q.Set("room", roomName(c.Room, g))
-		u.RawQuery = q.Encode()
-		urls[g] = u.String()
+	urls := make([][]string, c.Rooms)
+	for _, raw := range c.urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			return nil, err
+		}
+		for g := range urls {
+			q.Set("room", roomName(c.Room, g))
+			u.RawQuery = q.Encode()
+			urls[g] = append(urls[g], u.String())
+		}
 	}
 	return urls, nil
 }

@@ -110,7 +110,7 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 		wg.Wait()
 		return ctx.Err()
 	}
-	meter := startCPU(cfg.PID)
+	meter := startCPU(r.procs)
 	sleepUntil(ctx, nil, mEnd)
 	close(stop)
 	wg.Wait()
@@ -150,7 +150,7 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 		}
 	}
 	res.DrainS = time.Since(t).Seconds()
-	recordServerRSS(cfg.PID, res)
+	recordServerRSS(r.procs, res)
 	return ctx.Err()
 }
 

@@ -15,31 +15,139 @@ import (
 // (getconf CLK_TCK); reading it for real needs sysconf(3), i.e. cgo.
 const clockTicks = 100
 
-// procCPU returns the CPU time (user + system) that process pid has used so
-// far, from /proc/PID/stat.
-func procCPU(pid int) (time.Duration, error) {
+// procStat is what /proc/PID/stat says of a process's CPU time (user +
+// system) and parent.
+type procStat struct {
+	ppid int
+	// cpu is the process's own time, children that of its children that
+	// exited and were waited for.
+	cpu, children time.Duration
+}
+
+// readProcStat reads /proc/PID/stat.
+func readProcStat(pid int) (procStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procStat{}, err
 	}
 	// The command name (field 2) is in parentheses and may hold spaces or
 	// parentheses itself: the fields that follow start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
+		return procStat{}, errors.New("malformed /proc stat")
 	}
-	// After ") " come field 3 (state) onwards; utime and stime are fields
-	// 14 and 15, i.e. indexes 11 and 12 here.
+	// After ") " come field 3 (state) onwards: ppid is field 4, utime,
+	// stime, cutime and cstime fields 14 to 17, i.e. indexes 1 and 11 to
+	// 14 here.
 	f := bytes.Fields(b[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("malformed /proc stat")
+	if len(f) < 15 {
+		return procStat{}, errors.New("malformed /proc stat")
 	}
-	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
-	st, err2 := strconv.ParseInt(string(f[12]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed /proc stat")
+	var v [5]int64
+	for k, j := range []int{1, 11, 12, 13, 14} {
+		if v[k], err = strconv.ParseInt(string(f[j]), 10, 64); err != nil {
+			return procStat{}, errors.New("malformed /proc stat")
+		}
 	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+	return procStat{ppid: int(v[0]), cpu: tick(v[1] + v[2]), children: tick(v[3] + v[4])}, nil
+}
+
+// procCPU returns the CPU time (user + system) that process pid has used so
+// far, from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	st, err := readProcStat(pid)
+	return st.cpu, err
+}
+
+// treeCPU returns the CPU time used so far by process root and all its
+// descendants, those that exited included: each live process's own time
+// plus that of its children that exited, which the kernel adds to the
+// parent when it waits for them. A descendant that exits between two
+// readings thus moves from one term to the other and is counted once.
+func treeCPU(root int) (time.Duration, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	stats := map[int]procStat{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readProcStat(pid); err == nil { // gone meanwhile
+			stats[pid] = st
+		}
+	}
+	if _, ok := stats[root]; !ok {
+		return 0, fmt.Errorf("no process %d", root)
+	}
+	in := func(pid int) bool {
+		for range len(stats) { // bounded: ppid links could change under us
+			if pid == root {
+				return true
+			}
+			st, ok := stats[pid]
+			if !ok || st.ppid == pid {
+				return false
+			}
+			pid = st.ppid
+		}
+		return false
+	}
+	var sum time.Duration
+	for pid, st := range stats {
+		if in(pid) {
+			sum += st.cpu + st.children
+		}
+	}
+	return sum, nil
+}
+
+// procs are the processes of the server under test, whose CPU time and
+// memory are added up.
+type procs struct {
+	pids  []int // each process alone
+	trees []int // each process with its descendants (CPU only)
+}
+
+func (p procs) none() bool { return len(p.pids) == 0 && len(p.trees) == 0 }
+
+// cpu returns the CPU time they have used so far.
+func (p procs) cpu() (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range p.pids {
+		v, err := procCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	for _, pid := range p.trees {
+		v, err := treeCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// rss returns the resident memory of p.pids, summed.
+func (p procs) rss() (int64, error) {
+	if len(p.pids) == 0 {
+		return 0, errors.New("no process whose memory to read")
+	}
+	var sum int64
+	for _, pid := range p.pids {
+		v, err := procRSS(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
 }
 
 // procRSS returns the resident set size of process pid in bytes, from VmRSS in
@@ -85,19 +193,19 @@ func selfMaxRSS() int64 {
 	return int64(ru.Maxrss) * 1024 // Linux reports kilobytes.
 }
 
-// cpuMeter measures the CPU use of this process and, when pid != 0, of the
-// server process over an interval.
+// cpuMeter measures the CPU use of this process and, when there are any,
+// of the server's processes over an interval.
 type cpuMeter struct {
-	pid       int
+	procs     procs
 	wall      time.Time
 	self, srv time.Duration
 	srvErr    error
 }
 
-func startCPU(pid int) cpuMeter {
-	m := cpuMeter{pid: pid, wall: time.Now(), self: selfCPU()}
-	if pid != 0 {
-		m.srv, m.srvErr = procCPU(pid)
+func startCPU(p procs) cpuMeter {
+	m := cpuMeter{procs: p, wall: time.Now(), self: selfCPU()}
+	if !p.none() {
+		m.srv, m.srvErr = p.cpu()
 	}
 	return m
 }
@@ -111,13 +219,13 @@ func (m cpuMeter) stop() (self float64, srv *float64, err error) {
 		return 0, nil, nil
 	}
 	self = pct(selfCPU()-m.self, wall)
-	if m.pid == 0 {
+	if m.procs.none() {
 		return self, nil, nil
 	}
 	if m.srvErr != nil {
 		return self, nil, m.srvErr
 	}
-	now, err := procCPU(m.pid)
+	now, err := m.procs.cpu()
 	if err != nil {
 		return self, nil, err
 	}
@@ -128,10 +236,10 @@ func (m cpuMeter) stop() (self float64, srv *float64, err error) {
 // serverSeconds returns the server's CPU time since start, or nil when
 // there is no server process or it could not be read.
 func (m cpuMeter) serverSeconds() *float64 {
-	if m.pid == 0 || m.srvErr != nil {
+	if m.procs.none() || m.srvErr != nil {
 		return nil
 	}
-	now, err := procCPU(m.pid)
+	now, err := m.procs.cpu()
 	if err != nil {
 		return nil
 	}
@@ -152,11 +260,11 @@ func (m cpuMeter) stopInto(res *Result) {
 
 // recordServerRSS writes the server's resident memory into res when there
 // is a server process to read it from; unreadable, it stays nil.
-func recordServerRSS(pid int, res *Result) {
-	if pid == 0 {
+func recordServerRSS(p procs, res *Result) {
+	if len(p.pids) == 0 {
 		return
 	}
-	if rss, err := procRSS(pid); err == nil {
+	if rss, err := p.rss(); err == nil {
 		res.ServerRSS = &rss
 	}
 }

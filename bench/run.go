@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +30,10 @@ type senderState struct {
 
 // run is the shared state of one Run.
 type run struct {
-	cfg       Config
-	netDial   func(i int) func(context.Context, string, string) (net.Conn, error)
+	cfg Config
+	// netDial has a dialer per URL of the run (node of a cluster).
+	netDial   []func(i int) func(context.Context, string, string) (net.Conn, error)
+	procs     procs
 	nSenders  int
 	sampleCap int
 	senders   []senderState
@@ -40,9 +43,10 @@ type run struct {
 	// probe starts the lines that check that the server broadcasts to every
 	// connection before sending starts.
 	probe []byte
-	// json: JSON mode, where each text goes between its group's sendPrefix
-	// and sendSuffix; both are empty in plain mode.
+	// json: JSON or Centrifugo mode, where each text goes between its
+	// group's sendPrefix and sendSuffix; both are empty in plain mode.
 	json       bool
+	centrifugo bool // Centrifugo mode
 	sendSuffix []byte
 	// groups are the rooms of the rooms scenario, else one group of all
 	// connections; rooms is set for the rooms scenario.
@@ -68,8 +72,9 @@ type run struct {
 
 // group is one room of the rooms scenario, or all connections of the others.
 type group struct {
-	url        string
+	urls       []string     // one per node; the group's connections take them in turn
 	sendPrefix []byte       // JSON: what comes before a text in a send request
+	hello      []byte       // Centrifugo: the connect and subscribe commands
 	live       atomic.Int64 // its connections open and not ended by the server
 }
 
@@ -92,30 +97,43 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	nd, err := netDialer(cfg.URL, cfg.Sources)
-	if err != nil {
-		return Result{}, err
+	var nds []func(i int) func(context.Context, string, string) (net.Conn, error)
+	for _, u := range cfg.urls {
+		nd, err := netDialer(u, cfg.Sources)
+		if err != nil {
+			return Result{}, err
+		}
+		nds = append(nds, nd)
 	}
 	urls, err := cfg.roomURLs()
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{cfg: cfg, netDial: nd, tag: rand.Int64N(1 << 31)}
+	r := &run{cfg: cfg, netDial: nds, tag: rand.Int64N(1 << 31)}
+	r.procs = procs{pids: cfg.PIDs, trees: cfg.PIDTrees}
 	r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
 	r.rooms = cfg.Scenario == ScenarioRooms
 	r.groups = make([]group, len(urls))
 	for g, u := range urls {
-		r.groups[g].url = u
+		r.groups[g].urls = u
 	}
-	if cfg.Proto == ProtoJSON {
+	if cfg.Proto != ProtoPlain {
 		r.json = true
+		r.centrifugo = cfg.Proto == ProtoCentrifugo
 		r.sendSuffix = sendSuffix
+		if r.centrifugo {
+			r.sendSuffix = centrifugoSendSuffix
+		}
 		for g := range r.groups {
 			room := cfg.Room
 			if r.rooms {
 				room = roomName(cfg.Room, g)
 			}
 			r.groups[g].sendPrefix = sendPrefix(room)
+			if r.centrifugo {
+				r.groups[g].sendPrefix = centrifugoSendPrefix(room)
+				r.groups[g].hello = centrifugoHello(room)
+			}
 		}
 	}
 	switch cfg.Scenario {
@@ -132,7 +150,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	res := Result{
 		Scenario: cfg.Scenario,
 		Proto:    cfg.Proto,
-		URL:      urls[0],
+		URL:      strings.Join(urls[0], ","),
 		Room:     cfg.Room,
 		Conns:    cfg.Conns,
 		Size:     cfg.Size,
@@ -159,8 +177,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 
 	var rssBefore int64
 	var rssErr error
-	if cfg.PID != 0 && cfg.Scenario == ScenarioIdle {
-		rssBefore, rssErr = procRSS(cfg.PID)
+	if len(r.procs.pids) > 0 && cfg.Scenario == ScenarioIdle {
+		rssBefore, rssErr = r.procs.rss()
 	}
 
 	if cfg.Scenario == ScenarioChurn {
@@ -173,7 +191,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	}
 
 	t := time.Now()
-	connectCPU := startCPU(cfg.PID)
+	connectCPU := startCPU(r.procs)
 	clients, connectErrs := r.connectAll(ctx)
 	res.ConnectS = time.Since(t).Seconds()
 	res.ConnectServerCPUS = connectCPU.serverSeconds()
@@ -299,10 +317,10 @@ func (r *run) waitReady(ctx context.Context, clients []*client) int {
 func (r *run) idle(ctx context.Context, clients []*client, res *Result, rssBefore int64, rssErr error) error {
 	cfg := r.cfg
 	t0 := time.Now()
-	meter := startCPU(cfg.PID)
+	meter := startCPU(r.procs)
 	ok := sleepUntil(ctx, nil, t0.Add(cfg.Settle))
-	if ok && cfg.PID != 0 {
-		after, err := procRSS(cfg.PID)
+	if ok && len(r.procs.pids) > 0 {
+		after, err := r.procs.rss()
 		if err == nil && rssErr == nil {
 			v := float64(after-rssBefore) / float64(len(clients))
 			res.RSSPerConn = &v
@@ -315,7 +333,7 @@ func (r *run) idle(ctx context.Context, clients []*client, res *Result, rssBefor
 	}
 	meter.stopInto(res)
 	res.Duration = time.Since(t0).Seconds()
-	recordServerRSS(cfg.PID, res)
+	recordServerRSS(r.procs, res)
 	return ctx.Err()
 }
 

@@ -9,6 +9,8 @@
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario idle -conns 10000 -pid 1234
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario rooms -rooms 100 -members 10 -rate 5
 //	chatbench -url ws://127.0.0.1:8082/ws -scenario churn -conns 50 -rate 500 -duration 10s
+//	chatbench -url ws://127.0.0.1:8082/ws,ws://127.0.0.1:8083/ws -proto json -senders 2 -pid 1234,1235 -pid-tree 999
+//	chatbench -url ws://127.0.0.1:8000/connection/websocket -proto centrifugo -rate 200
 //	chatbench summarize results.jsonl
 package main
 
@@ -23,6 +25,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,7 +66,11 @@ latency) and, with -pid, the server's CPU and memory. The connections join
 -room with the URL query room=NAME (rooms: NAME-0, NAME-1, ...). With -proto
 json they speak chatd's JSON protocol (subprotocol chatd.v1): messages go
 out as send requests, the acks are counted and the text of each message
-event is taken as the message. Progress goes to stderr once a second. Every
+event is taken as the message. With -proto centrifugo they speak
+Centrifugo's JSON protocol: each connects, subscribes to the channel -room
+and publishes; the data of each publication pushed is the message. Given
+several -url, connection i goes to the (i mod n)th, so the first -senders
+are on different servers. Progress goes to stderr once a second. Every
 run stops by itself: connect, -warmup + -duration, -drain, close.
 
 "summarize" reads the JSON lines of -json runs (with -name and -server set)
@@ -83,8 +90,8 @@ Flags:
 		server   string
 		scenario = fs.String("scenario", "fanout", "`fanout` (one room: send and measure deliveries), rooms (many rooms, a sender in each), idle (hold connections, weigh server memory) or churn (open and close connections, time handshakes)")
 	)
-	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8082/ws", "WebSocket `URL` of the server (ws:// only)")
-	fs.StringVar(&cfg.Proto, "proto", bench.ProtoPlain, "protocol: `plain` (text frames broadcast as they are) or json (chatd.v1: send requests, message events)")
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8082/ws", "WebSocket `URL` of the server (ws:// only), or several, comma-separated, that the connections take in turn (a cluster's nodes)")
+	fs.StringVar(&cfg.Proto, "proto", bench.ProtoPlain, "protocol: `plain` (text frames broadcast as they are), json (chatd.v1: send requests, message events) or centrifugo (Centrifugo's JSON protocol: connect, subscribe to -room, publish)")
 	fs.StringVar(&cfg.Room, "room", "", "room `NAME` to join and send to, added to the URL as room=NAME unless the URL has a room (default: the URL's room, else "+bench.DefaultRoom+")")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections to open; all of them receive (rooms: rooms*members, the default; churn: most open at once)")
 	fs.IntVar(&cfg.Senders, "senders", 1, "how many of the connections also send (fanout)")
@@ -99,7 +106,8 @@ Flags:
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "most time to wait after sending for deliveries in flight")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "idle: time after all connections are open before the server's RSS is read")
 	fs.IntVar(&cfg.Sources, "sources", 8, "spread client sockets over source addresses 127.0.0.1..127.0.0.`N` (loopback targets only)")
-	fs.IntVar(&cfg.PID, "pid", 0, "server process id: report its CPU (from /proc/PID/stat) and RSS (/proc/PID/status)")
+	fs.Var((*pidList)(&cfg.PIDs), "pid", "server process `ids`, comma-separated (a cluster's nodes): report their CPU (from /proc/PID/stat) and RSS (/proc/PID/status), summed")
+	fs.Var((*pidList)(&cfg.PIDTrees), "pid-tree", "more server process `ids` whose CPU is counted with that of all their descendants, past and present (PostgreSQL's postmaster), but not their RSS")
 	fs.IntVar(&cfg.DialConcurrency, "dial-concurrency", 64, "connections being opened at a time")
 	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout of one connect plus handshake")
 	fs.BoolVar(&jsonOut, "json", false, "print the result as one JSON object on stdout instead of a table")
@@ -195,6 +203,32 @@ func checkFlags(fs *flag.FlagSet, cfg *bench.Config) string {
 		}
 	}
 	return ""
+}
+
+// pidList is a flag of comma-separated process ids.
+type pidList []int
+
+func (p *pidList) String() string {
+	if p == nil {
+		return ""
+	}
+	s := make([]string, len(*p))
+	for i, v := range *p {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *pidList) Set(v string) error {
+	*p = nil
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("bad process id %q", f)
+		}
+		*p = append(*p, n)
+	}
+	return nil
 }
 
 func summarize(args []string, stdout, stderr io.Writer) int {
