@@ -50,6 +50,13 @@ type Config struct {
 	NodeTimeout time.Duration
 	// Logger receives the connection's events. Nil discards them.
 	Logger *slog.Logger
+	// OnRelayed, when set, is called for each room message another node
+	// announced, once this node has delivered it (or found it delivered
+	// already, from the store), with the time since the origin announced
+	// it just after its commit. The two times come from two clocks: the
+	// nodes' clock difference adds to it, and may make it negative. It is
+	// called on a subscription's goroutine and must not block.
+	OnRelayed func(took time.Duration)
 }
 
 // Sink is what a Bus delivers to: a *hub.Hub.
@@ -252,7 +259,7 @@ func (b *Bus) Announce(m store.Message) {
 	if k := b.dropEvery.Load(); k > 0 && b.announced.Add(1)%k == 0 {
 		return
 	}
-	data, err := encodeNotice(b.node, m)
+	data, err := encodeNotice(b.node, m, time.Now())
 	if err != nil {
 		b.log.Error("cluster announce", "room", m.Room, "err", err)
 		return
@@ -314,6 +321,9 @@ func (b *Bus) receive(msg *nats.Msg) {
 	case kindMessage:
 		b.noticesIn.Add(1)
 		s.Relayed(n.message())
+		if b.cfg.OnRelayed != nil && !n.Committed.IsZero() {
+			b.cfg.OnRelayed(time.Since(n.Committed))
+		}
 	case kindPresence:
 		s.RemotePresence(n.Room, n.Node, n.Present, n.Gone, false)
 	case kindRoster:

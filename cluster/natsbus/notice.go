@@ -20,6 +20,10 @@ type notice struct {
 	Text        []byte     `json:"text,omitempty"`
 	ClientMsgID []byte     `json:"cmid,omitempty"`
 	Time        time.Time  `json:"time,omitzero"`
+	// Committed, on a stored message, is when the origin announced it,
+	// as soon as its commit was reported, by the origin's clock: the
+	// receiver measures the relay's latency from it.
+	Committed time.Time `json:"committed,omitzero"`
 	// Change and Target, on a stored message, say that it edits or
 	// deletes the room's message Target.
 	Change store.Change `json:"change,omitempty"`
@@ -41,9 +45,9 @@ const (
 	kindTyping   noticeKind = "typing"   // From is typing
 )
 
-func encodeNotice(node string, m store.Message) ([]byte, error) {
+func encodeNotice(node string, m store.Message, committed time.Time) ([]byte, error) {
 	return json.Marshal(notice{Node: node, Room: m.Room, Seq: m.Seq, From: m.From, Text: []byte(m.Text),
-		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time, Change: m.Change, Target: m.Target})
+		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time, Committed: committed, Change: m.Change, Target: m.Target})
 }
 
 func decodeNotice(data []byte) (notice, error) {

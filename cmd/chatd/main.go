@@ -83,9 +83,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		logger.Info("storing messages", "store", storeName(cfg.storeKind, cfg.dataDir), "shards", cfg.server.StoreShards)
 	}
 
+	relayLatency := metrics.NewRelayLatency()
 	if cfg.clustered() {
 		bcfg := cfg.busConfig()
 		bcfg.Logger = logger
+		bcfg.OnRelayed = relayLatency.Observe
 		bus, err = natsbus.Open(bcfg)
 		if err != nil {
 			return err
@@ -104,7 +106,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	srv := server.New(cfg.server)
 	extra := []prometheus.Collector{commits}
 	if bus != nil {
-		extra = append(extra, metrics.Cluster(func() metrics.ClusterStats {
+		extra = append(extra, relayLatency, metrics.Cluster(func() metrics.ClusterStats {
 			b := bus.Stats()
 			return metrics.ClusterStats{Connected: b.Connected, Nodes: b.Nodes, RelayedIn: b.NoticesIn,
 				RelayedOut: b.NoticesOut, FilledFromStore: srv.Stats().FilledFromStore}
