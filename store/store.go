@@ -18,9 +18,14 @@
 //
 // Retention (Trim) always removes a prefix of a room's sequence: the oldest
 // messages go first, and it stops at the first message it must keep. So
-// every message of a room from Oldest to LastSeq that was stored is still
-// there, and a caller asked for a range that starts below Oldest can say
-// that retention removed its beginning.
+// every chat message of a room from Oldest to LastSeq that was stored is
+// still there, and a caller asked for a range that starts below Oldest can
+// say that retention removed its beginning.
+//
+// With a message, retention removes every change that names it (its
+// edits, deletes and reactions), also those stored after the prefix: a
+// change whose target is gone would replay as a change of nothing. These
+// are the only holes retention makes after Oldest.
 //
 // # Values
 //
@@ -193,7 +198,8 @@ type Store interface {
 	// deletes, in each room, the oldest messages while they are older than
 	// maxAge at now (maxAge 0: no age limit) or beyond the newest
 	// maxPerRoom (maxPerRoom 0: no count limit). It removes a prefix of each
-	// room's sequence (see the package doc) and deletes in small
+	// room's sequence, and the changes of the messages in it, which it
+	// counts (see the package doc), and deletes in small
 	// transactions, so that Append is never held up for long.
 	Trim(ctx context.Context, now time.Time, maxAge time.Duration, maxPerRoom int) (int64, error)
 

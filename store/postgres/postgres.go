@@ -344,9 +344,10 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 			}
 		}
 		if upTo > 0 {
-			// The reactions of the messages trimmed go with them.
-			if _, err := s.pool.Exec(ctx, `DELETE FROM reactions WHERE room = $1 AND target <= $2`, room, upTo); err != nil {
-				return total, fmt.Errorf("postgres store: trim reactions of %q: %w", room, err)
+			n, err := s.trimChanges(ctx, room, upTo)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("postgres store: trim %q: %w", room, err)
 			}
 			// The ids of removed messages are free again, as FindClientMsg
 			// no longer finds them.

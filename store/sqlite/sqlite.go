@@ -466,9 +466,10 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 			n, _ := res.RowsAffected()
 			total += n
 			if n < trimChunk {
-				// The reactions of the messages trimmed go with them.
-				if _, err := s.w.ExecContext(ctx, `DELETE FROM reactions WHERE room = ? AND target <= ?`, room, upTo); err != nil {
-					return total, fmt.Errorf("sqlite store: trim reactions of %q: %w", room, describe(err))
+				n, err := s.trimChanges(ctx, room, upTo)
+				total += n
+				if err != nil {
+					return total, fmt.Errorf("sqlite store: trim %q: %w", room, err)
 				}
 				break
 			}

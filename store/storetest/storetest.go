@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"TrimPrefixOnly", s.testTrimPrefixOnly},
 		{"TrimAll", s.testTrimAll},
 		{"TrimChunks", s.testTrimChunks},
+		{"TrimTakesChanges", s.testTrimTakesChanges},
 		{"ReadPositions", s.testReadPositions},
 		{"Concurrent", s.testConcurrent},
 		{"Canceled", s.testCanceled},
