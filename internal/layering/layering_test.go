@@ -30,6 +30,7 @@ var imports = map[string][]string{
 	"hub":                    {"journal", "store"},
 	"internal/layering":      {},
 	"internal/servertest":    {"client", "server", "store/sqlite"},
+	"internal/systemtest":    {},
 	"journal":                {"store"},
 	"metrics":                {"server"},
 	"protocol":               {},
