@@ -48,6 +48,9 @@ type Event struct {
 	// Reactions are the current reactions of a message replayed from the
 	// store.
 	Reactions []store.Reaction
+	// Mentions, on a message or an edit, are the keys of the users it
+	// mentions whose mentions the store keeps (store.Message.Mentions).
+	Mentions []string
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time

@@ -166,5 +166,11 @@ func (s *fakeStore) SetRead(context.Context, string, string, uint64) error { ret
 func (s *fakeStore) ReadPositions(context.Context, string) (map[string]uint64, error) {
 	return nil, errNotModelled
 }
+func (s *fakeStore) Mentions(context.Context, string, int64, int) ([]store.Mention, error) {
+	return nil, errNotModelled
+}
+func (s *fakeStore) UnreadMentions(context.Context, string, int) (map[string][]uint64, error) {
+	return nil, errNotModelled
+}
 func (s *fakeStore) Ping(context.Context) error { return nil }
 func (s *fakeStore) Close() error               { return nil }

@@ -280,6 +280,10 @@ type Welcome struct {
 	// Reads are the user's read positions, room to sequence number, when
 	// another connection of the same user set some.
 	Reads map[string]uint64 `json:"reads,omitempty"`
+	// UnreadMentions are, by room, the seqs of the events that mentioned
+	// a signed-in user above its read position, ascending, the newest
+	// UnreadMentionsListed of each room.
+	UnreadMentions map[string][]uint64 `json:"unread_mentions,omitempty"`
 }
 
 // How a connection is signed in (Welcome.Auth).

@@ -20,6 +20,8 @@ type wsRequest struct {
 	token   string   // a guest's session token
 	history int      // messages to replay at connect
 	reads   map[string]uint64
+	// mentions are the user's unread mentions, for its welcome.
+	mentions map[string][]uint64
 }
 
 // refusal is an upgrade answered with an HTTP status instead.
@@ -108,6 +110,12 @@ func (s *Server) parseWSRequest(r *http.Request, id uint64) (wsRequest, *refusal
 		return req, storeDown()
 	}
 	req.reads = reads
+	if req.format == formatJSON {
+		if req.mentions, err = s.unreadMentions(r.Context(), req.id); err != nil {
+			s.log.Warn("unread mentions at connect", "err", err)
+			return req, storeDown()
+		}
+	}
 	return req, nil
 }
 

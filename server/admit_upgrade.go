@@ -41,7 +41,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.format == formatJSON {
-		c.send(s.welcome(c, req.id))
+		c.send(s.welcome(c, req.id, req.mentions))
 	}
 	// Join before registering: a connection counted in Stats is one that
 	// receives the room's messages.
@@ -165,13 +165,13 @@ func (a *admission) claim(req wsRequest) bool {
 }
 
 // welcome is the first frame of a JSON connection.
-func (s *Server) welcome(c *conn, id identity) []byte {
+func (s *Server) welcome(c *conn, id identity, mentions map[string][]uint64) []byte {
 	return jsonFrame(protocol.Welcome{
 		Type: protocol.TypeWelcome, Protocol: protocol.SubprotocolV1, Name: c.sess.name, Session: c.sess.token,
 		Auth: id.kind, Expires: expiresMillis(id.expires),
 		Limits: protocol.Limits{MaxMessageBytes: s.cfg.MaxMessageBytes, MaxRooms: s.cfg.MaxRooms, SendRate: max(s.cfg.SendRate, 0), SendBurst: s.cfg.SendBurst,
 			SendByteRate: max(s.cfg.SendByteRate, 0), SendByteBurst: s.cfg.SendByteBurst},
-		Reads: s.sessions.readsOf(c.sess),
+		Reads: s.sessions.readsOf(c.sess), UnreadMentions: mentions,
 	})
 }
 

@@ -40,8 +40,14 @@ func (c *conn) handleChange(r *protocol.Request, ack *protocol.Ack, change store
 	if e != nil {
 		return e
 	}
-	return c.publishMessage(&hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(text),
-		ClientMsgID: r.ClientMsgID, Change: change, Target: r.Target}, ack)
+	var ms []mentioned
+	if change == store.ChangeEdit {
+		if ms, e = c.editMentions(r.Room, r.Target, text); e != nil {
+			return e
+		}
+	}
+	return c.publishMentioning(&hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(text),
+		ClientMsgID: r.ClientMsgID, Change: change, Target: r.Target}, ack, ms)
 }
 
 // mayChange refuses a change to a message that is not a chat message of

@@ -24,18 +24,32 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 		return e
 	}
 	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
-	return c.publishMessage(e, ack)
+	ms, perr := c.mentions(r.Room, *r.Text, "")
+	if perr != nil {
+		return perr
+	}
+	return c.publishMentioning(e, ack, ms)
 }
 
 // publishMessage publishes e, a message or a change to one, for a JSON
 // client, and queues its ack, here or once the message is stored.
 func (c *conn) publishMessage(e *hub.Event, ack *protocol.Ack) *protocol.Error {
+	return c.publishMentioning(e, ack, nil)
+}
+
+// publishMentioning is publishMessage for a message or an edit that
+// mentions ms, who are told once it is stored, unless it repeats one.
+func (c *conn) publishMentioning(e *hub.Event, ack *protocol.Ack, ms []mentioned) *protocol.Error {
+	e.Mentions = keptKeys(ms)
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
 	// lost to a close queued while the store had it.
 	c.out.beginSend()
 	e.Done = func(p hub.Published, err error) {
 		c.stored(*ack, p, err)
+		if err == nil && !p.Duplicate && len(ms) > 0 {
+			c.srv.notifyMentions(e, p, ms)
+		}
 		c.out.endSend()
 	}
 	p, err := c.publish(e)
@@ -54,6 +68,9 @@ func (c *conn) publishMessage(e *hub.Event, ack *protocol.Ack) *protocol.Error {
 	}
 	ack.Seq, ack.TS, ack.Duplicate = p.Seq, protocol.Millis(p.Time), p.Duplicate
 	c.send(jsonFrame(*ack))
+	if !p.Duplicate && len(ms) > 0 {
+		c.srv.notifyMentions(e, p, ms)
+	}
 	return nil
 }
 

@@ -78,6 +78,9 @@ type Message struct {
 	// Reactions are a chat message's reactions, in the order each emoji
 	// was first given. Stores set them; they are ignored on Append.
 	Reactions []Reaction
+	// Mentions are the keys of the users a chat message or an edit
+	// mentions, for Append to record (see Mention); reads leave it empty.
+	Mentions []string
 }
 
 // Reaction is one emoji given to a message, and who gave it, in the order
@@ -210,6 +213,16 @@ type Store interface {
 	// ReadPositions returns the read position of user in every room it has
 	// one, by room; an empty map if none.
 	ReadPositions(ctx context.Context, user string) (map[string]uint64, error)
+
+	// Mentions returns user's mentions, newest first: up to limit of
+	// those with an ID below before (0: no bound). A limit of 0 or less
+	// returns none.
+	Mentions(ctx context.Context, user string, before int64, limit int) ([]Mention, error)
+
+	// UnreadMentions returns, by room, the At of user's mentions above its
+	// read position in the room (SetRead), in ascending order: the newest
+	// max of each room. Rooms without one are absent.
+	UnreadMentions(ctx context.Context, user string, max int) (map[string][]uint64, error)
 
 	// Ping reports whether the store can be read and written now, cheaply
 	// enough to be asked every few seconds: it fails when the database is

@@ -23,6 +23,12 @@ const (
 		ON CONFLICT DO NOTHING`
 	applyUnreact    = `DELETE FROM reactions WHERE room = $1 AND target = $2 AND emoji = $3 AND sender = $4`
 	deleteReactions = `DELETE FROM reactions WHERE room = $1 AND target = $2`
+	// A mention counts only in a chat message that is not deleted.
+	applyMention = `INSERT INTO mentions (user_name, room, seq, at)
+		SELECT $1, $2, $3, $4 WHERE EXISTS
+		(SELECT 1 FROM messages WHERE room = $2 AND seq = $3 AND kind = '' AND NOT deleted)
+		ON CONFLICT DO NOTHING`
+	deleteMentions = `DELETE FROM mentions WHERE room = $1 AND seq = $2`
 )
 
 // queueChanges queues the changes among msgs, in their order, which is
@@ -33,15 +39,19 @@ func queueChanges(b *pgx.Batch, msgs []store.Message) {
 	}
 }
 
-// queueChange queues the statement that applies m to its target, if m is
-// a change.
+// queueChange queues the statements that record m's mentions and apply
+// m to its target, if m is a change.
 func queueChange(b *pgx.Batch, m store.Message) {
+	for _, user := range m.Mentions {
+		b.Queue(applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq))
+	}
 	switch m.Change {
 	case store.ChangeEdit:
 		b.Queue(applyEdit, m.Room, int64(m.Target), []byte(m.Text), m.Time)
 	case store.ChangeDelete:
 		b.Queue(applyDelete, m.Room, int64(m.Target))
 		b.Queue(deleteReactions, m.Room, int64(m.Target))
+		b.Queue(deleteMentions, m.Room, int64(m.Target))
 	case store.ChangeReact:
 		b.Queue(applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
 	case store.ChangeUnreact:

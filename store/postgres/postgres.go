@@ -349,6 +349,9 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 			if err != nil {
 				return total, fmt.Errorf("postgres store: trim %q: %w", room, err)
 			}
+			if _, err := s.pool.Exec(ctx, `DELETE FROM mentions WHERE room = $1 AND seq <= $2`, room, upTo); err != nil {
+				return total, fmt.Errorf("postgres store: trim mentions of %q: %w", room, err)
+			}
 			// The ids of removed messages are free again, as FindClientMsg
 			// no longer finds them.
 			if _, err := s.pool.Exec(ctx, `DELETE FROM client_msg_ids c WHERE c.room = $1 AND NOT EXISTS

@@ -21,25 +21,35 @@ const (
 		(SELECT 1 FROM messages WHERE room = ?1 AND seq = ?2 AND kind = '' AND deleted = 0)`
 	applyUnreact    = `DELETE FROM reactions WHERE room = ?1 AND target = ?2 AND emoji = ?3 AND sender = ?4`
 	deleteReactions = `DELETE FROM reactions WHERE room = ?1 AND target = ?2`
+	// A mention counts only in a chat message that is not deleted.
+	applyMention = `INSERT OR IGNORE INTO mentions (user_name, room, seq, at)
+		SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
+		(SELECT 1 FROM messages WHERE room = ?2 AND seq = ?3 AND kind = '' AND deleted = 0)`
+	deleteMentions = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2`
 )
 
-// changesOf returns the changes among msgs, in their order, which is each
-// room's sequence order.
+// changesOf returns the changes among msgs, and the messages with
+// mentions, in their order, which is each room's sequence order.
 func changesOf(msgs []store.Message) []store.Message {
 	var changes []store.Message
 	for _, m := range msgs {
-		if m.Change != store.ChangeNone {
+		if m.Change != store.ChangeNone || len(m.Mentions) > 0 {
 			changes = append(changes, m)
 		}
 	}
 	return changes
 }
 
-// applyChanges applies changes to their targets, one statement each:
-// changes are rare next to messages, and their order matters (an edit
-// after a delete changes nothing).
+// applyChanges applies changes to their targets and records mentions, one
+// statement each: both are rare next to messages, and their order matters
+// (an edit after a delete changes nothing).
 func applyChanges(ctx context.Context, tx *sql.Tx, changes []store.Message) error {
 	for _, m := range changes {
+		for _, user := range m.Mentions {
+			if _, err := tx.ExecContext(ctx, applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq)); err != nil {
+				return describe(err)
+			}
+		}
 		var err error
 		switch m.Change {
 		case store.ChangeEdit:
@@ -48,6 +58,9 @@ func applyChanges(ctx context.Context, tx *sql.Tx, changes []store.Message) erro
 			_, err = tx.ExecContext(ctx, applyDelete, m.Room, int64(m.Target))
 			if err == nil {
 				_, err = tx.ExecContext(ctx, deleteReactions, m.Room, int64(m.Target))
+			}
+			if err == nil {
+				_, err = tx.ExecContext(ctx, deleteMentions, m.Room, int64(m.Target))
 			}
 		case store.ChangeReact:
 			_, err = tx.ExecContext(ctx, applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))

@@ -471,6 +471,9 @@ func (s *Store) Trim(ctx context.Context, now time.Time, maxAge time.Duration, m
 				if err != nil {
 					return total, fmt.Errorf("sqlite store: trim %q: %w", room, err)
 				}
+				if _, err := s.w.ExecContext(ctx, `DELETE FROM mentions WHERE room = ? AND seq <= ?`, room, upTo); err != nil {
+					return total, fmt.Errorf("sqlite store: trim mentions of %q: %w", room, describe(err))
+				}
 				break
 			}
 		}

@@ -77,6 +77,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"NumberedChanges", s.testNumberedChanges},
 		{"Reactions", s.testReactions},
 		{"NumberedReactions", s.testNumberedReactions},
+		{"Mentions", s.testMentions},
+		{"UnreadMentionsNewest", s.testUnreadMentionsNewest},
+		{"NumberedMentions", s.testNumberedMentions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
