@@ -136,6 +136,8 @@ type Client struct {
 	err     error    // why the client ended; set before done is closed
 	pos     positions
 	sending map[string]int // client_msg_ids of the sends waiting for their ack
+	// unreadMentions are from the current connection's welcome.
+	unreadMentions map[string][]uint64
 }
 
 // call is one request waiting for its reply.

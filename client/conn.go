@@ -75,6 +75,7 @@ func (c *Client) adopt(ws *websocket.Conn, w *protocol.Welcome) {
 	defer c.mu.Unlock()
 	c.ws = ws
 	c.name, c.session, c.limits = w.Name, w.Session, w.Limits
+	c.unreadMentions = w.UnreadMentions
 	c.pace = newPacer(w.Limits)
 	close(c.ready)
 }

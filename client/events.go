@@ -7,7 +7,7 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *DM,
+// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *Mention, *DM,
 // *PresenceDiff, *Typing and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }
@@ -99,6 +99,7 @@ type Reconnected struct {
 func (*Message) event()      {}
 func (*Edit) event()         {}
 func (*React) event()        {}
+func (*Mention) event()      {}
 func (*Unreact) event()      {}
 func (*Delete) event()       {}
 func (*DM) event()           {}
@@ -148,6 +149,9 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 		err, ev = json.Unmarshal(b, &e.Message), e
 	case protocol.TypeDelete:
 		e := &Delete{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeMention:
+		e := &Mention{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e
 	case protocol.TypeReact:
 		e := &React{Raw: raw}
