@@ -46,3 +46,24 @@ func TestParseMentions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMentions: every name found is a valid name that follows an '@'
+// in the text, found once, and there are at most MaxMentions.
+func FuzzParseMentions(f *testing.F) {
+	for _, s := range []string{"hi @bob", "@Bob @bob @carol.", "a@b.c", "@@x_ @y-1-", "@é @" + strings.Repeat("z", 40)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		names := protocol.ParseMentions(text)
+		if len(names) > protocol.MaxMentions {
+			t.Fatalf("%d names", len(names))
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if protocol.ValidateName(n) != nil || !strings.Contains(text, "@"+n) || seen[strings.ToLower(n)] {
+				t.Fatalf("ParseMentions(%q) gave %q", text, n)
+			}
+			seen[strings.ToLower(n)] = true
+		}
+	})
+}
