@@ -26,6 +26,8 @@ const help = `Type a line to send it to the current room. Commands:
                     room's owner may delete anyone's)
   /react SEQ EMOJI  add your reaction EMOJI (👍 or a :name:) to message #SEQ of
                     the current room, or take it back if you gave it
+  /mentions [N]     show the newest N messages that mentioned you (@name),
+                    in any room you may read (default 20)
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -177,6 +179,8 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 		a.change(ctx, cmd, rest)
 	case "react":
 		a.react(ctx, rest)
+	case "mentions":
+		a.mentions(ctx, rest)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":

@@ -45,7 +45,7 @@ func (p *printer) due(ev client.Event, me string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev.(type) {
-	case *client.Message, *client.Edit, *client.Delete, *client.React, *client.Unreact, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
+	case *client.Message, *client.Edit, *client.Delete, *client.React, *client.Unreact, *client.Mention, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
 		if p.quiet {
 			return false
 		}
@@ -170,9 +170,11 @@ func (p *printer) event(ev client.Event, me string) {
 	}
 	switch ev := ev.(type) {
 	case *client.Message:
-		p.line("%s", messageLine(&ev.Message))
+		p.line("%s%s", messageLine(&ev.Message), mentionMark(&ev.Message, me))
 	case *client.Edit:
-		p.line("%s", messageLine(&ev.Message))
+		p.line("%s%s", messageLine(&ev.Message), mentionMark(&ev.Message, me))
+	case *client.Mention:
+		p.line("%s", mentionLine(&ev.Message))
 	case *client.Delete:
 		p.line("%s", messageLine(&ev.Message))
 	case *client.React:
@@ -226,6 +228,8 @@ func serverJSON(ev client.Event) []byte {
 	case *client.React:
 		return ev.Raw
 	case *client.Unreact:
+		return ev.Raw
+	case *client.Mention:
 		return ev.Raw
 	case *client.DM:
 		return ev.Raw
