@@ -145,7 +145,9 @@ func (c *Client) handle(b []byte) error {
 			if !slices.Contains(c.rooms, a.Room) {
 				c.rooms = append(c.rooms, a.Room)
 			}
-			c.pos.joined(a.Room, a.Last)
+			if !c.pos.replayed(a.Room, a.Last, a.More) {
+				c.pos.joined(a.Room, a.Last)
+			}
 		case protocol.TypeLeave:
 			c.rooms = slices.DeleteFunc(slices.Clone(c.rooms), func(r string) bool { return r == a.Room })
 			c.pos.left(a.Room)
@@ -172,24 +174,40 @@ func (c *Client) handle(b []byte) error {
 	default:
 		if m, ok := roomSeq(head.Type, b); ok {
 			c.mu.Lock()
-			fresh := c.pos.fresh(m.Room, m.Seq)
-			// A replay after a reconnect may hold a send whose ack the
-			// lost connection never carried: it is still the client's own.
-			if fresh && m.ClientMsgID != "" && m.From == c.name && c.sending[m.ClientMsgID] > 0 {
-				fresh = false
-			}
+			held := c.pos.hold(m.Room, head.Type, m.Seq, b)
 			c.mu.Unlock()
-			if !fresh {
+			if held {
 				return nil
 			}
 		}
-		ev, err := decodeEvent(head.Type, b)
-		if err != nil || ev == nil {
+		return c.deliver(head.Type, b)
+	}
+	return nil
+}
+
+// deliver emits the event b of type typ, unless it is a room event the
+// client has had already or one of its own sends. It fails only when Close
+// interrupts it.
+func (c *Client) deliver(typ string, b []byte) error {
+	if m, ok := roomSeq(typ, b); ok {
+		c.mu.Lock()
+		fresh := c.pos.fresh(m.Room, m.Seq)
+		// A replay after a reconnect may hold a send whose ack the
+		// lost connection never carried: it is still the client's own.
+		if fresh && m.ClientMsgID != "" && m.From == c.name && c.sending[m.ClientMsgID] > 0 {
+			fresh = false
+		}
+		c.mu.Unlock()
+		if !fresh {
 			return nil
 		}
-		if !c.emit(ev) {
-			return ErrClosed
-		}
+	}
+	ev, err := decodeEvent(typ, b)
+	if err != nil || ev == nil {
+		return nil
+	}
+	if !c.emit(ev) {
+		return ErrClosed
 	}
 	return nil
 }
@@ -327,53 +345,88 @@ func (c *Client) reconnect() *websocket.Conn {
 }
 
 // rejoin joins rooms on the new connection ws before any other request may
-// use it, reading (and dispatching) frames until every join is answered.
-// The first error is a join the server refused, the second one a failure of
+// use it, reading (and dispatching) frames until every join is answered,
+// then catches up each room whose replay stopped at a server limit. The
+// first error is a join the server refused, the second one a failure of
 // the connection.
 func (c *Client) rejoin(ctx context.Context, ws *websocket.Conn, rooms []string) ([]string, error, error) {
 	c.mu.Lock()
 	c.rooms = nil // the acks below add the rooms back
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.pos.endCatchUps()
+		c.mu.Unlock()
+	}()
 	calls := make([]*call, len(rooms))
 	for i, room := range rooms {
-		id := strconv.FormatUint(c.ids.Add(1), 10)
-		req := protocol.Request{Type: protocol.TypeJoin, ID: id, Room: room}
+		req := protocol.Request{Type: protocol.TypeJoin, Room: room}
 		c.mu.Lock()
 		if at, ok := c.pos.since(room); ok {
 			req.Since = &at
+			c.pos.startCatchUp(room)
 		}
 		c.mu.Unlock()
-		b, err := json.Marshal(req)
+		cl, err := c.post(ctx, ws, req)
 		if err != nil {
 			return nil, nil, err
 		}
-		calls[i] = &call{ws: ws, typ: protocol.TypeJoin, reply: make(chan reply, 1)}
-		c.mu.Lock()
-		c.pending[id] = calls[i]
-		c.mu.Unlock()
-		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-			return nil, nil, err
-		}
+		calls[i] = cl
 	}
 	var joined []string
 	var refused []error
 	for i, cl := range calls {
-		for len(cl.reply) == 0 {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := c.handle(b); err != nil {
-				return nil, nil, err
-			}
+		r, err := c.await(ctx, ws, cl)
+		if err != nil {
+			return nil, nil, err
 		}
-		if r := <-cl.reply; r.err != nil {
+		if r.err != nil {
 			refused = append(refused, fmt.Errorf("rejoin %s: %w", rooms[i], r.err))
 		} else {
 			joined = append(joined, r.ack.Room)
 		}
 	}
+	// Catching up is not bounded by the dial's timeout: a long absence
+	// takes many pages, at the server's history rate.
+	for _, room := range joined {
+		if err := c.catchUp(c.ctx, ws, room); err != nil {
+			return nil, nil, err
+		}
+	}
 	return joined, errors.Join(refused...), nil
+}
+
+// post sends req on ws, which no other request uses yet (the connection
+// is being set up), and returns the call its reply will reach.
+func (c *Client) post(ctx context.Context, ws *websocket.Conn, req protocol.Request) (*call, error) {
+	req.ID = strconv.FormatUint(c.ids.Add(1), 10)
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	cl := &call{ws: ws, typ: req.Type, reply: make(chan reply, 1)}
+	c.mu.Lock()
+	c.pending[req.ID] = cl
+	c.mu.Unlock()
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// await reads (and dispatches) frames from ws until cl's reply has come.
+// The error is a failure of the connection.
+func (c *Client) await(ctx context.Context, ws *websocket.Conn, cl *call) (reply, error) {
+	for len(cl.reply) == 0 {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return reply{}, err
+		}
+		if err := c.handle(b); err != nil {
+			return reply{}, err
+		}
+	}
+	return <-cl.reply, nil
 }
 
 // backoff returns min·2ⁿ, at most max.

@@ -50,8 +50,11 @@
 // since, the last seq the client saw there, so the messages, edits,
 // deletes and reactions sent while it was away arrive as events, in order, and none it
 // already had arrives again; nor do its own sends, even those whose ack the
-// lost connection never carried. A gap longer than the server's history
-// limit (1000 messages by default) is cut short at that limit.
+// lost connection never carried. A gap longer than one replay (the server's
+// history limit, 1000 messages by default, or its reply bytes) is paged in
+// with history requests before the Reconnected event, at the server's
+// history rate; the room's live events wait until it has caught up, so
+// they too arrive once and in order.
 //
 // Options.URLs lists more servers, the other nodes of a cluster: Dial tries
 // them in turn until one accepts, and each redial moves on to the next, so a

@@ -15,6 +15,9 @@ type positions struct {
 	// own are the seqs of this connection's own sends above seq: the
 	// server does not echo them live, but a since replay holds them.
 	own map[string]map[uint64]bool
+	// catching are the rooms being recovered on a new connection (see
+	// catchUp).
+	catching map[string]*catchUp
 }
 
 // joined records a join's ack: everything up to last was replayed or is
