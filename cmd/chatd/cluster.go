@@ -48,5 +48,5 @@ func (c *config) busConfig() natsbus.Config {
 			routes = append(routes, r)
 		}
 	}
-	return natsbus.Config{URLs: c.natsURLs, Listen: c.natsListen, Cluster: c.natsCluster, Routes: routes, NodeID: c.nodeID}
+	return natsbus.Config{URLs: c.natsURLs, Listen: c.natsListen, Cluster: c.natsCluster, Routes: routes, NodeID: c.nodeID, NodeTimeout: c.nodeTimeout}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatd/chatd/cluster/natsbus"
 	"github.com/chatd/chatd/server"
 )
 
@@ -50,6 +51,7 @@ type config struct {
 	natsCluster string
 	natsRoutes  string
 	nodeID      string
+	nodeTimeout time.Duration
 }
 
 // parseConfig reads flags, then fills every flag not given on the command
@@ -146,6 +148,7 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.natsCluster, "nats-cluster", "", "the embedded NATS server's `host:port` for the routes of the other nodes' embedded servers")
 	fs.StringVar(&c.natsRoutes, "nats-routes", "", "comma-separated route URLs (nats://peer:6222) of the other nodes' embedded NATS servers")
 	fs.StringVar(&c.nodeID, "node-id", "", "this node's name in a cluster, in its logs and its notices (empty: random)")
+	fs.DurationVar(&c.nodeTimeout, "node-timeout", natsbus.DefaultNodeTimeout, "in a cluster, how long another node may go unheard (each sends a heartbeat every third of it) before the users present through it are taken for gone")
 	fs.StringVar(&c.dataDir, "data", "chatd-data", "directory of the sqlite store, created if missing (relative to the working directory)")
 	fs.IntVar(&c.server.StoreShards, "store-shards", 0, "group-commit journals the rooms are spread over, so that a slow commit holds up only its share of rooms "+
 		"(0: 1 for sqlite, whose writes share one connection; 4 for postgres, which commits in parallel: keep the pool, 16 connections unless the URL sets pool_max_conns, well above it)")

@@ -64,6 +64,7 @@ func start(t *testing.T, name, bin string, args ...string) *proc {
 	defer out.Close()
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = t.TempDir()
+	p.cmd.SysProcAttr = procAttr()
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
