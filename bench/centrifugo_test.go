@@ -104,4 +104,7 @@ func TestCentrifugoPublishErrors(t *testing.T) {
 		t.Errorf("acks %d, server errors %d, delivered %d: want no ack, errors, nothing delivered",
 			res.Acks, res.ServerErrors, res.Delivered)
 	}
+	if res.ErrorDetail["server error: 103"] == 0 {
+		t.Errorf("error detail %v, want the errors counted by their code, 103", res.ErrorDetail)
+	}
 }

@@ -22,10 +22,11 @@ const Subprotocol = "chatd.v1"
 // cannot occur inside a JSON string (its quotes would be escaped).
 
 var (
-	typeFirst = []byte(`{"type":"`)
-	keyType   = []byte(`"type":"`)
-	keyText   = []byte(`"text":"`)
-	keyCode   = []byte(`"code":"`)
+	typeFirst  = []byte(`{"type":"`)
+	keyType    = []byte(`"type":"`)
+	keyText    = []byte(`"text":"`)
+	keyCode    = []byte(`"code":"`)
+	keyNumCode = []byte(`"code":`)
 )
 
 // maxServerErrorText is how much of the first error event is kept.
@@ -54,6 +55,21 @@ func stringField(b, key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return v[:j], true
+}
+
+// numberField returns the digits of the number field whose `"name":` is
+// key in the JSON object b, or nil.
+func numberField(b, key []byte) []byte {
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return nil
+	}
+	v := b[i+len(key):]
+	j := 0
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	return v[:j]
 }
 
 // eventType returns the event's type. chatd writes it first, so it is
@@ -131,7 +147,10 @@ func (c *client) serverError(ev []byte, now int64) {
 		c.firstErr = string(ev[:min(len(ev), maxServerErrorText)])
 		c.firstErrAt = now
 	}
-	code, _ := stringField(ev, keyCode)
+	code, ok := stringField(ev, keyCode)
+	if !ok {
+		code = numberField(ev, keyNumCode) // Centrifugo's codes are numbers
+	}
 	n := c.errCodes[string(code)]
 	if n == nil {
 		if c.errCodes == nil {
