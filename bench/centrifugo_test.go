@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,12 @@ func TestCentrifugoFanout(t *testing.T) {
 			}
 			if n := h.pongs.Load(); n != int64(res.Conns) {
 				t.Errorf("%d pongs, want one per connection (%d)", n, res.Conns)
+			}
+			var out strings.Builder
+			bench.FormatText(&out, res)
+			if !strings.Contains(out.String(), "centrifugo (JSON), channel bench") ||
+				!strings.Contains(out.String(), fmt.Sprintf("acks                 %d of %d sent", res.Acks, res.Sent)) {
+				t.Errorf("the text report does not name the protocol or count the acks:\n%s", out.String())
 			}
 		})
 	}

@@ -150,9 +150,12 @@ func FormatText(w io.Writer, res Result) {
 	if rooms {
 		room = fmt.Sprintf("%s-0 .. %s-%d", res.Room, res.Room, max(res.Rooms-1, 0))
 	}
-	if res.Proto == ProtoJSON {
+	switch res.Proto {
+	case ProtoJSON:
 		row("protocol", "json (%s), room %s", Subprotocol, room)
-	} else {
+	case ProtoCentrifugo:
+		row("protocol", "centrifugo (JSON), channel %s", room)
+	default:
 		row("protocol", "plain, room %s", room)
 	}
 	row("url", "%s", res.URL)
@@ -202,7 +205,7 @@ func FormatText(w io.Writer, res Result) {
 		row("duplicates", "%d", res.Duplicates)
 		row("out of order", "%d", res.OutOfOrder)
 		row("echoes", "%d", res.Echoes)
-		if res.Proto == ProtoJSON {
+		if res.Proto != ProtoPlain {
 			row("acks", "%d of %d sent", res.Acks, res.Sent)
 		}
 		row("latency ms", "p50 %.3f  p90 %.3f  p99 %.3f  max %.3f (%d samples)",
