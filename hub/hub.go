@@ -197,6 +197,7 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 	if r.emptyLocked() && !r.dead && sh.rooms[r.name] == r {
 		delete(sh.rooms, r.name)
 		r.dead = true
+		r.stopHoldLocked()
 		if h.cfg.Relay != nil {
 			h.cfg.Relay.Unfollow(r.name)
 		}

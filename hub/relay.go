@@ -149,11 +149,13 @@ func (h *Hub) NodeGone(node string) {
 
 // Relayed delivers a message another process stored and announced. The
 // room's cursor (the last sequence number offered to its members) decides:
-// the next number is delivered at once, one already offered is dropped,
-// and one beyond the next leaves a gap, which is filled from the store
-// before anything after it is delivered. A room without local members
-// ignores it. Relayed may block for a store read; a relay calls it from its
-// own goroutine.
+// the next number is delivered at once, with the messages held after it,
+// one already offered is dropped, and one beyond the next leaves a gap. A
+// message beyond the next is held for reorderWait, as the notices of two
+// nodes may cross on the way; the gap is filled from the store when that
+// passes, or at once when the room holds too many, before anything after it
+// is delivered. A room without local members ignores it. Relayed may block
+// for a store read; a relay calls it from its own goroutine.
 func (h *Hub) Relayed(m store.Message) {
 	r := h.lookup(m.Room)
 	if r == nil {
@@ -164,10 +166,16 @@ func (h *Hub) Relayed(m store.Message) {
 	case m.Seq == r.fanned+1:
 		r.fanoutLocked(h, storedEvent(&m), nil)
 		r.fanned = m.Seq
+		r.releaseHeldLocked(h)
 	case m.Seq > r.fanned:
 		r.known = max(r.known, m.Seq)
+		if r.holdLocked(h, m) {
+			r.mu.Unlock()
+			return
+		}
 	}
-	need := r.needFillLocked()
+	// While messages are held, the gap before them waits for the timer.
+	need := r.needFillLocked() && len(r.reorder.held) == 0
 	r.mu.Unlock()
 	if need {
 		h.fill(r)
@@ -285,11 +293,12 @@ func (r *room) deliverStoredLocked(h *Hub, msgs []store.Message, to uint64) {
 		r.fanned = m.Seq
 		h.filled.Add(1)
 	}
+	r.releaseHeldLocked(h)
 }
 
 // Filled returns how many messages gap fills have delivered from the
 // store since the hub started: in a cluster, messages whose notice from
-// another node was lost, late, or overtaken by a later one.
+// another node was lost, or later than reorderWait.
 func (h *Hub) Filled() uint64 { return h.filled.Load() }
 
 // storedNumbered is stored for a hub with a Relay, whose store numbered
@@ -325,6 +334,7 @@ func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *
 		if r.fanned+1 == seq {
 			p.Delivered = r.fanoutLocked(h, e, from)
 			r.fanned = seq
+			r.releaseHeldLocked(h)
 		} else if seq > r.fanned {
 			// The gap could not be read: e waits in the store with it,
 			// for the next fill.

@@ -16,12 +16,13 @@ type room struct {
 	members []Subscriber // a slice, so that fan-out is a linear scan
 	pos     map[Subscriber]int
 	roster  roster
-	seq     uint64 // the last sequence number given out
-	fanned  uint64 // the last sequence number offered to the members
-	pending int    // messages submitted to the journal and not yet stored
-	resync  bool   // a batch failed: read the store's LastSeq before numbering again
-	known   uint64 // with a Relay: the highest number known to be stored
-	filling bool   // with a Relay: a goroutine is filling the gap up to known
+	seq     uint64  // the last sequence number given out
+	fanned  uint64  // the last sequence number offered to the members
+	pending int     // messages submitted to the journal and not yet stored
+	resync  bool    // a batch failed: read the store's LastSeq before numbering again
+	known   uint64  // with a Relay: the highest number known to be stored
+	filling bool    // with a Relay: a goroutine is filling the gap up to known
+	reorder reorder // with a Relay: messages relayed ahead of the cursor
 	// remote, with a Relay, is who is present on the other nodes, by node,
 	// then user: their names.
 	remote map[string]map[string]string

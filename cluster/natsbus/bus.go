@@ -101,6 +101,12 @@ type Bus struct {
 	// export_test.go): the tests' stand-in for NATS losing messages.
 	dropEvery atomic.Int64
 	announced atomic.Int64
+	// swapping, when set (export_test.go), publishes the notices of
+	// Announce in pairs, the second first: the tests' stand-in for two
+	// nodes' notices crossing on the way.
+	swapping atomic.Bool
+	swapMu   sync.Mutex
+	swapped  []byte // the first of a pair, waiting for the second
 
 	noticesIn, noticesOut atomic.Uint64
 	// muted, set by the tests (export_test.go), stops the heartbeats, as
@@ -264,8 +270,22 @@ func (b *Bus) Announce(m store.Message) {
 		b.log.Error("cluster announce", "room", m.Room, "err", err)
 		return
 	}
-	if err := b.nc.Publish(subject(m.Room), data); err != nil {
-		b.log.Warn("cluster announce", "room", m.Room, "err", err)
+	if b.swapping.Load() {
+		b.swapMu.Lock()
+		defer b.swapMu.Unlock()
+		if b.swapped == nil {
+			b.swapped = data
+			return
+		}
+		b.publishNotice(m.Room, data)
+		data, b.swapped = b.swapped, nil
+	}
+	b.publishNotice(m.Room, data)
+}
+
+func (b *Bus) publishNotice(room string, data []byte) {
+	if err := b.nc.Publish(subject(room), data); err != nil {
+		b.log.Warn("cluster announce", "room", room, "err", err)
 		return
 	}
 	b.noticesOut.Add(1)

@@ -14,3 +14,7 @@ func Vanish(b *Bus) { b.nc.Close() }
 // Mute stops (or resumes) b's heartbeats, so that the others take b for
 // dead, as if it were cut off from them.
 func Mute(b *Bus, muted bool) { b.muted.Store(muted) }
+
+// SwapPairs makes b publish its notices in pairs, the second before the
+// first, as two nodes' notices that cross on the way would arrive.
+func SwapPairs(b *Bus, on bool) { b.swapping.Store(on) }
