@@ -175,7 +175,7 @@ start() {
 	starts=$((starts + 1))
 	case $server in
 	chatd-*)
-		local db=bench_cluster_$starts routes=
+		local db=bench_cluster_$$_$starts routes=
 		"$psql" "$PG_URL" -qc "CREATE DATABASE $db" >/dev/null || die "cannot create database $db"
 		local store=${PG_URL/\/chatd_test\?//$db?}
 		[[ $store != "$PG_URL" ]] || die "PG_URL does not name the database chatd_test"

@@ -140,3 +140,32 @@ func TestScenarioFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestPIDFlags: -pid and -pid-tree take comma-separated process ids, and
+// refuse anything else.
+func TestPIDFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // on stderr; "" for a run that succeeds
+	}{
+		{[]string{"-pid", "1,x"}, `bad process id "x"`},
+		{[]string{"-pid", "0"}, `bad process id "0"`},
+		{[]string{"-pid-tree", "1,,2"}, `bad process id ""`},
+		{[]string{"-pid", "1,1", "-pid-tree", "1"}, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"-url", roomServer(t), "-scenario", "idle", "-conns", "2", "-duration", "100ms", "-json", "-q"}, tc.args...)
+		code := run(args, &stdout, &stderr)
+		if tc.want != "" {
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("chatbench %v: exit %d, stderr %q, want 2 and %q", tc.args, code, stderr.String(), tc.want)
+			}
+			continue
+		}
+		var res bench.Result
+		if err := json.Unmarshal(stdout.Bytes(), &res); code != 0 || err != nil || res.ServerCPU == nil || res.ServerRSS == nil {
+			t.Errorf("chatbench %v: exit %d, %v, stderr %q: want a run with the server's CPU and RSS read",
+				tc.args, code, err, stderr.String())
+		}
+	}
+}
