@@ -12,9 +12,9 @@ import (
 // transaction that stores the change. Only chat messages (kind ”) are
 // targets: a change never changes another change.
 const (
-	applyEdit = `UPDATE messages SET text = $3, edited = $4
+	applyEdit = `UPDATE messages SET text = $3, edited = $4, words = to_tsvector('simple', $5)
 		WHERE room = $1 AND seq = $2 AND kind = '' AND NOT deleted`
-	applyDelete = `UPDATE messages SET text = ''::bytea, deleted = true
+	applyDelete = `UPDATE messages SET text = ''::bytea, deleted = true, words = NULL
 		WHERE room = $1 AND (seq = $2 AND kind = '' OR target = $2 AND target <> 0 AND kind = 'edit')`
 	// A reaction counts only on a chat message that is not deleted.
 	applyReact = `INSERT INTO reactions (room, target, emoji, sender, seq)
@@ -47,7 +47,7 @@ func queueChange(b *pgx.Batch, m store.Message) {
 	}
 	switch m.Change {
 	case store.ChangeEdit:
-		b.Queue(applyEdit, m.Room, int64(m.Target), []byte(m.Text), m.Time)
+		b.Queue(applyEdit, m.Room, int64(m.Target), []byte(m.Text), m.Time, searchText(m.Text))
 	case store.ChangeDelete:
 		b.Queue(applyDelete, m.Room, int64(m.Target))
 		b.Queue(deleteReactions, m.Room, int64(m.Target))

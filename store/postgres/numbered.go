@@ -108,6 +108,7 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		tm     []time.Time
 		kind   []string
 		target []int64
+		words  []string
 		seqOf  = make([]int64, len(msgs))
 	)
 	for i, m := range msgs {
@@ -123,9 +124,10 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		room, seq, sender = append(room, m.Room), append(seq, n), append(sender, m.From)
 		text, cmid, tm = append(text, []byte(m.Text)), append(cmid, []byte(m.ClientMsgID)), append(tm, m.Time)
 		kind, target = append(kind, string(m.Change)), append(target, int64(m.Target))
+		words = append(words, wordsText(m))
 	}
 	if len(room) > 0 {
-		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target); err != nil {
+		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target, words); err != nil {
 			return nil, err
 		}
 		var b pgx.Batch

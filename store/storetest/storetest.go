@@ -80,6 +80,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Mentions", s.testMentions},
 		{"UnreadMentionsNewest", s.testUnreadMentionsNewest},
 		{"NumberedMentions", s.testNumberedMentions},
+		{"Search", s.testSearch},
+		{"SearchPaging", s.testSearchPaging},
+		{"SearchBest", s.testSearchBest},
+		{"SearchFollowsChanges", s.testSearchFollowsChanges},
+		{"SearchNumbered", s.testSearchNumbered},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

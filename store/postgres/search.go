@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+var _ store.Searcher = (*Store)(nil)
+
+// Search implements store.Searcher with the GIN index on messages.words.
+// Newest first pages by the last hit's (time, room, seq), best first
+// (ts_rank) by an offset.
+func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
+	if len(q.Words) == 0 || q.Limit <= 0 {
+		return store.SearchPage{}, nil
+	}
+	var (
+		where strings.Builder
+		args  = []any{tsquery(q.Words)}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where.WriteString(`words @@ to_tsquery('simple', $1) AND kind = '' AND NOT deleted`)
+	if !q.After.IsZero() {
+		where.WriteString(` AND time > ` + arg(q.After))
+	}
+	if !q.Before.IsZero() {
+		where.WriteString(` AND time < ` + arg(q.Before))
+	}
+	if q.Room != "" {
+		where.WriteString(` AND room = ` + arg(q.Room))
+	}
+	if q.From != "" {
+		where.WriteString(` AND sender = ` + arg(q.From))
+	}
+	var order string
+	offset := 0
+	switch q.Order {
+	case store.SearchNewest:
+		if q.Cursor != "" {
+			tm, room, seq, ok := parseNewestCursor(q.Cursor)
+			if !ok {
+				return store.SearchPage{}, fmt.Errorf("postgres store: search: %q: %w", q.Cursor, store.ErrBadCursor)
+			}
+			where.WriteString(` AND (time, room, seq) < (` + arg(tm) + `, ` + arg(room) + `, ` + arg(seq) + `)`)
+		}
+		order = `time DESC, room DESC, seq DESC`
+	case store.SearchBest:
+		if q.Cursor != "" {
+			n, err := strconv.Atoi(strings.TrimPrefix(q.Cursor, "b"))
+			if err != nil || n < 0 || !strings.HasPrefix(q.Cursor, "b") {
+				return store.SearchPage{}, fmt.Errorf("postgres store: search: %q: %w", q.Cursor, store.ErrBadCursor)
+			}
+			offset = n
+		}
+		order = `ts_rank(words, to_tsquery('simple', $1)) DESC, time DESC, room DESC, seq DESC`
+	default:
+		return store.SearchPage{}, fmt.Errorf("postgres store: search: unknown order %d", q.Order)
+	}
+	query := selectMessage + `WHERE ` + where.String() + ` ORDER BY ` + order +
+		` LIMIT ` + arg(q.Limit+1) + ` OFFSET ` + arg(offset)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
+	}
+	defer rows.Close()
+	var page store.SearchPage
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
+		}
+		page.Hits = append(page.Hits, m)
+	}
+	if err := rows.Err(); err != nil {
+		return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
+	}
+	if len(page.Hits) > q.Limit {
+		page.Hits = page.Hits[:q.Limit]
+		if q.Order == store.SearchBest {
+			page.Next = "b" + strconv.Itoa(offset+q.Limit)
+		} else {
+			last := page.Hits[q.Limit-1]
+			// The room last: it may hold any character.
+			page.Next = fmt.Sprintf("n%d.%d.%s", last.Time.UnixMicro(), last.Seq, last.Room)
+		}
+	}
+	return page, nil
+}
+
+func parseNewestCursor(c string) (tm time.Time, room string, seq int64, ok bool) {
+	rest, ok := strings.CutPrefix(c, "n")
+	if !ok {
+		return time.Time{}, "", 0, false
+	}
+	parts := strings.SplitN(rest, ".", 3)
+	if len(parts) != 3 {
+		return time.Time{}, "", 0, false
+	}
+	us, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, "", 0, false
+	}
+	return time.UnixMicro(us), parts[2], seq, true
+}
+
+// tsquery is the text search query for words: all of them, the last as a
+// prefix. Each is quoted; words hold only letters and digits, never a
+// quote or an operator.
+func tsquery(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteString("'" + w + "'")
+	}
+	b.WriteString(":*")
+	return b.String()
+}
+
+// searchText is text as to_tsvector can read it: valid UTF-8 without
+// U+0000, which PostgreSQL's text cannot hold. Both only separate words,
+// as they do in store.SearchWords.
+func searchText(text string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(text, " "), "\x00", " ")
+}
+
+// wordsText is the text of m's words: its text for a chat message, none
+// for a change.
+func wordsText(m store.Message) string {
+	if m.Change != store.ChangeNone {
+		return ""
+	}
+	return searchText(m.Text)
+}

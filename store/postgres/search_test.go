@@ -1,0 +1,59 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+// TestSearchIndexesMessagesStoredBeforeIt: the migration that adds the
+// index indexes the chat messages already stored, also beside one whose
+// text is not UTF-8, which it leaves out.
+func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
+	dsn, _ := newSchema(t)
+	ctx := context.Background()
+	s := open(t, dsn)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	err := s.Append(ctx, []store.Message{
+		{Room: "a", Seq: 1, From: "u", Text: "older words", Time: at},
+		{Room: "b", Seq: 1, From: "u", Text: "older still", Time: at},
+		{Room: "a", Seq: 2, From: "u", Text: "gone", Time: at.Add(time.Second)},
+		{Room: "a", Seq: 3, From: "u", Change: store.ChangeDelete, Target: 2, Time: at.Add(time.Second)},
+		{Room: "c", Seq: 1, From: "u", Text: "older \xff bytes", Time: at},
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before search, as an older chatd left it.
+	admin := adminConn(t, dsn)
+	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `UPDATE schema_version SET version = 6`} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = open(t, dsn)
+	defer s.Close()
+	if err := s.Append(ctx, []store.Message{{Room: "a", Seq: 4, From: "u", Text: "newer words", Time: at.Add(2 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{"older": {"a/1", "b/1"}, "words": {"a/4", "a/1"}, "gone": nil} {
+		page, err := s.Search(ctx, store.SearchQuery{Words: store.SearchWords(q), Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range page.Hits {
+			got = append(got, fmt.Sprintf("%s/%d", m.Room, m.Seq))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("Search(%q) = %v; want %v", q, got, want)
+		}
+	}
+}

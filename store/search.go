@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SearchOrder is the order of a search's hits.
+type SearchOrder int
+
+const (
+	// SearchNewest lists the newest hits first: by Time, descending, to
+	// the millisecond; hits of the same millisecond in an order the store
+	// chooses, the same on every page.
+	SearchNewest SearchOrder = iota
+	// SearchBest lists the best matches first, as the store ranks them
+	// (how often and how densely the words occur), newest first among
+	// equals.
+	SearchBest
+)
+
+// MaxSearchWords is the most words a search matches; the words after it
+// are ignored, so that one query cannot ask the index for a long list of
+// its entries.
+const MaxSearchWords = 8
+
+// SearchQuery is what a Search looks for.
+type SearchQuery struct {
+	// Words are the words a hit must all contain, in any order and case,
+	// as SearchWords splits them; the last also matches as a prefix ("hel"
+	// finds "hello"). At least one.
+	Words []string
+	// Room, if not empty, is the only room searched.
+	Room string
+	// From, if not empty, is the only author searched.
+	From string
+	// After and Before, if not zero, bound the hits' Time: After < Time <
+	// Before.
+	After, Before time.Time
+	// Order is the order of the hits.
+	Order SearchOrder
+	// Limit is the most hits a page holds; 0 or less returns none.
+	Limit int
+	// Cursor, if not empty, is the Next of the page before, with the same
+	// query: the page continues after it.
+	Cursor string
+}
+
+// SearchPage is one page of a search's hits.
+type SearchPage struct {
+	// Hits are chat messages (Change is ChangeNone) that are not deleted,
+	// with their current text, in the query's order. Their Reactions are
+	// not set.
+	Hits []Message
+	// Next continues the search on the next page, or is empty when there
+	// are no more hits.
+	Next string
+}
+
+// Searcher is a Store with a full-text index of its chat messages' current
+// texts, which follows every edit, delete and Trim in the transaction that
+// makes it. Words are runs of letters and digits (SearchWords); a search
+// matches them without regard to case.
+type Searcher interface {
+	Store
+	// Search returns a page of the chat messages that match q, in every
+	// room: callers filter the rooms their user may not read. A Cursor
+	// the store did not make fails with an error wrapping ErrBadCursor.
+	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
+}
+
+// ErrBadCursor is returned (wrapped) by Search for a cursor that is not
+// the Next of an earlier page.
+var ErrBadCursor = errors.New("store: not a search cursor")
+
+// SearchWords splits text into the words a search matches: runs of
+// letters, digits and private-use characters, the characters every
+// store's index keeps (SQLite FTS5's unicode61 tokenizer and PostgreSQL's
+// default parser agree on these), lower-cased, at most MaxSearchWords of
+// them. Everything else separates words, so quotes, operators and other
+// syntax of the index's query language never reach it.
+func SearchWords(text string) []string {
+	var words []string
+	for w := range strings.FieldsFuncSeq(text, notWordRune) {
+		if len(words) == MaxSearchWords {
+			break
+		}
+		words = append(words, strings.ToLower(w))
+	}
+	return words
+}
+
+func notWordRune(r rune) bool {
+	return r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Co, r))
+}
+
+// Highlights returns where words (as SearchWords returns them, the last a
+// prefix) occur in text: pairs of [start, end) offsets in Unicode code
+// points, in order, so that a client can mark them whatever its string
+// encoding.
+func Highlights(text string, words []string) [][2]int {
+	if len(words) == 0 {
+		return nil
+	}
+	var (
+		out   [][2]int
+		pos   int // code points before i
+		start = -1
+		begin int // byte offset of the current word
+	)
+	flush := func(i int) {
+		if start < 0 {
+			return
+		}
+		if matchesWord(strings.ToLower(text[begin:i]), words) {
+			out = append(out, [2]int{start, pos})
+		}
+		start = -1
+	}
+	for i, r := range text {
+		if notWordRune(r) {
+			flush(i)
+		} else if start < 0 {
+			start, begin = pos, i
+		}
+		pos++
+	}
+	flush(len(text))
+	return out
+}
+
+func matchesWord(w string, words []string) bool {
+	last := len(words) - 1
+	for i, q := range words {
+		if w == q || i == last && strings.HasPrefix(w, q) {
+			return true
+		}
+	}
+	return false
+}
