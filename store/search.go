@@ -56,6 +56,9 @@ type SearchPage struct {
 	// with their current text, in the query's order. Their Reactions are
 	// not set.
 	Hits []Message
+	// After[i] continues the search after Hits[i], for a caller that
+	// passes on only part of a page.
+	After []string
 	// Next continues the search on the next page, or is empty when there
 	// are no more hits.
 	Next string

@@ -78,19 +78,19 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 			return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
 		}
 		page.Hits = append(page.Hits, m)
+		if q.Order == store.SearchBest {
+			page.After = append(page.After, "b"+strconv.Itoa(offset+len(page.Hits)))
+		} else {
+			// The room last: it may hold any character.
+			page.After = append(page.After, fmt.Sprintf("n%d.%d.%s", m.Time.UnixMicro(), m.Seq, m.Room))
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
 	}
 	if len(page.Hits) > q.Limit {
-		page.Hits = page.Hits[:q.Limit]
-		if q.Order == store.SearchBest {
-			page.Next = "b" + strconv.Itoa(offset+q.Limit)
-		} else {
-			last := page.Hits[q.Limit-1]
-			// The room last: it may hold any character.
-			page.Next = fmt.Sprintf("n%d.%d.%s", last.Time.UnixMicro(), last.Seq, last.Room)
-		}
+		page.Hits, page.After = page.Hits[:q.Limit], page.After[:q.Limit]
+		page.Next = page.After[q.Limit-1]
 	}
 	return page, nil
 }

@@ -82,10 +82,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 		return store.SearchPage{}, fmt.Errorf("sqlite store: search: %w", describe(err))
 	}
 	defer rows.Close()
-	var (
-		page store.SearchPage
-		ids  []int64
-	)
+	var page store.SearchPage
 	for rows.Next() {
 		var id int64
 		m, err := scanMessage(withID{rows, &id})
@@ -93,18 +90,18 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 			return store.SearchPage{}, fmt.Errorf("sqlite store: search: %w", describe(err))
 		}
 		page.Hits = append(page.Hits, m)
-		ids = append(ids, id)
+		if q.Order == store.SearchBest {
+			page.After = append(page.After, "b"+strconv.Itoa(offset+len(page.Hits)))
+		} else {
+			page.After = append(page.After, "n"+strconv.FormatInt(id, 10))
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return store.SearchPage{}, fmt.Errorf("sqlite store: search: %w", describe(err))
 	}
 	if len(page.Hits) > q.Limit {
-		page.Hits = page.Hits[:q.Limit]
-		if q.Order == store.SearchBest {
-			page.Next = "b" + strconv.Itoa(offset+q.Limit)
-		} else {
-			page.Next = "n" + strconv.FormatInt(ids[q.Limit-1], 10)
-		}
+		page.Hits, page.After = page.Hits[:q.Limit], page.After[:q.Limit]
+		page.Next = page.After[q.Limit-1]
 	}
 	return page, nil
 }

@@ -38,8 +38,11 @@ func search(t *testing.T, st store.Searcher, q store.SearchQuery) []string {
 		if err != nil {
 			t.Fatalf("Search(%+v): %v", q, err)
 		}
-		if len(page.Hits) > q.Limit {
-			t.Fatalf("Search(%+v) returned %d hits, over its limit", q, len(page.Hits))
+		if len(page.Hits) > q.Limit || len(page.After) != len(page.Hits) {
+			t.Fatalf("Search(%+v) returned %d hits and %d cursors, limit %d", q, len(page.Hits), len(page.After), q.Limit)
+		}
+		if len(page.Hits) > 0 && page.Next != "" && page.Next != page.After[len(page.After)-1] {
+			t.Fatalf("Search(%+v): Next %q is not the last hit's cursor %q", q, page.Next, page.After[len(page.After)-1])
 		}
 		for _, m := range page.Hits {
 			if m.Change != store.ChangeNone || m.Deleted {
@@ -146,7 +149,16 @@ func (s *suite) testSearchPaging(t *testing.T) {
 		}
 	}
 	for _, order := range []store.SearchOrder{store.SearchNewest, store.SearchBest} {
-		_, err := st.Search(ctx(t), store.SearchQuery{Words: words("needle"), Order: order, Limit: 5, Cursor: "not a cursor"})
+		// A page cut after its second hit continues from there.
+		page, err := st.Search(ctx(t), store.SearchQuery{Words: words("needle"), Order: order, Limit: 5})
+		if err != nil || len(page.Hits) != 5 {
+			t.Fatalf("Search(needle, order %d) = %d hits, %v", order, len(page.Hits), err)
+		}
+		rest, err := st.Search(ctx(t), store.SearchQuery{Words: words("needle"), Order: order, Limit: 1, Cursor: page.After[1]})
+		if err != nil || len(rest.Hits) != 1 || rest.Hits[0].Room != page.Hits[2].Room || rest.Hits[0].Seq != page.Hits[2].Seq {
+			t.Errorf("after the second hit, order %d, comes %+v, %v; want %s/%d", order, rest.Hits, err, page.Hits[2].Room, page.Hits[2].Seq)
+		}
+		_, err = st.Search(ctx(t), store.SearchQuery{Words: words("needle"), Order: order, Limit: 5, Cursor: "not a cursor"})
 		if !errors.Is(err, store.ErrBadCursor) {
 			t.Errorf("Search with a made-up cursor, order %d: %v; want ErrBadCursor", order, err)
 		}
