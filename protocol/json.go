@@ -104,6 +104,14 @@ type Request struct {
 	Target uint64 `json:"target,omitempty"`
 	// Emoji (react, unreact) is the reaction: see ValidEmoji.
 	Emoji string `json:"emoji,omitempty"`
+	// Around (history) asks for the messages around this sequence
+	// number, itself included.
+	Around uint64 `json:"around,omitempty"`
+	// Q (search) is the words to search for; From, Order and, in epoch
+	// milliseconds, After and Before filter and order the hits.
+	Q     string `json:"q,omitempty"`
+	From  string `json:"from,omitempty"`
+	Order string `json:"order,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
@@ -226,8 +234,8 @@ func (r *Request) check(n Needs) *Error {
 		return r.missing("room")
 	case has(NeedsRange) && (r.History != nil && *r.History < 0 || r.Limit < 0):
 		return Errorf(CodeBadRequest, "history and limit must not be negative")
-	case has(NeedsRange) && r.Before > 0 && r.After != nil:
-		return Errorf(CodeBadRequest, "give before or after, not both")
+	case has(NeedsRange) && (r.Before > 0 && r.After != nil || r.Around > 0 && (r.Before > 0 || r.After != nil)):
+		return Errorf(CodeBadRequest, "give one of before, after and around")
 	case has(NeedsTo) && r.To == "":
 		return r.missing("to")
 	case has(NeedsText) && r.Text == nil:
@@ -402,15 +410,16 @@ type Ack struct {
 	// Join: the numbers are pointers so that a join ack carries them even
 	// when they are 0 (an empty room, nothing read), while other acks
 	// leave them out.
-	Replayed *int      `json:"replayed,omitempty"` // messages replayed before this ack
-	Last     *uint64   `json:"last,omitempty"`     // the room's last sequence number so far
-	Read     *uint64   `json:"read,omitempty"`     // the user's read position in the room
-	Missing  bool      `json:"missing,omitempty"`  // retention removed some of what was asked for
-	More     bool      `json:"more,omitempty"`     // a limit cut the answer short; page on
-	Messages []Message `json:"messages,omitzero"`  // history replies
-	Expires  int64     `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
-	Private  bool      `json:"private,omitempty"`  // create: the room is private
-	Cursor   string    `json:"cursor,omitempty"`   // rooms, who with More: ask again with it for the next page
+	Replayed *int        `json:"replayed,omitempty"` // messages replayed before this ack
+	Last     *uint64     `json:"last,omitempty"`     // the room's last sequence number so far
+	Read     *uint64     `json:"read,omitempty"`     // the user's read position in the room
+	Missing  bool        `json:"missing,omitempty"`  // retention removed some of what was asked for
+	More     bool        `json:"more,omitempty"`     // a limit cut the answer short; page on
+	Messages []Message   `json:"messages,omitzero"`  // history replies
+	Hits     []SearchHit `json:"hits,omitzero"`      // search replies
+	Expires  int64       `json:"expires,omitempty"`  // auth: when the new token expires, epoch ms
+	Private  bool        `json:"private,omitempty"`  // create: the room is private
+	Cursor   string      `json:"cursor,omitempty"`   // rooms, who with More: ask again with it for the next page
 	// Users (join, who) counts the users present, of whom Members may
 	// list only the first.
 	Users int `json:"users,omitempty"`

@@ -50,6 +50,7 @@ var requestHandlers = map[string]requestHandler{
 	protocol.TypeAuth:     {needs: protocol.NeedsToken, handle: (*conn).handleAuth},
 	protocol.TypeRooms:    {class: classRooms, handle: (*conn).handleRooms},
 	protocol.TypeMentions: {needs: protocol.NeedsRange, class: classHistory, handle: (*conn).handleMentions},
+	protocol.TypeSearch:   {class: classSearch, handle: (*conn).handleSearch},
 }
 
 // roomRange is what the requests about one room need.

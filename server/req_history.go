@@ -45,7 +45,9 @@ func (c *conn) handleHistory(r *protocol.Request, ack *protocol.Ack) *protocol.E
 	var msgs []store.Message
 	var err error
 	forward := r.After != nil
-	if forward {
+	if r.Around > 0 {
+		msgs, err = around(ctx, st, r.Room, r.Around, limit)
+	} else if forward {
 		msgs, err = st.After(ctx, r.Room, *r.After, limit)
 	} else {
 		msgs, err = st.Before(ctx, r.Room, r.Before, limit)

@@ -21,6 +21,7 @@ const (
 	classRooms                       // rooms pages
 	classRoster                      // who, members
 	classManage                      // create, invite, remove: store writes
+	classSearch                      // searches: index reads
 	numClasses
 	// classSends is sends and direct messages, which SendRate and
 	// SendByteRate pace instead.
@@ -45,6 +46,9 @@ var requestLimits = [numClasses]requestLimit{
 	classRooms:   {"rooms requests", 1, func(*Config) int { return 10 }},
 	classRoster:  {"who and members requests", 5, func(c *Config) int { return max(100, c.MaxRooms) }},
 	classManage:  {"create, invite and remove requests", 1, func(*Config) int { return 10 }},
+	// A search reads the index, and a best-first one sorts every match:
+	// far more work than a history page.
+	classSearch: {"searches", 2, func(*Config) int { return 10 }},
 }
 
 // historyPage is the number of messages a history or replay token pays

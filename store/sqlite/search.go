@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chatd/chatd/store"
 )
@@ -13,8 +14,17 @@ import (
 var _ store.Searcher = (*Store)(nil)
 
 // docBits is how many low bits of a search_docs id count the messages of
-// one millisecond (see migrations/0005_search.sql).
-const docBits = 20
+// one millisecond, and maxDocMilli bounds the milliseconds of its high
+// bits (see migrations/0005_search.sql).
+const (
+	docBits     = 16
+	maxDocMilli = 1 << 46
+)
+
+// docMilli is the high bits of the ids of the messages of t.
+func docMilli(t time.Time) int64 {
+	return max(min(t.UnixMicro()/1000, maxDocMilli), -maxDocMilli)
+}
 
 // Search implements store.Searcher with the FTS5 index search_words. The
 // newest hits come from walking the index's rowids, which are in time
@@ -31,12 +41,12 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 	where.WriteString(`search_words MATCH ? AND m.deleted = 0`)
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.After.IsZero() {
-		lo = q.After.UnixMicro() / 1000 << docBits
+		lo = docMilli(q.After) << docBits
 		where.WriteString(` AND m.time_us > ?`)
 		args = append(args, q.After.UnixMicro())
 	}
 	if !q.Before.IsZero() {
-		hi = (q.Before.UnixMicro()/1000 + 1) << docBits
+		hi = (docMilli(q.Before) + 1) << docBits
 		where.WriteString(` AND m.time_us < ?`)
 		args = append(args, q.Before.UnixMicro())
 	}

@@ -2,11 +2,12 @@
 -- text of every chat message (kind ''), without a copy of the text
 -- (contentless, with deletes); search_docs gives each indexed message the
 -- rowid FTS5 needs, since messages has none. A message's id is its time
--- in milliseconds times 2^20 plus a count within that millisecond, so that
+-- in milliseconds times 2^16 plus a count within that millisecond, so that
 -- the index lists hits newest first by walking its rowids backwards and
 -- stops after a page, however many messages match. Triggers keep both in
 -- step with messages in every transaction that writes them: Append, the
--- edits and deletes it applies, and Trim.
+-- edits and deletes it applies, and Trim. (Milliseconds are clamped to
+-- +-2^46, past the year 4000, so that ids fit in 63 bits.)
 CREATE TABLE search_docs (
 	id   INTEGER PRIMARY KEY,
 	room TEXT    NOT NULL,
@@ -22,19 +23,24 @@ CREATE VIRTUAL TABLE search_words USING fts5 (
 );
 
 INSERT INTO search_docs (id, room, seq)
-	SELECT (time_us / 1000) * 1048576 + row_number() OVER (PARTITION BY time_us / 1000 ORDER BY room, seq) - 1, room, seq
+	SELECT max(min(time_us / 1000, 70368744177664), -70368744177664) * 65536
+		+ row_number() OVER (PARTITION BY time_us / 1000 ORDER BY room, seq) - 1, room, seq
 	FROM messages WHERE kind = '' AND deleted = 0;
 
 INSERT INTO search_words (rowid, text)
 	SELECT d.id, m.text FROM search_docs d JOIN messages m ON m.room = d.room AND m.seq = d.seq;
 
+-- The next id of the message's millisecond; if 65,536 messages took that
+-- millisecond's ids, the next id of all.
 CREATE TRIGGER messages_search_insert AFTER INSERT ON messages WHEN new.kind = '' BEGIN
-	INSERT INTO search_docs (id, room, seq) VALUES (
-		coalesce(
-			(SELECT max(id) + 1 FROM search_docs
-				WHERE id >= (new.time_us / 1000) * 1048576 AND id < (new.time_us / 1000 + 1) * 1048576),
-			(new.time_us / 1000) * 1048576),
-		new.room, new.seq);
+	INSERT INTO search_docs (id, room, seq)
+		SELECT CASE
+				WHEN n IS NULL THEN b
+				WHEN n < b + 65536 THEN n
+				ELSE (SELECT max(id) + 1 FROM search_docs)
+			END, new.room, new.seq
+		FROM (SELECT b, (SELECT max(id) + 1 FROM search_docs WHERE id >= b AND id < b + 65536) AS n
+			FROM (SELECT max(min(new.time_us / 1000, 70368744177664), -70368744177664) * 65536 AS b));
 	INSERT INTO search_words (rowid, text)
 		SELECT id, new.text FROM search_docs WHERE room = new.room AND seq = new.seq;
 END;
