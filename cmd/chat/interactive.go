@@ -28,6 +28,12 @@ const help = `Type a line to send it to the current room. Commands:
                     the current room, or take it back if you gave it
   /mentions [N]     show the newest N messages that mentioned you (@name),
                     in any room you may read (default 20)
+  /search [room:ROOM] [from:USER] [after:DATE] [before:DATE] [best] WORDS
+                    find messages with WORDS (the last also as a prefix) in
+                    the rooms you may read, newest (or best) first; DATE is
+                    2006-01-02 or 2006-01-02T15:04
+  /more             the next hits of the last search
+  /around [ROOM] SEQ  show message #SEQ among the messages around it
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -181,6 +187,12 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 		a.react(ctx, rest)
 	case "mentions":
 		a.mentions(ctx, rest)
+	case "search":
+		a.search(ctx, rest, false)
+	case "more":
+		a.search(ctx, "", true)
+	case "around":
+		a.around(ctx, rest)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":

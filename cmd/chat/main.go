@@ -163,6 +163,8 @@ type app struct {
 	cl      *client.Client
 	printed sync.WaitGroup // the current client's event printer
 	current string         // interactive mode: the room lines go to
+	// lastSearch is the last /search, with the cursor /more continues.
+	lastSearch client.Search
 }
 
 func (a *app) dial(ctx context.Context, name, session string, rooms []string) (*client.Client, error) {
