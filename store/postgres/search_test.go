@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatd/chatd/store"
+	"github.com/chatd/chatd/store/storetest"
 )
 
 // TestSearchIndexesMessagesStoredBeforeIt: the migration that adds the
@@ -56,4 +57,12 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 			t.Errorf("Search(%q) = %v; want %v", q, got, want)
 		}
 	}
+}
+
+// BenchmarkSearch: see storetest.BenchSearch and scripts/bench-search.sh.
+func BenchmarkSearch(b *testing.B) {
+	storetest.BenchSearch(b, func(b *testing.B) store.Store {
+		dsn, _ := newSchema(b)
+		return open(b, dsn)
+	})
 }

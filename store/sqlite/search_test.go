@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/sqlite"
+	"github.com/chatd/chatd/store/storetest"
 )
 
 // TestDriverHasFTS5: the search index is an FTS5 table, which exists only
@@ -91,4 +92,15 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 			t.Errorf("Search(%q) = %v; want %v", q, got, want)
 		}
 	}
+}
+
+// BenchmarkSearch: see storetest.BenchSearch and scripts/bench-search.sh.
+func BenchmarkSearch(b *testing.B) {
+	storetest.BenchSearch(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "chat.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
 }

@@ -206,8 +206,9 @@ func (s *suite) testSearchFollowsChanges(t *testing.T) {
 		t.Fatalf("the edited hit reads %+v, %v; want its new text and Edited", page, err)
 	}
 
-	if n := trim(t, st, base, 0, 4); n != 2 {
-		t.Fatalf("Trim(max 4) deleted %d, want 2", n)
+	// Messages 1 and 2 go, and the changes of them with them.
+	if n := trim(t, st, base, 0, 4); n != 5 {
+		t.Fatalf("Trim(max 4) deleted %d, want 5", n)
 	}
 	checkSearch(t, st, store.SearchQuery{Words: words("version")})
 	checkSearch(t, st, store.SearchQuery{Words: words("kept")}, "a/3")
