@@ -32,7 +32,7 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 	}
 	// Back to the schema before search, as an older chatd left it.
 	admin := adminConn(t, dsn)
-	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `UPDATE schema_version SET version = 6`} {
+	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `UPDATE schema_version SET version = 7`} {
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -15,7 +15,7 @@ var _ store.Searcher = (*Store)(nil)
 
 // docBits is how many low bits of a search_docs id count the messages of
 // one millisecond, and maxDocMilli bounds the milliseconds of its high
-// bits (see migrations/0005_search.sql).
+// bits (see migrations/0006_search.sql).
 const (
 	docBits     = 16
 	maxDocMilli = 1 << 46

@@ -62,7 +62,7 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 	}
 	for _, q := range []string{`DROP TRIGGER messages_search_insert`, `DROP TRIGGER messages_search_update`,
 		`DROP TRIGGER messages_search_delete`, `DROP TABLE search_words`, `DROP TABLE search_docs`,
-		`UPDATE schema_version SET version = 4`} {
+		`UPDATE schema_version SET version = 5`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
