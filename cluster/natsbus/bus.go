@@ -52,8 +52,9 @@ type Config struct {
 	Logger *slog.Logger
 	// OnRelayed, when set, is called for each room message another node
 	// announced, once this node has delivered it (or found it delivered
-	// already, from the store), with the time since the origin announced
-	// it just after its commit. The two times come from two clocks: the
+	// already, from the store; or holds it for the notice it overtook,
+	// which delivers it), with the time since the origin announced it
+	// just after its commit. The two times come from two clocks: the
 	// nodes' clock difference adds to it, and may make it negative. It is
 	// called on a subscription's goroutine and must not block.
 	OnRelayed func(took time.Duration)
