@@ -7,7 +7,7 @@ type Result struct {
 	Server   string  `json:"server,omitempty"` // label of the server, set by the caller
 	Scenario string  `json:"scenario"`
 	Proto    string  `json:"proto"`      // plain or json
-	URL      string  `json:"url"`        // with the room added (rooms: the first room's)
+	URL      string  `json:"url"`        // with the room added (rooms: the first room's); several comma-separated
 	Room     string  `json:"room"`       // rooms: the prefix of the rooms' names
 	Conns    int     `json:"conns"`      // requested (churn: most open at once)
 	Open     int     `json:"conns_open"` // opened (churn: most open at once)

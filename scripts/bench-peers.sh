@@ -125,7 +125,7 @@ servers=()
 # versions: what was built, for the table's header.
 versions=()
 
-centrifugo_reason="Centrifugo speaks only its own client protocol (JSON or Protobuf commands: connect, subscribe, publish), not plain-text broadcast, so chatbench has nothing comparable to measure (see docs/bench-peers.md)"
+centrifugo_reason="Centrifugo speaks only its own client protocol (JSON or Protobuf commands: connect, subscribe, publish), not plain-text broadcast, so it has no place in this plain-text table; scripts/bench-cluster.sh measures it with chatbench -proto centrifugo (see docs/bench-peers.md)"
 
 log "building chatbench into $tmp"
 go build -o "$tmp/chatbench" ./cmd/chatbench
