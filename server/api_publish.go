@@ -74,10 +74,11 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		err error
 	}
 	done := make(chan outcome, 1)
-	e := &hub.Event{Kind: hub.KindMessage, Room: room, From: in.From, Text: []byte(*in.Text), ClientMsgID: in.ClientMsgID,
-		Done: func(p hub.Published, err error) { done <- outcome{p, err} }}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
+	ms := s.plainMentions(ctx, room, in.From, *in.Text)
+	e := &hub.Event{Kind: hub.KindMessage, Room: room, From: in.From, Text: []byte(*in.Text), ClientMsgID: in.ClientMsgID,
+		Mentions: keptKeys(ms), Done: func(p hub.Published, err error) { done <- outcome{p, err} }}
 	p, err := s.hub.Post(ctx, e)
 	if err == nil && p.Pending {
 		select {
@@ -101,5 +102,8 @@ func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countMessage(p)
+	if len(ms) > 0 {
+		s.notifyMentions(e, p, ms)
+	}
 	writeJSON(w, http.StatusCreated, postReply{Room: room, Seq: p.Seq, TS: protocol.Millis(p.Time)})
 }

@@ -184,3 +184,34 @@ func TestMentionWithoutAStore(t *testing.T) {
 		t.Fatalf("mentions without a store: %v; want unavailable", r)
 	}
 }
+
+// TestMentionsByPlainClientsAndBackends: a plain client's message and a
+// backend's post mention users like a send; plain-text clients receive
+// the texts of the messages and nothing of the mentions.
+func TestMentionsByPlainClientsAndBackends(t *testing.T) {
+	const key = "k3y-for-backends-only"
+	ts, _ := startAccounts(t, func(c *server.Config) { c.APIKey = key })
+	bob := dialToken(t, ts, register(t, ts, "bob", "bob's password"))
+	bob.do(`{"type":"join","id":"1","room":"ops"}`)
+	watcher := dial(t, ts, "room=ops&name=watcher")
+	writer := dial(t, ts, "room=ops&name=writer")
+	writer.send("@bob @watcher look")
+	if ev := bob.expectMention(); ev["from"] != "writer" || ev["text"] != "@bob @watcher look" || ev["seq"] != float64(1) {
+		t.Fatalf("the plain client's mention = %v", ev)
+	}
+	status, reply, _ := api(t, ts, "POST", "/api/rooms/ops/messages", key, map[string]any{"text": "deployed, @Bob", "from": "deploy-bot"})
+	if status != 201 {
+		t.Fatalf("post: %d %v", status, reply)
+	}
+	if ev := bob.expectMention(); ev["from"] != "deploy-bot" || ev["seq"] != reply["seq"] {
+		t.Fatalf("the backend's mention = %v; want seq %v", ev, reply["seq"])
+	}
+	for _, want := range []string{"@bob @watcher look", "deployed, @Bob"} {
+		if got := watcher.read(); got != want {
+			t.Fatalf("plain client got %q, want %q", got, want)
+		}
+	}
+	if r := bob.do(`{"type":"mentions","id":"m"}`); len(r["messages"].([]any)) != 2 {
+		t.Fatalf("bob's mentions = %v; want both", r)
+	}
+}

@@ -20,28 +20,29 @@ type mentioned struct {
 }
 
 // mentionsIn returns the users text mentions who are members of room, but
-// the author and the names in skip (an edited message's earlier text):
+// the author (its key) and the names in skip (an edited message's earlier
+// text):
 // in a private room its members; in a public room the users present in
 // it now, on any node, and the signed-in users who have a read position
 // in it (they joined it and read it at some time). Guests are members
 // only while present.
-func (c *conn) mentionsIn(ctx context.Context, room, text, skip string) ([]mentioned, error) {
+func (s *Server) mentionsIn(ctx context.Context, room, author, text, skip string) ([]mentioned, error) {
 	names := protocol.ParseMentions(text)
 	if len(names) == 0 {
 		return nil, nil
 	}
 	old := protocol.ParseMentions(skip)
-	private, err := c.srv.isPrivate(ctx, room)
+	private, err := s.isPrivate(ctx, room)
 	if err != nil {
 		return nil, err
 	}
 	var out []mentioned
 	for _, name := range names {
 		key := strings.ToLower(name)
-		if key == c.sess.key || containsKey(old, key) {
+		if key == author || containsKey(old, key) {
 			continue
 		}
-		m, ok, err := c.srv.mentionOf(ctx, room, key, private)
+		m, ok, err := s.mentionOf(ctx, room, key, private)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +224,7 @@ func (c *conn) mentions(room, text, skip string) ([]mentioned, *protocol.Error) 
 	}
 	ctx, cancel := c.storeContext()
 	defer cancel()
-	ms, err := c.mentionsIn(ctx, room, text, skip)
+	ms, err := c.srv.mentionsIn(ctx, room, c.sess.key, text, skip)
 	if err != nil {
 		c.srv.log.Warn("find the users a message mentions", "room", room, "err", err)
 		return nil, protocol.Errorf(protocol.CodeUnavailable, "the account store failed; send it again with the same client_msg_id")
@@ -250,4 +251,19 @@ func (c *conn) editMentions(room string, target uint64, text string) ([]mentione
 		old = msgs[0].Text
 	}
 	return c.mentions(room, text, old)
+}
+
+// plainMentions is mentionsIn for a message that cannot be refused (a
+// plain client's, a backend's): a store that fails loses the mentions,
+// not the message.
+func (s *Server) plainMentions(ctx context.Context, room, author, text string) []mentioned {
+	if !strings.Contains(text, "@") {
+		return nil
+	}
+	ms, err := s.mentionsIn(ctx, room, strings.ToLower(author), text, "")
+	if err != nil {
+		s.log.Warn("find the users a message mentions", "room", room, "err", err)
+		return nil
+	}
+	return ms
 }

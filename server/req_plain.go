@@ -43,18 +43,28 @@ func (c *conn) publishPlain(text []byte) error {
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for _, room := range c.rooms {
-		_, err := c.publish(&hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text,
-			Done: func(p hub.Published, err error) {
-				if err != nil {
-					// A plain client cannot be told. The message took no
-					// sequence number, so the room's order has no hole.
-					c.srv.log.Warn("store message", "room", room, "err", err)
-					return
-				}
-				c.srv.countMessage(p)
-			}})
+		ctx, cancel := c.storeContext()
+		ms := c.srv.plainMentions(ctx, room, c.sess.name, string(text))
+		cancel()
+		e := &hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text, Mentions: keptKeys(ms)}
+		e.Done = func(p hub.Published, err error) {
+			if err != nil {
+				// A plain client cannot be told. The message took no
+				// sequence number, so the room's order has no hole.
+				c.srv.log.Warn("store message", "room", room, "err", err)
+				return
+			}
+			c.srv.countMessage(p)
+			if !p.Duplicate && len(ms) > 0 {
+				c.srv.notifyMentions(e, p, ms)
+			}
+		}
+		p, err := c.publish(e)
 		if errors.Is(err, hub.ErrBacklogged) {
 			return err
+		}
+		if err == nil && !p.Pending && len(ms) > 0 {
+			c.srv.notifyMentions(e, p, ms)
 		}
 	}
 	return nil
