@@ -7,6 +7,7 @@ import * as ui from "./ui.js";
 import { Pane } from "./pane.js";
 import { Pacer } from "./pace.js";
 import { nameProblem, randomId, roomProblem } from "./text.js";
+import { MentionCounts, Notifier, renderMentions } from "./mention.js";
 
 const $ = ui.$;
 const VIEW_KEY = "chatd.view";
@@ -48,6 +49,8 @@ export class Chat {
   #lastTyping = { room: "", at: 0 };
   #readTimer = 0;
   #tick = 0;
+  #mentions = new MentionCounts();
+  #notifier = null;
 
   constructor(identity, handlers) {
     this.#id = identity;
@@ -58,6 +61,8 @@ export class Chat {
   start() {
     this.#loadView();
     this.#bind();
+    this.#notifier = new Notifier($("notify-button"), this.#abort.signal);
+    $("mentions").addEventListener("toggle", () => $("mentions").open && this.#listMentions(), { signal: this.#abort.signal });
     this.#conn = new Conn({
       endpoint: () => this.#endpoint(),
       onWelcome: (ev) => this.#onWelcome(ev),
@@ -133,6 +138,7 @@ export class Chat {
       this.#h.onIdentity(this.#id);
     }
     $("me-name").textContent = this.#me;
+    this.#mentions.reset(ev.unread_mentions);
     for (const [room, seq] of Object.entries(ev.reads ?? {})) {
       const r = this.#rooms.get(room);
       if (r) r.read = Math.max(r.read, Number(seq) || 0);
@@ -364,6 +370,7 @@ export class Chat {
         return;
       }
       case "read": {
+        this.#mentions.read(String(ev.room), Number(ev.seq) || 0);
         const room = this.#rooms.get(ev.room);
         if (!room) return;
         room.read = Math.max(room.read, Number(ev.seq) || 0);
@@ -372,6 +379,8 @@ export class Chat {
       }
       case "dm":
         return this.#onDM(ev);
+      case "mention":
+        return this.#onMention(ev);
       case "invited":
         ui.notice(`${ev.from} invited you to the private room #${ev.room}.`, {
           actions: [{ label: "Join", run: () => this.#openRoom(String(ev.room)) }],
@@ -536,7 +545,35 @@ export class Chat {
     } else if (!same(ev.from, this.#me)) {
       conv.unread++;
     }
+    if (!same(ev.from, this.#me)) {
+      this.#notifier.notify(`${ev.from} sent you a message`, String(ev.text ?? ""), "dm:" + peer.toLowerCase(), () => this.#select(dmKey(peer)));
+    }
     this.#renderNav();
+  }
+
+  // onMention counts a mention of the reader in its room, and tells the
+  // reader: in a notification while the tab is hidden, and with a notice
+  // for a room not open on this page.
+  #onMention(ev) {
+    const name = String(ev.room ?? "");
+    const room = this.#rooms.get(name);
+    this.#mentions.add(name, Number(ev.seq), room ? room.read : 0);
+    this.#renderNav();
+    const from = String(ev.from ?? "");
+    this.#notifier.notify(`${from} mentioned you in #${name}`, String(ev.text ?? ""), "mention:" + name, () => this.#openRoom(name));
+    if (!room) ui.notice(`${from} mentioned you in #${name}.`, { actions: [{ label: "Open", run: () => this.#openRoom(name) }] });
+  }
+
+  // listMentions shows the newest messages that mentioned the reader.
+  async #listMentions() {
+    let ack;
+    try {
+      ack = await this.#conn.request({ type: "mentions", limit: 20 });
+    } catch (err) {
+      ui.notice(`Cannot list mentions: ${err.message}`, { kind: "error", ttl: 6000 });
+      return;
+    }
+    renderMentions($("mention-list"), ack.messages ?? [], (name) => this.#openRoom(name));
   }
 
   #conversation(peer) {
@@ -694,6 +731,7 @@ export class Chat {
   #markRead(room, seq) {
     if (!room.joined || seq <= room.read) return;
     room.read = seq;
+    this.#mentions.read(room.name, seq);
     this.#conn.request({ type: "read", room: room.name, seq }).catch(() => {});
     this.#renderNav();
   }
@@ -732,7 +770,7 @@ export class Chat {
   }
 
   #renderNav() {
-    ui.renderNav(this.#rooms, this.#dms, this.#active, (key) => this.#select(key));
+    ui.renderNav(this.#rooms, this.#dms, this.#active, (key) => this.#select(key), (name) => this.#mentions.count(name));
     let unread = 0;
     for (const r of this.#rooms.values()) unread += r.unread;
     for (const c of this.#dms.values()) unread += c.unread;

@@ -2,6 +2,7 @@
 // through text.js's el and appendLinkified, so it is only ever text.
 
 import { el, appendLinkified, timeEl } from "./text.js";
+import { mentionsMe } from "./mention.js";
 
 // $ finds the element with id, which index.html must have.
 export const $ = (id) => document.getElementById(id);
@@ -20,7 +21,7 @@ export function messageNode(msg, prev, me, canModerate = false) {
   const mine = same(msg.from, me);
   const cont = prev && same(prev.from, msg.from) && msg.ts - prev.ts < GROUP_MS && msg.ts >= prev.ts;
   const li = el("li", {
-    className: "msg" + (mine ? " mine" : "") + (cont ? " cont" : ""),
+    className: "msg" + (mine ? " mine" : "") + (cont ? " cont" : "") + (!mine && !msg.deleted && mentionsMe(msg.text, me) ? " mentioned" : ""),
     "data-seq": msg.seq ?? undefined,
     "data-from": msg.from,
   });
@@ -117,8 +118,13 @@ function badge(n) {
   return n > 0 ? el("span", { className: "badge", "aria-label": `${n} unread` }, n > 999 ? "999+" : String(n)) : null;
 }
 
-// renderNav lists the joined rooms and the conversations.
-export function renderNav(rooms, dms, active, onSelect) {
+function mentionBadge(n) {
+  return n > 0 ? el("span", { className: "badge mention-badge", "aria-label": `${n} unread mentions` }, n > 99 ? "@99+" : "@" + n) : null;
+}
+
+// renderNav lists the joined rooms and the conversations; mentionsOf
+// counts a room's unread mentions.
+export function renderNav(rooms, dms, active, onSelect, mentionsOf = () => 0) {
   $("room-list").replaceChildren(
     ...[...rooms.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -134,6 +140,7 @@ export function renderNav(rooms, dms, active, onSelect) {
           },
           el("span", { className: "nav-name" }, "#" + r.name),
           r.private ? el("span", { className: "tag" }, "private") : null,
+          mentionBadge(mentionsOf(r.name)),
           badge(r.unread)));
       }),
   );
