@@ -160,10 +160,17 @@ func (s *Server) holdNames() {
 		select {
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(s.base, n.lease/3)
-			if err := n.claims.RenewNames(ctx, n.node, n.lease); err != nil {
+			lost, err := n.claims.RenewNames(ctx, n.node, n.lease)
+			if err != nil {
 				s.log.Warn("cluster names", "err", err)
 			}
 			cancel()
+			for _, key := range lost {
+				if conns := s.sessions.oustGuest(key); conns > 0 {
+					s.log.Info("cluster names: another node gave a guest's name away while this node could not renew it; its connections close",
+						"name", key, "conns", conns)
+				}
+			}
 		case <-n.kick:
 		case <-s.stop:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -48,8 +48,12 @@ type NameClaims interface {
 	// ReleaseNames drops node's holds of the keys, each only if it is
 	// still the hold of the generation given.
 	ReleaseNames(ctx context.Context, node string, gens map[string]int64) error
-	// RenewNames extends the lease of every hold of node.
-	RenewNames(ctx context.Context, node string, lease time.Duration) error
+	// RenewNames extends the lease of every hold of node. A guest's hold
+	// whose lease passed (the node could not renew it: it was cut off
+	// from the store) while another node gave the name to another user is
+	// dropped instead, and its key returned, for the node to close its
+	// guest: two users share a name only while the cut lasts.
+	RenewNames(ctx context.Context, node string, lease time.Duration) (lost []string, err error)
 	// ForgetNode drops every hold of node, as a node starting with an id
 	// it had before does.
 	ForgetNode(ctx context.Context, node string) error

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/chatd/chatd/store"
 )
 
@@ -91,13 +93,26 @@ func (s *Store) ReleaseNames(ctx context.Context, node string, gens map[string]i
 	return nil
 }
 
-// RenewNames moves every hold's lease forward.
-func (s *Store) RenewNames(ctx context.Context, node string, lease time.Duration) error {
-	_, err := s.pool.Exec(ctx, `UPDATE name_claims SET expires = now() + $2::bigint * interval '1 millisecond' WHERE node = $1`, node, lease.Milliseconds())
+// RenewNames moves every hold's lease forward, after dropping the lapsed
+// guest holds whose name another node's user holds now: a guest with
+// another session token, or a signed-in user.
+func (s *Store) RenewNames(ctx context.Context, node string, lease time.Duration) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM name_claims c
+		WHERE c.node = $1 AND NOT c.signed_in AND c.expires <= now()
+			AND EXISTS (SELECT 1 FROM name_claims o WHERE o.key = c.key AND o.node <> $1 AND o.expires > now()
+				AND (o.signed_in OR o.token_hash <> c.token_hash))
+		RETURNING c.key`, node)
 	if err != nil {
-		return fmt.Errorf("renew names: %w", err)
+		return nil, fmt.Errorf("renew names: drop the lapsed: %w", err)
 	}
-	return nil
+	lost, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("renew names: drop the lapsed: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE name_claims SET expires = now() + $2::bigint * interval '1 millisecond' WHERE node = $1`, node, lease.Milliseconds()); err != nil {
+		return lost, fmt.Errorf("renew names: %w", err)
+	}
+	return lost, nil
 }
 
 // ForgetNode deletes the node's holds, and those whose lease passed long
