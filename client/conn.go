@@ -191,7 +191,11 @@ func (c *Client) handle(b []byte) error {
 func (c *Client) deliver(typ string, b []byte) error {
 	if m, ok := roomSeq(typ, b); ok {
 		c.mu.Lock()
-		fresh := c.pos.fresh(m.Room, m.Seq)
+		isFresh := c.pos.fresh
+		if typ == protocol.TypeReactions {
+			isFresh = c.pos.freshRun
+		}
+		fresh := isFresh(m.Room, m.Seq)
 		// A replay after a reconnect may hold a send whose ack the
 		// lost connection never carried: it is still the client's own.
 		if fresh && m.ClientMsgID != "" && m.From == c.name && c.sending[m.ClientMsgID] > 0 {

@@ -7,7 +7,7 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *Mention, *DM,
+// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *Reactions, *Mention, *DM,
 // *PresenceDiff, *Typing and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }
@@ -39,6 +39,15 @@ type React struct {
 // Target of a room.
 type Unreact struct {
 	protocol.Message
+	Raw json.RawMessage
+}
+
+// Reactions reports message Target's reactions after the reactions with
+// seqs First to Seq, which it stands for: replace the message's reactions
+// with it. It reaches every member, the one whose reactions it covers
+// included.
+type Reactions struct {
+	protocol.Reactions
 	Raw json.RawMessage
 }
 
@@ -101,6 +110,7 @@ func (*Edit) event()         {}
 func (*React) event()        {}
 func (*Mention) event()      {}
 func (*Unreact) event()      {}
+func (*Reactions) event()    {}
 func (*Delete) event()       {}
 func (*DM) event()           {}
 func (*PresenceDiff) event() {}
@@ -159,6 +169,9 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 	case protocol.TypeUnreact:
 		e := &Unreact{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeReactions:
+		e := &Reactions{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Reactions), e
 	case protocol.TypeDM:
 		e := &DM{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.DM), e

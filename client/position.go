@@ -77,6 +77,16 @@ func (p *positions) fresh(room string, seq uint64) bool {
 	return !mine
 }
 
+// freshRun is fresh for a reactions event, which covers the seqs up to
+// seq and reaches every member: it is new whenever seq is, even when the
+// client's own reaction has that seq.
+func (p *positions) freshRun(room string, seq uint64) bool {
+	at, ok := p.seq[room]
+	newer := !ok || seq == 0 || seq > at
+	p.fresh(room, seq)
+	return newer
+}
+
 // roomEvent is what positions needs of a room event.
 type roomEvent struct {
 	Room        string `json:"room"`
@@ -86,10 +96,11 @@ type roomEvent struct {
 }
 
 // roomSeq reads a room event that has a seq of the room's sequence: a
-// message, an edit, a delete, a reaction given or taken back.
+// message, an edit, a delete, a reaction given or taken back, or the
+// reactions that stand for several (whose seq is the last they cover).
 func roomSeq(typ string, b []byte) (roomEvent, bool) {
 	switch typ {
-	case protocol.TypeMessage, protocol.TypeEdit, protocol.TypeDelete, protocol.TypeReact, protocol.TypeUnreact:
+	case protocol.TypeMessage, protocol.TypeEdit, protocol.TypeDelete, protocol.TypeReact, protocol.TypeUnreact, protocol.TypeReactions:
 	default:
 		return roomEvent{}, false
 	}

@@ -240,24 +240,34 @@ func (h *Hub) number(ctx context.Context, r *room, e *Event) uint64 {
 // was told them, and the room's next message takes the first of them, so
 // the stored sequence has no hole. d, the message's entry in the dedup
 // window, is forgotten, so that a resend is stored as new.
-func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEntry, err error) {
-	var p Published
+func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEntry, m store.Message, err error) {
 	r.mu.Lock()
 	r.pending--
+	if err == nil && r.holdRunLocked(e, from, key, d, m) {
+		r.mu.Unlock()
+		return // told at the end of its run
+	}
+	var out []told
+	var failed []func(Published, error)
 	if err == nil {
-		p = Published{Seq: e.Seq, Time: e.Time, Delivered: r.fanoutLocked(h, e, from)}
-		r.fanned = e.Seq
+		out = h.flushRunLocked(r, &runEntry{e: e, from: from, key: key, d: d}, m, nil)
 	} else {
+		out = h.flushRunLocked(r, nil, m, nil)
 		r.seq = r.fanned
 		r.resync = true
+		failed = r.settleLocked(key, d, e.Seq, err)
 	}
-	waiting := r.settleLocked(key, d, e.Seq, err)
 	empty := r.emptyLocked()
 	r.mu.Unlock()
 	if empty {
 		h.free(r)
 	}
-	h.tell(e, p, waiting, err)
+	for _, o := range out {
+		h.tell(o.e, o.p, o.waiting, nil)
+	}
+	if err != nil {
+		h.tell(e, Published{}, failed, err)
+	}
 }
 
 // settleLocked records the outcome of a message in the dedup window (d,

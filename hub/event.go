@@ -19,6 +19,11 @@ const (
 	// KindTyping reports that a user is typing. It may be dropped for a
 	// member that is falling behind.
 	KindTyping
+	// KindReactions is the state of a message's reactions after a run of
+	// reactions to it, sent in their place (see run.go): Target is the
+	// message, Reactions its reactions, and First to Seq the sequence
+	// numbers of the reactions it covers.
+	KindReactions
 )
 
 // Event is something that happens in a room.
@@ -54,6 +59,8 @@ type Event struct {
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time
+	// First, on KindReactions, is the first sequence number covered.
+	First uint64
 	// Done, on a message published to a durable hub, is called once the
 	// message is stored and fanned out, or has failed to be stored. It runs
 	// on the goroutine of the room's journal and must not block; Done of

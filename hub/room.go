@@ -28,6 +28,7 @@ type room struct {
 	remote map[string]map[string]string
 	dead   bool // removed from its shard; a new room object takes its place
 	dedup  dedup
+	run    []runEntry // stored reactions waiting for the end of their run (run.go)
 }
 
 func newRoom(name string) *room {
@@ -80,7 +81,7 @@ func (r *room) remove(h *Hub, s Subscriber) (empty bool) {
 	return r.emptyLocked()
 }
 
-func (r *room) emptyLocked() bool { return len(r.members) == 0 && r.pending == 0 }
+func (r *room) emptyLocked() bool { return len(r.members) == 0 && r.pending == 0 && len(r.run) == 0 }
 
 func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	r.mu.Lock()
@@ -135,8 +136,8 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 			h.storedNumbered(r, &ev, from, key, d, stored, repeat, err)
 		})
 	} else {
-		err = h.cfg.Journals.For(r.name).Submit(m, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) },
-			func(err error) { h.stored(r, &ev, from, key, d, err) })
+		err = h.cfg.Journals.For(r.name).SubmitStored(m, func(ctx context.Context) uint64 { return h.number(ctx, r, &ev) },
+			func(stored store.Message, err error) { h.stored(r, &ev, from, key, d, stored, err) })
 	}
 	if err != nil {
 		if d != nil {

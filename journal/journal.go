@@ -76,10 +76,16 @@ type Number func(ctx context.Context) uint64
 // the original, and nothing new was stored.
 type Numbered func(stored store.Message, repeat bool, err error)
 
+// Stored receives the outcome of a message submitted with SubmitStored:
+// nil once it is durable, with the message as the store's Append left it
+// (see store.Message.Tally), or the error that kept it from being stored.
+type Stored func(stored store.Message, err error)
+
 type entry struct {
 	msg      store.Message
 	number   Number
 	done     Done
+	stored   Stored
 	numbered Numbered
 }
 
@@ -117,6 +123,11 @@ func New(cfg Config) *Journal {
 // after Close it returns ErrClosed instead.
 func (j *Journal) Submit(m store.Message, number Number, done Done) error {
 	return j.submit(entry{msg: m, number: number, done: done})
+}
+
+// SubmitStored is Submit for a caller that wants m as Append left it.
+func (j *Journal) SubmitStored(m store.Message, number Number, done Stored) error {
+	return j.submit(entry{msg: m, number: number, stored: done})
 }
 
 // SubmitNumbered queues m on a journal whose Config.Sequencer is set, for
@@ -251,6 +262,8 @@ func (j *Journal) run() {
 					repeats = repeats[1:]
 				}
 				e.numbered(msgs[i], repeat, err)
+			} else if e.stored != nil {
+				e.stored(msgs[i], err)
 			} else {
 				e.done(err)
 			}

@@ -54,6 +54,9 @@ const (
 	TypeMessage = "message"
 	// TypePresenceDiff tells a room's members who joined and who left.
 	TypePresenceDiff = "presence_diff"
+	// TypeReactions carries a message's reactions after a run of
+	// reactions to it, in place of the run's react and unreact events.
+	TypeReactions = "reactions"
 	// TypeInvited tells a user it was made a member of a private room.
 	TypeInvited = "invited"
 	// TypeRemoved tells a user's connections that they were taken out of a

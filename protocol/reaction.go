@@ -61,3 +61,18 @@ func ValidEmoji(s string) bool {
 	}
 	return symbol
 }
+
+// Reactions is the state of message Target's reactions after the
+// reactions with sequence numbers First to Seq, sent in their place when
+// several reached the room together. A client replaces the target's
+// reactions with Reactions (empty: none) and takes Seq as the room's
+// position; the reactions it covers have no events of their own.
+type Reactions struct {
+	Type      string     `json:"type"`
+	Room      string     `json:"room"`
+	Seq       uint64     `json:"seq"`
+	First     uint64     `json:"first"`
+	TS        int64      `json:"ts"` // milliseconds since the Unix epoch: when the last reaction was stored
+	Target    uint64     `json:"target"`
+	Reactions []Reaction `json:"reactions"`
+}

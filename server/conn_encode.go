@@ -33,6 +33,9 @@ func encode(f hub.Format, e *hub.Event) []byte {
 		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
 	case hub.KindTyping:
 		return jsonFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
+	case hub.KindReactions:
+		return jsonFrame(protocol.Reactions{Type: protocol.TypeReactions, Room: e.Room, Seq: e.Seq, First: e.First,
+			TS: protocol.Millis(e.Time), Target: e.Target, Reactions: wireReactions(e.Reactions)})
 	}
 	return nil
 }
@@ -49,12 +52,22 @@ func wireMessage(m *store.Message) protocol.Message {
 	case store.ChangeReact, store.ChangeUnreact:
 		pm.Type, pm.Emoji, pm.Text = string(m.Change), m.Text, ""
 	}
-	for _, r := range m.Reactions {
-		pm.Reactions = append(pm.Reactions, protocol.Reaction{Emoji: r.Emoji, Count: len(r.Users),
-			Users: r.Users[:min(len(r.Users), protocol.ReactionUsersListed)]})
+	if len(m.Reactions) > 0 {
+		pm.Reactions = wireReactions(m.Reactions)
 	}
 	if !m.Edited.IsZero() {
 		pm.Edited = protocol.Millis(m.Edited)
 	}
 	return pm
+}
+
+// wireReactions is rs as JSON clients receive them: counted, with the
+// first ReactionUsersListed users named. It is never nil.
+func wireReactions(rs []store.Reaction) []protocol.Reaction {
+	out := make([]protocol.Reaction, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, protocol.Reaction{Emoji: r.Emoji, Count: len(r.Users),
+			Users: r.Users[:min(len(r.Users), protocol.ReactionUsersListed)]})
+	}
+	return out
 }

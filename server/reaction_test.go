@@ -132,6 +132,15 @@ func reactionState(events []map[string]any) string {
 			m[ev["emoji"].(string)] = slices.DeleteFunc(m[ev["emoji"].(string)], func(u string) bool { return u == ev["from"] })
 		case "delete":
 			delete(users, ev["target"].(float64))
+		case "reactions":
+			m := at(ev["target"].(float64))
+			clear(m)
+			for _, r := range ev["reactions"].([]any) {
+				r := r.(map[string]any)
+				for _, u := range r["users"].([]any) {
+					m[r["emoji"].(string)] = append(m[r["emoji"].(string)], u.(string))
+				}
+			}
 		}
 	}
 	var parts []string

@@ -76,11 +76,17 @@ type Message struct {
 	// Append.
 	Deleted bool
 	// Reactions are a chat message's reactions, in the order each emoji
-	// was first given. Stores set them; they are ignored on Append.
+	// was first given. Stores set them; they are ignored on Append. On a
+	// reaction that Append tallied (Tally), they are its target's.
 	Reactions []Reaction
 	// Mentions are the keys of the users a chat message or an edit
 	// mentions, for Append to record (see Mention); reads leave it empty.
 	Mentions []string
+	// Tally is set by a successful Append on the reactions of its batch
+	// that end a run (ReactionRunEnds): their Reactions are then their
+	// target's reactions just after them (none if the target is gone or
+	// deleted). Append sets them in the caller's slice; reads never do.
+	Tally bool
 }
 
 // Reaction is one emoji given to a message, and who gave it, in the order

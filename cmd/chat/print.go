@@ -45,7 +45,7 @@ func (p *printer) due(ev client.Event, me string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev.(type) {
-	case *client.Message, *client.Edit, *client.Delete, *client.React, *client.Unreact, *client.Mention, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
+	case *client.Message, *client.Edit, *client.Delete, *client.React, *client.Unreact, *client.Reactions, *client.Mention, *client.DM, *client.PresenceDiff, *client.Typing, *client.Unknown:
 		if p.quiet {
 			return false
 		}
@@ -181,6 +181,12 @@ func (p *printer) event(ev client.Event, me string) {
 		p.line("%s", messageLine(&ev.Message))
 	case *client.Unreact:
 		p.line("%s", messageLine(&ev.Message))
+	case *client.Reactions:
+		note := reactionsNote(ev.Reactions.Reactions)
+		if note == "" {
+			note = " none"
+		}
+		p.line("#%d %s [%s] reactions to #%d now:%s", ev.Seq, clock(time.UnixMilli(ev.TS)), ev.Room, ev.Target, note)
 	case *client.DM:
 		from, to := ev.From, "you"
 		if strings.EqualFold(ev.From, me) { // sent from this user's other connection
@@ -230,6 +236,8 @@ func serverJSON(ev client.Event) []byte {
 	case *client.Unreact:
 		return ev.Raw
 	case *client.Mention:
+		return ev.Raw
+	case *client.Reactions:
 		return ev.Raw
 	case *client.DM:
 		return ev.Raw

@@ -33,10 +33,34 @@ const (
 
 // queueChanges queues the changes among msgs, in their order, which is
 // each room's sequence order: an edit after a delete changes nothing.
+// After a reaction that ends a run it queues the read of the target's
+// reactions into it (store.Message.Tally).
 func queueChanges(b *pgx.Batch, msgs []store.Message) {
-	for _, m := range msgs {
+	ends := store.ReactionRunEnds(msgs)
+	for i, m := range msgs {
 		queueChange(b, m)
+		if ends != nil && ends[i] {
+			queueTally(b, &msgs[i])
+		}
 	}
+}
+
+// queueTally queues the read of m's target's reactions into m.
+func queueTally(b *pgx.Batch, m *store.Message) {
+	b.Queue(`SELECT emoji, sender FROM reactions WHERE room = $1 AND target = $2 ORDER BY seq`,
+		m.Room, int64(m.Target)).Query(func(rows pgx.Rows) error {
+		var rs []store.Reaction
+		var emoji, user string
+		_, err := pgx.ForEachRow(rows, []any{&emoji, &user}, func() error {
+			rs = store.AddReaction(rs, emoji, user)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		m.Reactions, m.Tally = rs, true
+		return nil
+	})
 }
 
 // queueChange queues the statements that record m's mentions and apply

@@ -117,9 +117,12 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 			return s.conflict(ctx, tx, r)
 		}
 	}
+	// The changes apply in the batch's order, which is each room's order;
+	// tallies are written to the caller's messages.
+	tally := msgs
+	changes := changesOf(msgs)
 	msgs = slices.Clone(msgs)
 	slices.SortStableFunc(msgs, func(a, b store.Message) int { return strings.Compare(a.Room, b.Room) })
-	changes := changesOf(msgs)
 	args := make([]any, 0, 8*insertChunk)
 	chunk := tx.StmtContext(ctx, s.ins.chunk)
 	for len(msgs) >= insertChunk {
@@ -138,7 +141,7 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 			return describe(err)
 		}
 	}
-	if err := applyChanges(ctx, tx, changes); err != nil {
+	if err := applyChanges(ctx, tx, tally, changes); err != nil {
 		return err
 	}
 	return describe(tx.Commit())

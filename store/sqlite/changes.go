@@ -28,23 +28,28 @@ const (
 	deleteMentions = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2`
 )
 
-// changesOf returns the changes among msgs, and the messages with
-// mentions, in their order, which is each room's sequence order.
-func changesOf(msgs []store.Message) []store.Message {
-	var changes []store.Message
-	for _, m := range msgs {
+// changesOf returns the indexes of the changes among msgs, and of the
+// messages with mentions, in their order, which is each room's sequence
+// order.
+func changesOf(msgs []store.Message) []int {
+	var changes []int
+	for i, m := range msgs {
 		if m.Change != store.ChangeNone || len(m.Mentions) > 0 {
-			changes = append(changes, m)
+			changes = append(changes, i)
 		}
 	}
 	return changes
 }
 
-// applyChanges applies changes to their targets and records mentions, one
-// statement each: both are rare next to messages, and their order matters
-// (an edit after a delete changes nothing).
-func applyChanges(ctx context.Context, tx *sql.Tx, changes []store.Message) error {
-	for _, m := range changes {
+// applyChanges applies the changes of msgs to their targets and records
+// mentions, one statement each: both are rare next to messages, and their
+// order matters (an edit after a delete changes nothing). After a
+// reaction that ends a run it reads the target's reactions into it
+// (store.Message.Tally).
+func applyChanges(ctx context.Context, tx *sql.Tx, msgs []store.Message, changes []int) error {
+	ends := store.ReactionRunEnds(msgs)
+	for _, i := range changes {
+		m := msgs[i]
 		for _, user := range m.Mentions {
 			if _, err := tx.ExecContext(ctx, applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq)); err != nil {
 				return describe(err)
@@ -67,11 +72,34 @@ func applyChanges(ctx context.Context, tx *sql.Tx, changes []store.Message) erro
 		case store.ChangeUnreact:
 			_, err = tx.ExecContext(ctx, applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
 		}
+		if err == nil && ends != nil && ends[i] {
+			msgs[i].Reactions, err = tally(ctx, tx, m.Room, m.Target)
+			msgs[i].Tally = err == nil
+		}
 		if err != nil {
 			return describe(err)
 		}
 	}
 	return nil
+}
+
+// tally reads target's reactions within tx.
+func tally(ctx context.Context, tx *sql.Tx, room string, target uint64) ([]store.Reaction, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT emoji, sender FROM reactions WHERE room = ? AND target = ? ORDER BY seq`,
+		room, int64(target))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var rs []store.Reaction
+	for rows.Next() {
+		var emoji, user string
+		if err := rows.Scan(&emoji, &user); err != nil {
+			return nil, err
+		}
+		rs = store.AddReaction(rs, emoji, user)
+	}
+	return rs, rows.Err()
 }
 
 // withReactions sets the reactions of the chat messages among msgs, which

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SearchBest", s.testSearchBest},
 		{"SearchFollowsChanges", s.testSearchFollowsChanges},
 		{"SearchNumbered", s.testSearchNumbered},
+		{"ReactionTally", s.testReactionTally},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
