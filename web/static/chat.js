@@ -349,6 +349,7 @@ export class Chat {
       case "delete":
       case "react":
       case "unreact":
+      case "reactions":
         return this.#onMessage(ev);
       case "presence_diff": {
         // A diff may repeat what the join's list showed: apply it as set

@@ -40,6 +40,7 @@ export class Room {
   // as a message read from the server later comes in its current state.
   add(m) {
     if (!Number.isSafeInteger(m.seq) || m.seq <= 0 || this.seqs.has(m.seq)) return "";
+    if (m.type === "reactions") return this.tally(m);
     if (m.type === "edit" || m.type === "delete" || m.type === "react" || m.type === "unreact") {
       this.seqs.add(m.seq);
       this.last = Math.max(this.last, m.seq);
@@ -105,6 +106,21 @@ export class Room {
       m.edited = Math.max(m.edited, Number(ev.ts) || Date.now());
     }
     return true;
+  }
+
+  // tally applies a reactions event: its target's reactions after the
+  // reactions with seqs first to seq, which it stands for and which are
+  // counted as seen, so that a page or replay holding them later changes
+  // nothing. It returns "change" if the target is here, else "".
+  tally(ev) {
+    const first = Number(ev.first);
+    if (!Number.isSafeInteger(first) || first <= 0 || first > ev.seq) return "";
+    for (let s = first; s <= ev.seq; s++) this.seqs.add(s);
+    this.last = Math.max(this.last, ev.seq);
+    const m = this.find(Number(ev.target));
+    if (!m || m.deleted) return "";
+    m.reactions = readReactions(ev.reactions);
+    return "change";
   }
 
   // settle drops the outbox entry that a message of ours (by its
