@@ -72,7 +72,7 @@ type Reactions struct {
 	Room      string     `json:"room"`
 	Seq       uint64     `json:"seq"`
 	First     uint64     `json:"first"`
-	TS        int64      `json:"ts"` // milliseconds since the Unix epoch: when the last reaction was stored
+	TS        int64      `json:"ts"` // milliseconds since the Unix epoch: when the last reaction was sent
 	Target    uint64     `json:"target"`
 	Reactions []Reaction `json:"reactions"`
 }
