@@ -118,7 +118,10 @@ func TestAnAccountStaysSignedInUntilItsTokenIsRevoked(t *testing.T) {
 }
 
 func TestTheTokenIsRefreshedWithoutReconnecting(t *testing.T) {
-	srv := startAccountServer(t, func(c *server.Config) { c.TokenTTL = 3 * time.Second })
+	// The page refreshes at 70–90% of the token's life: a life of 10 s
+	// leaves it a second or more for the request, which a busy machine
+	// running Chromium needs (3 s left 0.3 s, and the token expired first).
+	srv := startAccountServer(t, func(c *server.Config) { c.TokenTTL = 10 * time.Second })
 	p := newBrowser(t).newPage(t, "alice")
 	p.open(srv)
 	p.register("alice", "correct horse battery")
