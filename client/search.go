@@ -10,7 +10,8 @@ import (
 
 // Search is a search request: the words to find and the optional filters.
 type Search struct {
-	// Q is the words; a hit has all of them, the last also as a prefix.
+	// Q is the words; a hit has all of them. A '*' at the end makes the
+	// last a prefix.
 	Q string
 	// Room and From, if set, narrow the search to one room and one author.
 	Room, From string

@@ -59,6 +59,7 @@ func (c *conn) searchQuery(r *protocol.Request) (store.SearchQuery, *protocol.Er
 	case r.Limit > 0:
 		q.Limit = min(r.Limit, protocol.MaxSearchLimit)
 	}
+	q.Prefix = store.SearchPrefix(r.Q)
 	if q.Words = store.SearchWords(r.Q); len(q.Words) == 0 {
 		return q, protocol.Errorf(protocol.CodeBadRequest, "search needs q with at least one word (letters or digits)")
 	}
@@ -105,7 +106,7 @@ func (c *conn) search(ctx context.Context, st store.Searcher, q store.SearchQuer
 				next = page.After[i]
 				continue
 			}
-			h := searchHit(m, q.Words)
+			h := searchHit(m, q.Words, q.Prefix)
 			if size += protocol.HitSize(&h); size > c.srv.cfg.ReplyBytes && len(hits) > 0 {
 				return hits, next, nil
 			}
@@ -122,12 +123,12 @@ func (c *conn) search(ctx context.Context, st store.Searcher, q store.SearchQuer
 	return hits, next, nil
 }
 
-func searchHit(m *store.Message, words []string) protocol.SearchHit {
+func searchHit(m *store.Message, words []string, prefix bool) protocol.SearchHit {
 	h := protocol.SearchHit{Room: m.Room, Seq: m.Seq, From: m.From, TS: protocol.Millis(m.Time), Text: m.Text}
 	if !m.Edited.IsZero() {
 		h.Edited = protocol.Millis(m.Edited)
 	}
-	if marks := store.Highlights(m.Text, words); len(marks) > 0 {
+	if marks := store.Highlights(m.Text, words, prefix); len(marks) > 0 {
 		h.Marks = marks[:min(len(marks), protocol.MaxSearchMarks)]
 	}
 	return h

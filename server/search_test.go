@@ -53,22 +53,23 @@ func TestSearchRequests(t *testing.T) {
 		hits []string
 		code string
 	}{
-		{"a member finds the private room's message", "alice", `"q":"needle"`, []string{"lobby/3", "lobby/2", "lobby/1", "secret/1"}, ""},
-		{"another user does not", "bob", `"q":"needle"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
-		{"nor does a guest", "guest", `"q":"NEEDLE"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
-		{"the last word is a prefix", "bob", `"q":"needl"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
-		{"only the last word is a prefix", "bob", `"q":"needle in"`, []string{"lobby/1"}, ""},
-		{"a prefix", "bob", `"q":"hay"`, []string{"lobby/2"}, ""},
+		{"a member finds the private room's message", "alice", `"q":"needle"`, []string{"lobby/3", "lobby/1", "secret/1"}, ""},
+		{"another user does not", "bob", `"q":"needle"`, []string{"lobby/3", "lobby/1"}, ""},
+		{"nor does a guest", "guest", `"q":"NEEDLE"`, []string{"lobby/3", "lobby/1"}, ""},
+		{"a whole word", "bob", `"q":"needl"`, nil, ""},
+		{"the last word is a prefix with a star", "bob", `"q":"needl*"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
+		{"only the last word", "bob", `"q":"needle i*"`, []string{"lobby/1"}, ""},
+		{"a prefix", "bob", `"q":"hay *"`, []string{"lobby/2"}, ""},
 		{"every word", "bob", `"q":"a needle"`, []string{"lobby/1"}, ""},
 		{"an edit's old text", "bob", `"q":"neeedle"`, nil, ""},
 		{"a deleted message", "bob", `"q":"delete"`, nil, ""},
 		{"query syntax is words", "bob", `"q":"\"needle\" OR NEAR(x) *"`, nil, ""},
-		{"in one room", "alice", `"q":"needle","room":"lobby"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
-		{"by one author", "alice", `"q":"needle","from":"bob"`, []string{"lobby/3", "lobby/2"}, ""},
-		{"after a time", "bob", fmt.Sprintf(`"q":"needle","after":%d`, ts1), []string{"lobby/3", "lobby/2"}, ""},
-		{"before a time", "bob", fmt.Sprintf(`"q":"needle","before":%d`, ts3), []string{"lobby/2", "lobby/1"}, ""},
+		{"in one room", "alice", `"q":"needle*","room":"lobby"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
+		{"by one author", "alice", `"q":"needle*","from":"bob"`, []string{"lobby/3", "lobby/2"}, ""},
+		{"after a time", "bob", fmt.Sprintf(`"q":"needle*","after":%d`, ts1), []string{"lobby/3", "lobby/2"}, ""},
+		{"before a time", "bob", fmt.Sprintf(`"q":"needle*","before":%d`, ts3), []string{"lobby/2", "lobby/1"}, ""},
 		{"best first", "bob", `"q":"haystack","order":"best"`, []string{"lobby/2"}, ""},
-		{"newest first", "bob", `"q":"needle","order":"newest"`, []string{"lobby/3", "lobby/2", "lobby/1"}, ""},
+		{"newest first", "bob", `"q":"needle","order":"newest"`, []string{"lobby/3", "lobby/1"}, ""},
 		{"a private room not in", "bob", `"q":"needle","room":"secret"`, nil, "forbidden"},
 		{"a private room as a guest", "guest", `"q":"needle","room":"secret"`, nil, "forbidden"},
 		{"no q", "bob", `"room":"lobby"`, nil, "bad_request"},
@@ -111,7 +112,7 @@ func TestSearchHitCarriesItsMarks(t *testing.T) {
 	c.do(`{"type":"join","id":"j","room":"r"}`)
 	c.do(`{"type":"send","id":"s","room":"r","text":"old"}`)
 	c.do(`{"type":"edit","id":"e","room":"r","target":1,"text":"Grüße, grüße: grü!"}`)
-	r := c.do(`{"type":"search","id":"q","q":"grüße gRÜ"}`)
+	r := c.do(`{"type":"search","id":"q","q":"grüße gRÜ*"}`)
 	var reply struct {
 		Hits []struct {
 			Room   string

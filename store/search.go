@@ -31,9 +31,13 @@ const MaxSearchWords = 8
 // SearchQuery is what a Search looks for.
 type SearchQuery struct {
 	// Words are the words a hit must all contain, in any order and case,
-	// as SearchWords splits them; the last also matches as a prefix ("hel"
-	// finds "hello"). At least one.
+	// as SearchWords splits them. At least one.
 	Words []string
+	// Prefix makes the last word match as a prefix too ("hel" finds
+	// "hello"). A short prefix matches many words, each of whose index
+	// entries the store reads, so it is asked for (SearchPrefix), not
+	// the default.
+	Prefix bool
 	// Room, if not empty, is the only room searched.
 	Room string
 	// From, if not empty, is the only author searched.
@@ -97,15 +101,21 @@ func SearchWords(text string) []string {
 	return words
 }
 
+// SearchPrefix reports whether a query's text asks for its last word to
+// match as a prefix: whether it ends with '*'.
+func SearchPrefix(text string) bool {
+	return strings.HasSuffix(strings.TrimSpace(text), "*")
+}
+
 func notWordRune(r rune) bool {
 	return r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Co, r))
 }
 
 // Highlights returns where words (as SearchWords returns them, the last a
-// prefix) occur in text: pairs of [start, end) offsets in Unicode code
+// prefix if prefix is set) occur in text: pairs of [start, end) offsets in Unicode code
 // points, in order, so that a client can mark them whatever its string
 // encoding.
-func Highlights(text string, words []string) [][2]int {
+func Highlights(text string, words []string, prefix bool) [][2]int {
 	if len(words) == 0 {
 		return nil
 	}
@@ -119,7 +129,7 @@ func Highlights(text string, words []string) [][2]int {
 		if start < 0 {
 			return
 		}
-		if matchesWord(strings.ToLower(text[begin:i]), words) {
+		if matchesWord(strings.ToLower(text[begin:i]), words, prefix) {
 			out = append(out, [2]int{start, pos})
 		}
 		start = -1
@@ -136,10 +146,10 @@ func Highlights(text string, words []string) [][2]int {
 	return out
 }
 
-func matchesWord(w string, words []string) bool {
+func matchesWord(w string, words []string, prefix bool) bool {
 	last := len(words) - 1
 	for i, q := range words {
-		if w == q || i == last && strings.HasPrefix(w, q) {
+		if w == q || prefix && i == last && strings.HasPrefix(w, q) {
 			return true
 		}
 	}

@@ -29,9 +29,9 @@ const help = `Type a line to send it to the current room. Commands:
   /mentions [N]     show the newest N messages that mentioned you (@name),
                     in any room you may read (default 20)
   /search [room:ROOM] [from:USER] [after:DATE] [before:DATE] [best] WORDS
-                    find messages with WORDS (the last also as a prefix) in
-                    the rooms you may read, newest (or best) first; DATE is
-                    2006-01-02 or 2006-01-02T15:04
+                    find messages with WORDS in the rooms you may read,
+                    newest (or best) first; a * at the end makes the last
+                    word a prefix (dep*); DATE is 2006-01-02 or 2006-01-02T15:04
   /more             the next hits of the last search
   /around [ROOM] SEQ  show message #SEQ among the messages around it
   /quit             leave (so does end of input, Ctrl-D)

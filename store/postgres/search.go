@@ -21,7 +21,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 	}
 	var (
 		where strings.Builder
-		args  = []any{tsquery(q.Words)}
+		args  = []any{tsquery(q.Words, q.Prefix)}
 	)
 	arg := func(v any) string {
 		args = append(args, v)
@@ -113,9 +113,9 @@ func parseNewestCursor(c string) (tm time.Time, room string, seq int64, ok bool)
 }
 
 // tsquery is the text search query for words: all of them, the last as a
-// prefix. Each is quoted; words hold only letters and digits, never a
-// quote or an operator.
-func tsquery(words []string) string {
+// prefix if prefix. Each is quoted; words hold only letters and digits,
+// never a quote or an operator.
+func tsquery(words []string, prefix bool) string {
 	var b strings.Builder
 	for i, w := range words {
 		if i > 0 {
@@ -123,7 +123,9 @@ func tsquery(words []string) string {
 		}
 		b.WriteString("'" + w + "'")
 	}
-	b.WriteString(":*")
+	if prefix {
+		b.WriteString(":*")
+	}
 	return b.String()
 }
 

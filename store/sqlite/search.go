@@ -36,7 +36,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 	}
 	var (
 		where strings.Builder
-		args  = []any{matchExpr(q.Words)}
+		args  = []any{matchExpr(q.Words, q.Prefix)}
 	)
 	where.WriteString(`search_words MATCH ? AND m.deleted = 0`)
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
@@ -117,8 +117,8 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 }
 
 // matchExpr is the FTS5 query for words: each a quoted string (words hold
-// only letters and digits, never a quote), the last a prefix.
-func matchExpr(words []string) string {
+// only letters and digits, never a quote), the last a prefix if prefix.
+func matchExpr(words []string, prefix bool) string {
 	var b strings.Builder
 	for i, w := range words {
 		if i > 0 {
@@ -126,7 +126,9 @@ func matchExpr(words []string) string {
 		}
 		b.WriteString(`"` + w + `"`)
 	}
-	b.WriteByte('*')
+	if prefix {
+		b.WriteByte('*')
+	}
 	return b.String()
 }
 

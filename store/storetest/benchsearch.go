@@ -144,7 +144,9 @@ func BenchSearch(b *testing.B, open func(b *testing.B) store.Store) {
 		}},
 		{"prefix", func() store.SearchQuery {
 			w := benchWord(uint64(100 + qr.IntN(1000)))
-			return sq(w[:len(w)-1])
+			q := sq(w[:len(w)-1])
+			q.Prefix = true
+			return q
 		}},
 		{"room", func() store.SearchQuery {
 			q := sq(benchWord(uint64(qr.IntN(100))))

@@ -72,7 +72,7 @@ func checkSearch(t *testing.T, st store.Searcher, q store.SearchQuery, want ...s
 func words(q string) []string { return store.SearchWords(q) }
 
 // testSearch: every word must occur, in any case, the last also as a
-// prefix; hits come newest first, with their current state; the filters
+// prefix if asked; hits come newest first, with their current state; the filters
 // narrow them; texts are literal.
 func (s *suite) testSearch(t *testing.T) {
 	st := s.searcher(t)
@@ -84,23 +84,29 @@ func (s *suite) testSearch(t *testing.T) {
 		said("c", 1, "bob", 9, "grüße aus München, 東京 quick"),
 		said("c", 2, "bob", 11, "nul\x00quick and \xff\xfe invalid"),
 	})
-	checkSearch(t, st, store.SearchQuery{Words: words("quick")}, "c/2", "c/1", "b/2", "a/2", "b/1", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("quick")}, "c/2", "c/1", "b/2", "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("quick"), Prefix: true}, "c/2", "c/1", "b/2", "a/2", "b/1", "a/1")
 	checkSearch(t, st, store.SearchQuery{Words: words("QUICK brown")}, "a/2", "a/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("brown qui")}, "a/2", "a/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("qui brown")}) // only the last is a prefix
+	checkSearch(t, st, store.SearchQuery{Words: words("brown qui")})
+	checkSearch(t, st, store.SearchQuery{Words: words("brown qui"), Prefix: true}, "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("qui brown"), Prefix: true}) // only the last is a prefix
 	checkSearch(t, st, store.SearchQuery{Words: words("fox")}, "b/2", "b/1", "a/1")
 	checkSearch(t, st, store.SearchQuery{Words: words("münchen")}, "c/1")
 	checkSearch(t, st, store.SearchQuery{Words: words("東京")}, "c/1")
 	checkSearch(t, st, store.SearchQuery{Words: words("invalid")}, "c/2")
 	checkSearch(t, st, store.SearchQuery{Words: words(`"drop table" OR`)}, "b/2")
-	checkSearch(t, st, store.SearchQuery{Words: words("nothing")})
+	checkSearch(t, st, store.SearchQuery{Words: words("nothing"), Prefix: true})
 
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), Room: "a"}, "a/2", "a/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), From: "alice"}, "b/1", "a/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), From: "bob", Room: "c"}, "c/2", "c/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), After: base.Add(3 * time.Second)}, "c/2", "c/1", "b/2", "a/2")
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), Before: base.Add(5 * time.Second)}, "b/1", "a/1")
-	checkSearch(t, st, store.SearchQuery{Words: words("quick"), After: base.Add(3 * time.Second), Before: base.Add(9 * time.Second)}, "b/2", "a/2")
+	quick := func(q store.SearchQuery) store.SearchQuery {
+		q.Words, q.Prefix = words("quick"), true
+		return q
+	}
+	checkSearch(t, st, quick(store.SearchQuery{Room: "a"}), "a/2", "a/1")
+	checkSearch(t, st, quick(store.SearchQuery{From: "alice"}), "b/1", "a/1")
+	checkSearch(t, st, quick(store.SearchQuery{From: "bob", Room: "c"}), "c/2", "c/1")
+	checkSearch(t, st, quick(store.SearchQuery{After: base.Add(3 * time.Second)}), "c/2", "c/1", "b/2", "a/2")
+	checkSearch(t, st, quick(store.SearchQuery{Before: base.Add(5 * time.Second)}), "b/1", "a/1")
+	checkSearch(t, st, quick(store.SearchQuery{After: base.Add(3 * time.Second), Before: base.Add(9 * time.Second)}), "b/2", "a/2")
 
 	page, err := st.Search(ctx(t), store.SearchQuery{Words: words("bread"), Limit: 10})
 	if err != nil || len(page.Hits) != 1 || page.Next != "" {
