@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { Chat } from "./chat.js";
+import { Search } from "./search.js";
 import { $ } from "./ui.js";
 import { nameProblem } from "./text.js";
 
@@ -16,6 +17,7 @@ const VIEW_KEY = "chatd.view";
 let config = { auth: "optional", registration: false, accounts: null };
 let identity = null;
 let chat = null;
+let search = null;
 let refreshTimer = 0;
 
 const same = (a, b) => a.toLowerCase() === b.toLowerCase();
@@ -126,6 +128,8 @@ function startChat(id) {
     onLogout: logout,
   });
   chat.start();
+  search ??= new Search();
+  search.attach(chat);
   scheduleRefresh();
 }
 

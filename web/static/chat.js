@@ -14,6 +14,8 @@ const VIEW_KEY = "chatd.view";
 // Closer than this to the top, older history is fetched.
 const OLDER_PX = 300;
 const PAGE = 50;
+// HISTORY_MAX is the most messages the server returns in a history page.
+const HISTORY_MAX = 1000;
 // Typing hints go out at most this often while the user types (the server
 // forwards one per user and room every two seconds).
 const TYPING_SEND_MS = 1000;
@@ -739,6 +741,40 @@ export class Chat {
 
   // ---- the view ----
 
+  // request sends req on the connection, for the search panel.
+  request(req) {
+    return this.#conn.request(req);
+  }
+
+  // showMessage opens room at its message seq (a search hit): it loads the
+  // history back to the message, in pages that reach it (the room's
+  // messages stay contiguous), then scrolls to it and highlights it.
+  async showMessage(name, seq) {
+    if (!(await this.#openRoom(name))) return;
+    const room = this.#rooms.get(name.toLowerCase());
+    const deadline = Date.now() + 10000;
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    while (room && this.#isActive(room) && Date.now() < deadline) {
+      const first = room.firstSeq;
+      if (room.joined && !room.loadingOlder && ((first && first <= seq) || room.olderDone)) break;
+      if (!room.joined || room.loadingOlder) {
+        await pause();
+        continue;
+      }
+      const before = first || room.last + 1;
+      await this.#loadOlder(Math.min(HISTORY_MAX, Math.max(PAGE, before - seq + PAGE / 2)));
+    }
+    const li = $("messages").querySelector(`li[data-seq="${seq}"]`);
+    if (!li) {
+      ui.notice(`Message ${seq} of #${name} is no longer there.`, { ttl: 6000 });
+      return;
+    }
+    li.scrollIntoView({ block: "center" });
+    // renderMessages marks it again after a re-render; #select forgets it.
+    $("messages").dataset.found = String(seq);
+    li.classList.add("found");
+  }
+
   #room() {
     return this.#active.startsWith("room:") ? (this.#rooms.get(this.#active.slice(5)) ?? null) : null;
   }
@@ -753,6 +789,7 @@ export class Chat {
 
   #select(key) {
     this.#active = key;
+    delete $("messages").dataset.found;
     const conv = this.#conv();
     if (conv) conv.unread = 0;
     document.body.classList.remove("show-sidebar");
@@ -845,7 +882,7 @@ export class Chat {
     };
   }
 
-  async #loadOlder() {
+  async #loadOlder(limit = PAGE) {
     const room = this.#room();
     if (!room || room.loadingOlder || room.olderDone || !room.joined) return;
     const before = room.firstSeq || room.last + 1;
@@ -857,7 +894,7 @@ export class Chat {
     room.loadingOlder = true;
     this.#renderHistoryState();
     try {
-      const ack = await this.#conn.request({ type: "history", room: room.name, before, limit: PAGE });
+      const ack = await this.#conn.request({ type: "history", room: room.name, before, limit });
       const msgs = ack.messages ?? [];
       for (const m of msgs) room.add(m);
       if (!ack.more || msgs.length === 0) room.olderDone = true;

@@ -91,6 +91,9 @@ export function renderMessages(list, msgs, me, canModerate = false) {
     prev = m;
   }
   list.replaceChildren(frag);
+  // A search result shown in its room (list.dataset.found) stays marked.
+  const found = list.dataset.found;
+  if (found) list.querySelector(`li[data-seq="${found}"]`)?.classList.add("found");
 }
 
 // renderOutbox shows the sends not yet acknowledged, below the messages.
