@@ -30,6 +30,7 @@ var chatdNeeds = map[string]protocol.Needs{
 	protocol.TypeReact:    protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji,
 	protocol.TypeUnreact:  protocol.NeedsRoom | protocol.NeedsTarget | protocol.NeedsEmoji,
 	protocol.TypeMentions: protocol.NeedsRange,
+	protocol.TypeSearch:   0,
 }
 
 func needsOf(typ string) (protocol.Needs, bool) {
@@ -109,6 +110,10 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"react","room":"go","target":41,"emoji":"<img>"}`,
 		`{"type":"mentions","limit":20,"cursor":"812"}`,
 		`{"type":"mentions","limit":-1}`,
+		`{"type":"search","id":"s","q":"deploy fri*","room":"ops","from":"bob","after":1795600000000,"before":1795700000000,"order":"best","limit":20,"cursor":"n123"}`,
+		`{"type":"search","q":"\"x\" OR NEAR(y) *"}`,
+		`{"type":"history","room":"go","around":41,"limit":11}`,
+		`{"type":"history","room":"go","around":41,"before":50}`,
 		`{"type":`,
 		`[]`,
 	} {
@@ -135,7 +140,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		has := func(x protocol.Needs) bool { return n&x != 0 }
 		switch {
 		case has(protocol.NeedsRoom) && r.Room == "",
-			has(protocol.NeedsRange) && (r.History != nil && *r.History < 0 || r.Limit < 0 || r.Before > 0 && r.After != nil),
+			has(protocol.NeedsRange) && (r.History != nil && *r.History < 0 || r.Limit < 0 || r.Before > 0 && r.After != nil ||
+				r.Around > 0 && (r.Before > 0 || r.After != nil)),
 			has(protocol.NeedsTo) && r.To == "",
 			has(protocol.NeedsText) && r.Text == nil,
 			has(protocol.NeedsSeq) && r.Seq == 0,
