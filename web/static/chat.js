@@ -176,8 +176,11 @@ export class Chat {
 
   async #join(room) {
     const req = { type: "join", room: room.name };
-    // A room seen on this page recovers exactly what it missed.
-    if (room.synced) req.since = room.last;
+    // A room seen on this page recovers exactly what it missed: from where
+    // an interrupted catch-up had got to, if one was under way, since live
+    // messages have moved room.last past what it had still to fetch.
+    const since = room.synced ? room.resumeAt || room.last : undefined;
+    if (since !== undefined) req.since = since;
     let ack;
     try {
       ack = await this.#conn.request(req);
@@ -196,7 +199,8 @@ export class Chat {
     room.last = Math.max(room.last, Number(ack.last) || 0);
     room.read = Math.max(room.read, Number(ack.read) || 0);
     if (first && room.firstSeq <= 1) room.olderDone = true;
-    if (ack.more) await this.#catchUp(room, Number(ack.last) || 0);
+    if (ack.more) await this.#catchUp(room, Number(ack.last) || 0, since);
+    else room.resumeAt = 0;
     if (room.private) this.#fetchRoster(room);
     room.outbox.forEach((o) => this.#sendEntry(room, o));
     if (this.#isActive(room)) {
@@ -227,22 +231,36 @@ export class Chat {
 
   // catchUp pages forward after a recovery that stopped at the server's
   // replay limit, up to the room's last message at the join; later ones
-  // come live.
-  async #catchUp(room, until) {
+  // come live. A recovery (since) goes on from the end of what the page
+  // holds without a hole above since, whatever live messages it also has.
+  // Until it is done, room.resumeAt holds the seq it has everything up to,
+  // so that a rejoin after a lost connection goes on from there. Pages the
+  // server paces with rate_limited are asked for again after its wait.
+  async #catchUp(room, until, since) {
     let after = 0;
-    for (const m of room.messages) if (m.seq <= until) after = m.seq;
+    if (since === undefined) {
+      for (const m of room.messages) if (m.seq <= until) after = m.seq;
+    } else {
+      after = since;
+      while (after < until && room.seqs.has(after + 1)) after++;
+    }
+    room.resumeAt = after;
     while (after < until) {
       let ack;
       try {
         ack = await this.#conn.request({ type: "history", room: room.name, after, limit: 1000 });
-      } catch {
-        return;
+      } catch (err) {
+        if (err.code !== "rate_limited") return; // a rejoin goes on from resumeAt
+        await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs || 1000));
+        continue;
       }
       const msgs = ack.messages ?? [];
       for (const m of msgs) room.add(m);
       if (!ack.more || msgs.length === 0) break;
       after = msgs[msgs.length - 1].seq;
+      room.resumeAt = after;
     }
+    room.resumeAt = 0;
     if (this.#isActive(room)) this.#rerenderKeepingPlace();
   }
 

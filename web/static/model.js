@@ -10,6 +10,7 @@ export class Room {
     this.messages = []; // in seq order
     this.seqs = new Set();
     this.last = 0; // newest seq known to exist: rejoins ask for what follows
+    this.resumeAt = 0; // while a catch-up pages on: the seq it has all up to
     this.read = 0; // the user's read position
     this.synced = false; // joined on this page: rejoins recover with since
     this.members = new Set(); // users present now, or a sample of them in a large room
