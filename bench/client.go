@@ -58,6 +58,7 @@ type client struct {
 	firstErr   string            // the first error event, cut short
 	firstErrAt int64             // when it came
 	errCodes   map[string]*int64 // error events by code
+	storm      stormStats
 }
 
 // recvStats are the counters of one receiver, merged at the end.
@@ -385,6 +386,9 @@ func (c *client) handle(msg []byte, now int64) {
 		if measured {
 			c.st.delivered++
 			c.sample(max(now-ts, 0))
+			if r.storm.during(ts) {
+				c.sampleStorm(max(now-ts, 0))
+			}
 		}
 	}
 }

@@ -141,6 +141,17 @@ type Config struct {
 	// (default 16 MiB); a bigger one ends the connection with an error.
 	MaxMessage int
 
+	// StormAt, when above 0, makes a fanout in JSON mode a reaction storm:
+	// StormAt into the measured interval every open connection reacts once
+	// to one message of the room (the first message event the run
+	// receives), the reactions spread evenly over StormWindow (default 1s);
+	// again every StormEvery (0: once), alternately react and unreact so
+	// that each storm changes the message. Messages sent from a storm's
+	// start until StormWindow after its end are also measured apart.
+	StormAt     time.Duration
+	StormWindow time.Duration
+	StormEvery  time.Duration
+
 	// urls are the URLs of URL, each naming Room; set by withDefaults.
 	urls []string
 }
@@ -178,6 +189,7 @@ func (c Config) withDefaults() (Config, error) {
 	defD(&c.Drain, 5*time.Second)
 	defD(&c.Settle, 3*time.Second)
 	defD(&c.ConnectTimeout, 10*time.Second)
+	defD(&c.StormWindow, time.Second)
 
 	if c.URL == "" {
 		return c, errors.New("no URL")
@@ -209,7 +221,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
 		return c, errors.New("negative or not finite rate")
 	case c.Duration < 0 || c.Warmup < 0 || c.Drain < 0 || c.Settle < 0 ||
-		c.ConnectTimeout < 0 || c.Hold < 0:
+		c.ConnectTimeout < 0 || c.Hold < 0 || c.StormAt < 0 || c.StormWindow < 0 || c.StormEvery < 0:
 		return c, errors.New("negative duration")
 	case c.Sources > 254:
 		return c, errors.New("at most 254 source addresses")
@@ -225,6 +237,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("more than %d rooms or members", maxRooms)
 	case c.Scenario == ScenarioRooms && c.Conns != c.Rooms*c.Members:
 		return c, fmt.Errorf("%d connections but %d rooms of %d members", c.Conns, c.Rooms, c.Members)
+	}
+	if c.StormAt > 0 {
+		switch {
+		case c.Scenario != ScenarioFanout || c.Proto != ProtoJSON:
+			return c, errors.New("a reaction storm needs the fanout scenario in the JSON protocol")
+		case c.StormEvery > 0 && c.StormEvery <= 2*c.StormWindow:
+			return c, errors.New("storms must be more than twice the storm window apart")
+		}
 	}
 	if c.Settle > c.Duration {
 		c.Settle = c.Duration

@@ -93,9 +93,13 @@ func (r *run) fanout(ctx context.Context, clients []*client, res *Result, phase 
 	mEnd := mStart.Add(cfg.Duration)
 	r.mStart.Store(mStart.UnixNano())
 	r.mEnd.Store(mEnd.UnixNano())
+	r.storm.start.Store(mStart.Add(cfg.StormAt).UnixNano())
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	if r.storm.on {
+		wg.Go(func() { r.stormLoop(ctx, stop, clients, mStart, mEnd) })
+	}
 	for j, c := range senders {
 		id := int(c.senderID.Load())
 		s := newSender(c, id, cfg.Size)

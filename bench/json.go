@@ -104,8 +104,15 @@ func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
 		c.st.other++
 		return nil, false
 	}
+	if c.r.storm.on && c.stormEvent(typ, ev) {
+		if string(typ) == "error" {
+			c.serverError(ev, now)
+		}
+		return nil, false
+	}
 	switch string(typ) {
 	case "message":
+		c.noteTarget(ev)
 		text, ok = messageText(ev)
 		if !ok {
 			c.st.other++

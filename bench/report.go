@@ -81,6 +81,7 @@ func (r *run) results(clients []*client, res *Result) {
 	res.LatencyP90 = ms(percentile(samples, 0.90))
 	res.LatencyP99 = ms(percentile(samples, 0.99))
 	res.LatencyMax = ms(st.maxLatency)
+	r.stormResults(clients, res)
 
 	res.Disconnects = int(r.disconnects.Load())
 	res.WriteErrors = int(r.writeErrs.Load())

@@ -57,6 +57,26 @@ type Result struct {
 	LatencyMax     float64 `json:"latency_max_ms"`
 	LatencySamples int     `json:"latency_samples"`
 
+	// A reaction storm (fanout with Config.StormAt): how many storms were
+	// sent, the reactions written, the answers to them; reaction events
+	// (react, unreact, reactions) received per connection per storm, on
+	// average and by the connection that received most, and the reactions
+	// they carried per connection per storm (a connection is not sent a
+	// react event of its own, but a reactions event may cover it); the latency of the messages
+	// sent during a storm (from its start until a storm window after its
+	// end), measured deliveries only.
+	Storms              int     `json:"storms,omitempty"`
+	StormReacts         int64   `json:"storm_reacts,omitempty"`
+	StormAcks           int64   `json:"storm_acks,omitempty"`
+	StormErrors         int64   `json:"storm_errors,omitempty"`
+	StormEventsPerConn  float64 `json:"storm_events_per_conn,omitempty"`
+	StormEventsMax      float64 `json:"storm_events_max_per_conn,omitempty"`
+	StormCoveredPerConn float64 `json:"storm_reactions_per_conn,omitempty"`
+	StormLatencyP50     float64 `json:"storm_latency_p50_ms,omitempty"`
+	StormLatencyP99     float64 `json:"storm_latency_p99_ms,omitempty"`
+	StormLatencyMax     float64 `json:"storm_latency_max_ms,omitempty"`
+	StormLatencySamples int     `json:"storm_latency_samples,omitempty"`
+
 	// RoomsWithLoss is how many rooms lost at least one measured delivery,
 	// and PerRoom the figures of each room (rooms).
 	RoomsWithLoss int          `json:"rooms_with_loss,omitempty"`

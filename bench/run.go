@@ -59,6 +59,8 @@ type run struct {
 	// Messages stamped in [mStart, mEnd) are measured.
 	mStart, mEnd atomic.Int64
 
+	storm stormState
+
 	live        atomic.Int64 // connections open and not ended by the server
 	peak        atomic.Int64 // the most that live was
 	dials       atomic.Int64 // connections opened, all phases
@@ -146,6 +148,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	r.sampleCap = max(cfg.MaxSamples/cfg.Conns, 16)
 	r.mStart.Store(math.MaxInt64)
 	r.mEnd.Store(math.MaxInt64)
+	r.storm.on = cfg.StormAt > 0
+	r.storm.start.Store(math.MaxInt64)
+	r.storm.window = int64(cfg.StormWindow)
+	r.storm.every = int64(cfg.StormEvery)
 
 	res := Result{
 		Scenario: cfg.Scenario,

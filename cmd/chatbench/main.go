@@ -110,6 +110,9 @@ Flags:
 	fs.Var((*pidList)(&cfg.PIDTrees), "pid-tree", "more server process `ids` whose CPU is counted with that of all their descendants, past and present (PostgreSQL's postmaster), but not their RSS")
 	fs.IntVar(&cfg.DialConcurrency, "dial-concurrency", 64, "connections being opened at a time")
 	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout of one connect plus handshake")
+	fs.DurationVar(&cfg.StormAt, "storm-at", 0, "fanout, -proto json: a reaction storm this long into -duration: every connection reacts once to the run's first message, spread over -storm-window; reports the reaction events each connection received and the latency of the messages sent during the storm (0: no storm)")
+	fs.DurationVar(&cfg.StormWindow, "storm-window", time.Second, "with -storm-at: the time a storm's reactions are spread over")
+	fs.DurationVar(&cfg.StormEvery, "storm-every", 0, "with -storm-at: repeat the storm this often, reacting and unreacting in turn (0: once)")
 	fs.BoolVar(&jsonOut, "json", false, "print the result as one JSON object on stdout instead of a table")
 	fs.BoolVar(&quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&name, "name", "", "label of this case, recorded in the result (for summarize)")
@@ -172,10 +175,13 @@ Flags:
 // refused with the others. (Older flags that a scenario has no use for, such
 // as -size with idle, are ignored as they always were.)
 var scenarioFlags = map[string][]string{
-	"senders": {bench.ScenarioFanout, bench.ScenarioIdle},
-	"rooms":   {bench.ScenarioRooms},
-	"members": {bench.ScenarioRooms},
-	"hold":    {bench.ScenarioChurn},
+	"senders":      {bench.ScenarioFanout, bench.ScenarioIdle},
+	"rooms":        {bench.ScenarioRooms},
+	"members":      {bench.ScenarioRooms},
+	"hold":         {bench.ScenarioChurn},
+	"storm-at":     {bench.ScenarioFanout},
+	"storm-window": {bench.ScenarioFanout},
+	"storm-every":  {bench.ScenarioFanout},
 }
 
 // checkFlags refuses flags given for a scenario that has no use for them,
