@@ -56,6 +56,13 @@ type Event struct {
 	// Mentions, on a message or an edit, are the keys of the users it
 	// mentions whose mentions the store keeps (store.Message.Mentions).
 	Mentions []string
+	// ReplyTo, Thread and AlsoRoom, on a chat message, are what it answers
+	// and the thread it is a reply in (see store.Message); Summary is the
+	// thread summary of a root replayed from the store.
+	ReplyTo  uint64
+	Thread   uint64
+	AlsoRoom bool
+	Summary  store.ThreadSummary
 	// Seq and Time are set by the hub on messages.
 	Seq  uint64
 	Time time.Time
@@ -85,5 +92,6 @@ type Published struct {
 func storedEvent(m *store.Message) *Event {
 	return &Event{Kind: KindMessage, Room: m.Room, From: m.From, Text: []byte(m.Text),
 		ClientMsgID: m.ClientMsgID, Seq: m.Seq, Time: m.Time,
-		Change: m.Change, Target: m.Target, Edited: m.Edited, Deleted: m.Deleted, Reactions: m.Reactions}
+		Change: m.Change, Target: m.Target, Edited: m.Edited, Deleted: m.Deleted, Reactions: m.Reactions,
+		ReplyTo: m.ReplyTo, Thread: m.Thread, AlsoRoom: m.AlsoRoom, Summary: m.Summary}
 }

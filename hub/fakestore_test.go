@@ -172,5 +172,11 @@ func (s *fakeStore) Mentions(context.Context, string, int64, int) ([]store.Menti
 func (s *fakeStore) UnreadMentions(context.Context, string, int) (map[string][]uint64, error) {
 	return nil, errNotModelled
 }
+func (s *fakeStore) ThreadAfter(context.Context, string, uint64, uint64, int) ([]store.Message, error) {
+	return nil, errNotModelled
+}
+func (s *fakeStore) ThreadBefore(context.Context, string, uint64, uint64, int) ([]store.Message, error) {
+	return nil, errNotModelled
+}
 func (s *fakeStore) Ping(context.Context) error { return nil }
 func (s *fakeStore) Close() error               { return nil }

@@ -115,6 +115,13 @@ type Request struct {
 	Q     string `json:"q,omitempty"`
 	From  string `json:"from,omitempty"`
 	Order string `json:"order,omitempty"`
+	// ReplyTo (send) is the seq of the message the new one answers.
+	// Thread (send) makes it a reply in the thread of the message Thread,
+	// shown in the room too if AlsoRoom; Thread (history) pages that
+	// thread's replies instead of the room.
+	ReplyTo  uint64 `json:"reply_to,omitempty"`
+	Thread   uint64 `json:"thread,omitempty"`
+	AlsoRoom bool   `json:"also_room,omitempty"`
 }
 
 // Error codes, stable and machine-readable. docs/protocol.md explains each.
@@ -135,6 +142,7 @@ const (
 	CodeRoomQuota     = "room_quota"     // create by a user who owns as many rooms as allowed
 	CodeNotFound      = "not_found"      // edit or delete of a message that is not there, was deleted, or is itself a change
 	CodeReactionLimit = "reaction_limit" // a react beyond MaxReactionEmojis on a message or MaxUserReactions by a user
+	CodeBadThread     = "bad_thread"     // a thread reply to a message in a thread, a reply to a message outside the sender's thread or room view
 )
 
 // ErrorCodes lists every error code, for documentation and metrics.
@@ -142,6 +150,7 @@ var ErrorCodes = []string{
 	CodeBadRequest, CodeUnknownType, CodeInvalidRoom, CodeUnknownRoom, CodeNotMember,
 	CodeRoomLimit, CodeRateLimited, CodeUnknownUser, CodeUnreachable, CodeUnavailable,
 	CodeUnauthorized, CodeForbidden, CodeConflict, CodeRoomQuota, CodeNotFound, CodeReactionLimit,
+	CodeBadThread,
 }
 
 // Error is a protocol error answered to one request; the connection stays open.
@@ -255,6 +264,8 @@ func (r *Request) check(n Needs) *Error {
 		return r.missing("emoji")
 	case has(NeedsEmoji) && !ValidEmoji(r.Emoji):
 		return Errorf(CodeBadRequest, "emoji must be a :name: or one Unicode emoji, of at most %d bytes", MaxEmojiLen)
+	case r.AlsoRoom && r.Thread == 0:
+		return Errorf(CodeBadRequest, "also_room needs the field \"thread\"")
 	}
 	return nil
 }
@@ -364,6 +375,21 @@ type Message struct {
 	// Reactions are a chat message's reactions read from history, in the
 	// order each emoji was first given.
 	Reactions []Reaction `json:"reactions,omitempty"`
+	// ReplyTo is the seq of the message a chat message answers. Thread is
+	// the seq of the root of the thread a chat message is a reply in; such
+	// a reply belongs in the thread's view, and in the room's only if
+	// AlsoRoom.
+	ReplyTo  uint64 `json:"reply_to,omitempty"`
+	Thread   uint64 `json:"thread,omitempty"`
+	AlsoRoom bool   `json:"also_room,omitempty"`
+	// Replies, LastReplySeq and LastReplyTS summarise the thread of a
+	// root read from history: how many replies it has, and the seq and
+	// time (epoch milliseconds) of the newest. A client keeps it current
+	// from the thread replies it receives, counting one only if its seq
+	// is above LastReplySeq.
+	Replies      int    `json:"replies,omitempty"`
+	LastReplySeq uint64 `json:"last_reply_seq,omitempty"`
+	LastReplyTS  int64  `json:"last_reply_ts,omitempty"`
 }
 
 // DM is a direct message between two users.

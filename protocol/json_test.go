@@ -114,6 +114,11 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"type":"search","q":"\"x\" OR NEAR(y) *"}`,
 		`{"type":"history","room":"go","around":41,"limit":11}`,
 		`{"type":"history","room":"go","around":41,"before":50}`,
+		`{"type":"send","room":"go","text":"agreed","reply_to":41,"client_msg_id":"p1"}`,
+		`{"type":"send","room":"go","text":"how so?","thread":41,"also_room":true,"reply_to":43}`,
+		`{"type":"send","room":"go","text":"x","reply_to":41,"also_room":true}`,
+		`{"type":"history","room":"go","thread":41,"before":60,"limit":20}`,
+		`{"type":"send","room":"go","text":"x","thread":-1}`,
 		`{"type":`,
 		`[]`,
 	} {
@@ -147,6 +152,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			has(protocol.NeedsSeq) && r.Seq == 0,
 			has(protocol.NeedsTarget) && r.Target == 0,
 			has(protocol.NeedsEmoji) && !protocol.ValidEmoji(r.Emoji),
+			r.AlsoRoom && r.Thread == 0,
 			has(protocol.NeedsToken) && (r.Token == "" || len(r.Token) > protocol.MaxTokenLen):
 			t.Fatalf("accepted %+v", r)
 		}

@@ -70,6 +70,24 @@ func MessageSize(m *Message) int {
 			}
 		}
 	}
+	if m.ReplyTo != 0 {
+		n += len(`,"reply_to":`) + uintSize(m.ReplyTo)
+	}
+	if m.Thread != 0 {
+		n += len(`,"thread":`) + uintSize(m.Thread)
+	}
+	if m.AlsoRoom {
+		n += len(`,"also_room":true`)
+	}
+	if m.Replies != 0 {
+		n += len(`,"replies":`) + len(strconv.Itoa(m.Replies))
+	}
+	if m.LastReplySeq != 0 {
+		n += len(`,"last_reply_seq":`) + uintSize(m.LastReplySeq)
+	}
+	if m.LastReplyTS != 0 {
+		n += len(`,"last_reply_ts":`) + len(strconv.FormatInt(m.LastReplyTS, 10))
+	}
 	return n + frameHeaderSize(n)
 }
 

@@ -35,6 +35,8 @@ func TestMessageSizeIsTheEncodedSize(t *testing.T) {
 				{Type: protocol.TypeUnreact, Room: "r", Seq: 12349, Target: 12345, From: "al\"ice", TS: 1795658400123, ClientMsgID: id, Emoji: ":tada:"},
 				{Type: protocol.TypeMessage, Room: "r", Seq: 9, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id, Reactions: []protocol.Reaction{
 					{Emoji: "👍", Count: 1234, Users: []string{"bob", "c\"arol"}}, {Emoji: ":tada:", Count: 1, Users: []string{"dave"}}}},
+				{Type: protocol.TypeMessage, Room: "r", Seq: 12350, From: "alice", TS: 1795658400123, Text: text, ClientMsgID: id, ReplyTo: 12345, Thread: 7, AlsoRoom: true},
+				{Type: protocol.TypeMessage, Room: "r", Seq: 7, From: "alice", TS: 1795658400123, Text: text, ReplyTo: 3, Replies: 1234, LastReplySeq: 12350, LastReplyTS: 1795658400999},
 			} {
 				if got, want := protocol.MessageSize(&m), frameSize(protocol.AppendJSON(nil, m)); got != want {
 					t.Errorf("MessageSize of %s with text %q = %d, encoded %d", m.Type, trim(text), got, want)

@@ -28,7 +28,8 @@ func encode(f hub.Format, e *hub.Event) []byte {
 	switch e.Kind {
 	case hub.KindMessage:
 		return jsonFrame(wireMessage(&store.Message{Room: e.Room, Seq: e.Seq, From: e.From, Text: string(e.Text),
-			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, Reactions: e.Reactions}))
+			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, Reactions: e.Reactions,
+			ReplyTo: e.ReplyTo, Thread: e.Thread, AlsoRoom: e.AlsoRoom, Summary: e.Summary}))
 	case hub.KindPresence:
 		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
 	case hub.KindTyping:
@@ -58,6 +59,7 @@ func wireMessage(m *store.Message) protocol.Message {
 	if !m.Edited.IsZero() {
 		pm.Edited = protocol.Millis(m.Edited)
 	}
+	setReplyFields(&pm, m)
 	return pm
 }
 

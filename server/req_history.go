@@ -36,6 +36,9 @@ func (c *conn) handleHistory(r *protocol.Request, ack *protocol.Ack) *protocol.E
 	if st == nil {
 		return protocol.Errorf(protocol.CodeUnavailable, "this server keeps no history (start chatd with -store)")
 	}
+	if r.Thread != 0 {
+		return c.handleThreadHistory(r, ack)
+	}
 	limit := c.srv.cfg.HistoryLimit
 	if r.Limit > 0 {
 		limit = min(r.Limit, limit)

@@ -23,7 +23,13 @@ func (c *conn) handleSend(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	if e := c.allowSend(c.messageCost(r.Room, *r.Text, r.ClientMsgID)); e != nil {
 		return e
 	}
-	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID}
+	if r.ReplyTo != 0 || r.Thread != 0 {
+		if e := c.checkReply(r); e != nil {
+			return e
+		}
+	}
+	e := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(*r.Text), ClientMsgID: r.ClientMsgID,
+		ReplyTo: r.ReplyTo, Thread: r.Thread, AlsoRoom: r.AlsoRoom}
 	ms, perr := c.mentions(r.Room, *r.Text, "")
 	if perr != nil {
 		return perr

@@ -37,7 +37,7 @@ type counters struct {
 	deliveries    atomic.Uint64
 	drainWrites   atomic.Uint64 // the writers count their own writes
 	slowEvictions atomic.Uint64
-	requestErrors [16]atomic.Uint64 // indexed like protocol.ErrorCodes
+	requestErrors [17]atomic.Uint64 // indexed like protocol.ErrorCodes
 
 	// Account API outcomes are rare (people logging in), so a map under a
 	// mutex does.

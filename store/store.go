@@ -87,6 +87,27 @@ type Message struct {
 	// target's reactions just after them (none if the target is gone or
 	// deleted). Append sets them in the caller's slice; reads never do.
 	Tally bool
+	// ReplyTo, on a chat message, is the Seq of the message it answers
+	// (quotes); 0 if none. Thread is the Seq of the root of the thread it
+	// is a reply in; 0 if none. AlsoRoom marks a thread reply that is
+	// shown in the room as well. Stores keep them as given.
+	ReplyTo  uint64
+	Thread   uint64
+	AlsoRoom bool
+	// Summary is the summary of the thread rooted at a chat message.
+	// Stores set it; it is ignored on Append.
+	Summary ThreadSummary
+}
+
+// ThreadSummary says how many thread replies a root has and which is the
+// newest. A store keeps it in the transaction that stores a reply: a chat
+// message whose Thread names a chat message of its room that is not in a
+// thread itself counts on it, deleted or not, so that the summary always
+// counts the replies that the thread lists.
+type ThreadSummary struct {
+	Replies       int
+	LastReply     uint64    // Seq of the newest reply
+	LastReplyTime time.Time // its Time
 }
 
 // Reaction is one emoji given to a message, and who gave it, in the order
@@ -190,6 +211,14 @@ type Store interface {
 	// no bound: the newest messages of the room. A limit of 0 or less returns
 	// no messages.
 	Before(ctx context.Context, room string, before uint64, limit int) ([]Message, error)
+
+	// ThreadAfter returns up to limit replies of the thread rooted at
+	// room's message root (the chat messages whose Thread is root) with
+	// Seq > after, in ascending order of Seq; ThreadBefore returns the
+	// newest up to limit with Seq < before (0: no bound), in ascending
+	// order too. Replies are in their current state, like After's.
+	ThreadAfter(ctx context.Context, room string, root, after uint64, limit int) ([]Message, error)
+	ThreadBefore(ctx context.Context, room string, root, before uint64, limit int) ([]Message, error)
 
 	// Oldest is the lowest Seq still retained for room, or 0 if it holds no
 	// message, so that callers can say that retention removed part of a

@@ -28,6 +28,11 @@ type notice struct {
 	// deletes the room's message Target.
 	Change store.Change `json:"change,omitempty"`
 	Target uint64       `json:"target,omitempty"`
+	// ReplyTo, Thread and AlsoRoom, on a stored message, say what it
+	// answers and the thread it is a reply in.
+	ReplyTo  uint64 `json:"reply_to,omitempty"`
+	Thread   uint64 `json:"thread,omitempty"`
+	AlsoRoom bool   `json:"also_room,omitempty"`
 	// Present and Gone (presence, roster) are users present in the room
 	// on the sending node, by user, with their names, and users gone.
 	Present map[string]string `json:"present,omitempty"`
@@ -47,7 +52,8 @@ const (
 
 func encodeNotice(node string, m store.Message, committed time.Time) ([]byte, error) {
 	return json.Marshal(notice{Node: node, Room: m.Room, Seq: m.Seq, From: m.From, Text: []byte(m.Text),
-		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time, Committed: committed, Change: m.Change, Target: m.Target})
+		ClientMsgID: []byte(m.ClientMsgID), Time: m.Time, Committed: committed, Change: m.Change, Target: m.Target,
+		ReplyTo: m.ReplyTo, Thread: m.Thread, AlsoRoom: m.AlsoRoom})
 }
 
 func decodeNotice(data []byte) (notice, error) {
@@ -63,5 +69,6 @@ func decodeNotice(data []byte) (notice, error) {
 
 func (n *notice) message() store.Message {
 	return store.Message{Room: n.Room, Seq: n.Seq, From: n.From, Text: string(n.Text),
-		ClientMsgID: string(n.ClientMsgID), Time: n.Time, Change: n.Change, Target: n.Target}
+		ClientMsgID: string(n.ClientMsgID), Time: n.Time, Change: n.Change, Target: n.Target,
+		ReplyTo: n.ReplyTo, Thread: n.Thread, AlsoRoom: n.AlsoRoom}
 }

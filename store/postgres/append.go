@@ -32,10 +32,11 @@ const moveCounters = `WITH v (room, first, last) AS (SELECT * FROM unnest($1::te
 // conflict.
 const counterRefused = "room_seqs_last_seq_check"
 
-const insertMessages = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target, words)
-	SELECT r, s, f, t, c, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('simple', w) END
-	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[])
-		AS v (r, s, f, t, c, tm, k, tg, w)`
+const insertMessages = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target, words, reply_to, thread, also_room)
+	SELECT r, s, f, t, c, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('simple', w) END, rt, th, ar
+	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[],
+		$10::bigint[], $11::bigint[], $12::boolean[])
+		AS v (r, s, f, t, c, tm, k, tg, w, rt, th, ar)`
 
 // Append implements store.Store.
 func (s *Store) Append(ctx context.Context, msgs []store.Message) error {
@@ -72,10 +73,12 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 		kind   = make([]string, len(msgs))
 		target = make([]int64, len(msgs))
 		words  = make([]string, len(msgs))
+		refs   = newReplyRefs(len(msgs))
 	)
 	for i, m := range msgs {
 		room[i], seq[i], sender[i], text[i], cmid[i], tm[i] = m.Room, int64(m.Seq), m.From, []byte(m.Text), []byte(m.ClientMsgID), m.Time
 		kind[i], target[i], words[i] = string(m.Change), int64(m.Target), wordsText(m)
+		refs.add(m)
 	}
 
 	conn, err := s.pool.Acquire(ctx)
@@ -91,7 +94,7 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit = on`)
 	b.Queue(moveCounters, names, firsts, lasts)
-	b.Queue(insertMessages, room, seq, sender, text, cmid, tm, kind, target, words)
+	b.Queue(insertMessages, room, seq, sender, text, cmid, tm, kind, target, words, refs.replyTo, refs.thread, refs.alsoRoom)
 	queueChanges(&b, msgs)
 	b.Queue(`COMMIT`).Exec(func(ct pgconn.CommandTag) error {
 		// COMMIT of a transaction that failed answers ROLLBACK, not an

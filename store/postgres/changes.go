@@ -64,7 +64,8 @@ func queueTally(b *pgx.Batch, m *store.Message) {
 }
 
 // queueChange queues the statements that record m's mentions and apply
-// m to its target, if m is a change.
+// m to its target, if m is a change, or count m on its thread's root, if
+// m is a thread reply.
 func queueChange(b *pgx.Batch, m store.Message) {
 	for _, user := range m.Mentions {
 		b.Queue(applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq))
@@ -80,6 +81,10 @@ func queueChange(b *pgx.Batch, m store.Message) {
 		b.Queue(applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
 	case store.ChangeUnreact:
 		b.Queue(applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
+	case store.ChangeNone:
+		if m.Thread != 0 {
+			b.Queue(countReply, m.Room, int64(m.Thread), int64(m.Seq), m.Time)
+		}
 	}
 }
 

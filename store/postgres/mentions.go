@@ -20,7 +20,7 @@ func (s *Store) Mentions(ctx context.Context, user string, before int64, limit i
 		before = math.MaxInt64
 	}
 	rows, err := s.pool.Query(ctx, `SELECT m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time, m.kind,
-		m.target, m.edited, m.deleted, x.id, x.at
+		m.target, m.edited, m.deleted, m.reply_to, m.thread, m.also_room, m.replies, m.last_reply_seq, m.last_reply, x.id, x.at
 		FROM mentions x JOIN messages m ON m.room = x.room AND m.seq = x.seq
 		WHERE x.user_name = $1 AND x.id < $2 ORDER BY x.id DESC LIMIT $3`, user, before, limit)
 	if err != nil {

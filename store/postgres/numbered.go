@@ -109,6 +109,7 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		kind   []string
 		target []int64
 		words  []string
+		refs   = newReplyRefs(0)
 		seqOf  = make([]int64, len(msgs))
 	)
 	for i, m := range msgs {
@@ -125,15 +126,16 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		text, cmid, tm = append(text, []byte(m.Text)), append(cmid, []byte(m.ClientMsgID)), append(tm, m.Time)
 		kind, target = append(kind, string(m.Change)), append(target, int64(m.Target))
 		words = append(words, wordsText(m))
+		refs.add(m)
 	}
 	if len(room) > 0 {
-		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target, words); err != nil {
+		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target, words, refs.replyTo, refs.thread, refs.alsoRoom); err != nil {
 			return nil, err
 		}
 		var b pgx.Batch
 		for i, m := range msgs {
 			if !repeat(i) {
-				m.Seq = span.Seq(seqOf[i]) // a reaction keeps the number of its react
+				m.Seq = span.Seq(seqOf[i]) // a reaction keeps the number of its react, a root that of its newest reply
 				queueChange(&b, m)
 			}
 		}

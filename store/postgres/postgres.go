@@ -213,7 +213,8 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 	return span.Seq(last), nil
 }
 
-const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time, kind, target, edited, deleted FROM messages `
+const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time, kind, target, edited, deleted,
+	reply_to, thread, also_room, replies, last_reply_seq, last_reply FROM messages `
 
 // After implements store.Store.
 func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
@@ -272,12 +273,21 @@ func scanMessage(row pgx.Row) (store.Message, error) {
 		text, cmid  []byte
 		tm          time.Time
 		edited      *time.Time
+		replyTo     int64
+		thread      int64
+		lastReply   int64
+		lastReplyAt *time.Time
 	)
-	if err := row.Scan(&m.Room, &seq, &m.From, &text, &cmid, &tm, &m.Change, &target, &edited, &m.Deleted); err != nil {
+	if err := row.Scan(&m.Room, &seq, &m.From, &text, &cmid, &tm, &m.Change, &target, &edited, &m.Deleted,
+		&replyTo, &thread, &m.AlsoRoom, &m.Summary.Replies, &lastReply, &lastReplyAt); err != nil {
 		return store.Message{}, err
 	}
 	m.Seq, m.Text, m.ClientMsgID, m.Time = span.Seq(seq), string(text), string(cmid), tm.UTC()
 	m.Target = span.Seq(target)
+	m.ReplyTo, m.Thread, m.Summary.LastReply = span.Seq(replyTo), span.Seq(thread), span.Seq(lastReply)
+	if lastReplyAt != nil {
+		m.Summary.LastReplyTime = lastReplyAt.UTC()
+	}
 	if edited != nil {
 		m.Edited = edited.UTC()
 	}

@@ -32,7 +32,11 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 	}
 	// Back to the schema before search, as an older chatd left it.
 	admin := adminConn(t, dsn)
-	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `UPDATE schema_version SET version = 7`} {
+	// The threads migration after it goes too, as it is run again.
+	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `DROP INDEX messages_thread`,
+		`ALTER TABLE messages DROP COLUMN reply_to, DROP COLUMN thread, DROP COLUMN also_room, DROP COLUMN replies,
+			DROP COLUMN last_reply_seq, DROP COLUMN last_reply`,
+		`UPDATE schema_version SET version = 7`} {
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -16,7 +16,7 @@ import (
 // goes in as statements of insertChunk rows and the rest one row at a
 // time: with a statement per row, a batch of 1,000 messages over 100 rooms
 // cost 19-23 µs of CPU per message, with 64 rows 13-16 (BenchmarkAppend,
-// docs/benchmarks.md); 64 rows of 8 values stay far below SQLite's limit
+// docs/benchmarks.md); 64 rows of 11 values stay far below SQLite's limit
 // on bound variables.
 const insertChunk = 64
 
@@ -26,7 +26,7 @@ const insertChunk = 64
 // temporary file once it grows past 64 KiB, which cost more system time
 // and a fifth more bytes written; a failed Append rolls back its whole
 // transaction anyway.
-const messageColumns = `INSERT OR ROLLBACK INTO messages (room, seq, sender, text, client_msg_id, time_us, kind, target) VALUES `
+const messageColumns = `INSERT OR ROLLBACK INTO messages (room, seq, sender, text, client_msg_id, time_us, kind, target, reply_to, thread, also_room) VALUES `
 
 // roomSeqUpsert moves a room's counter to the last Seq of the batch (?2),
 // but only if it is below the first (?3); otherwise it changes no row,
@@ -77,7 +77,7 @@ func insertRows(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	return b.String()
 }
@@ -123,7 +123,7 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 	changes := changesOf(msgs)
 	msgs = slices.Clone(msgs)
 	slices.SortStableFunc(msgs, func(a, b store.Message) int { return strings.Compare(a.Room, b.Room) })
-	args := make([]any, 0, 8*insertChunk)
+	args := make([]any, 0, 11*insertChunk)
 	chunk := tx.StmtContext(ctx, s.ins.chunk)
 	for len(msgs) >= insertChunk {
 		args = args[:0]
@@ -148,7 +148,8 @@ func (s *Store) append(ctx context.Context, msgs []store.Message, rooms []span.R
 }
 
 func appendArgs(args []any, m store.Message) []any {
-	return append(args, m.Room, int64(m.Seq), m.From, m.Text, m.ClientMsgID, m.Time.UnixMicro(), string(m.Change), int64(m.Target))
+	return append(args, m.Room, int64(m.Seq), m.From, m.Text, m.ClientMsgID, m.Time.UnixMicro(), string(m.Change), int64(m.Target),
+		int64(m.ReplyTo), int64(m.Thread), m.AlsoRoom)
 }
 
 // conflict is the error for room r, whose counter is not below r.First.

@@ -28,13 +28,13 @@ const (
 	deleteMentions = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2`
 )
 
-// changesOf returns the indexes of the changes among msgs, and of the
-// messages with mentions, in their order, which is each room's sequence
-// order.
+// changesOf returns the indexes of the changes among msgs, of the
+// messages with mentions and of the thread replies, in their order, which
+// is each room's sequence order.
 func changesOf(msgs []store.Message) []int {
 	var changes []int
 	for i, m := range msgs {
-		if m.Change != store.ChangeNone || len(m.Mentions) > 0 {
+		if m.Change != store.ChangeNone || len(m.Mentions) > 0 || m.Thread != 0 {
 			changes = append(changes, i)
 		}
 	}
@@ -71,6 +71,10 @@ func applyChanges(ctx context.Context, tx *sql.Tx, msgs []store.Message, changes
 			_, err = tx.ExecContext(ctx, applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
 		case store.ChangeUnreact:
 			_, err = tx.ExecContext(ctx, applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
+		case store.ChangeNone:
+			if m.Thread != 0 {
+				_, err = tx.ExecContext(ctx, countReply, m.Room, int64(m.Thread), int64(m.Seq), m.Time.UnixMicro())
+			}
 		}
 		if err == nil && ends != nil && ends[i] {
 			msgs[i].Reactions, err = tally(ctx, tx, m.Room, m.Target)

@@ -84,7 +84,8 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 	}
 	where.WriteString(` AND w.rowid >= ? AND w.rowid < ?`)
 	args = append(args, lo, hi, q.Limit+1, offset)
-	query := `SELECT m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time_us, m.kind, m.target, m.edited_us, m.deleted, w.rowid
+	query := `SELECT m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time_us, m.kind, m.target, m.edited_us, m.deleted,
+		m.reply_to, m.thread, m.also_room, m.replies, m.last_reply_seq, m.last_reply_us, w.rowid
 		FROM search_words w JOIN search_docs d ON d.id = w.rowid JOIN messages m ON m.room = d.room AND m.seq = d.seq
 		WHERE ` + where.String() + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	rows, err := s.r.QueryContext(ctx, query, args...)

@@ -55,13 +55,17 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to the schema before search, as an older chatd left it.
+	// Back to the schema before search, as an older chatd left it (the
+	// threads migration after it goes too, as it is run again).
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`DROP TRIGGER messages_search_insert`, `DROP TRIGGER messages_search_update`,
 		`DROP TRIGGER messages_search_delete`, `DROP TABLE search_words`, `DROP TABLE search_docs`,
+		`DROP INDEX messages_thread`, `ALTER TABLE messages DROP COLUMN reply_to`, `ALTER TABLE messages DROP COLUMN thread`,
+		`ALTER TABLE messages DROP COLUMN also_room`, `ALTER TABLE messages DROP COLUMN replies`,
+		`ALTER TABLE messages DROP COLUMN last_reply_seq`, `ALTER TABLE messages DROP COLUMN last_reply_us`,
 		`UPDATE schema_version SET version = 5`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

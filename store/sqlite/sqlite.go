@@ -334,7 +334,8 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 	return span.Seq(last), nil
 }
 
-const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time_us, kind, target, edited_us, deleted FROM messages `
+const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time_us, kind, target, edited_us, deleted,
+	reply_to, thread, also_room, replies, last_reply_seq, last_reply_us FROM messages `
 
 // After implements store.Store.
 func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
@@ -396,11 +397,18 @@ func scanMessage(row interface{ Scan(...any) error }) (store.Message, error) {
 	var (
 		m                        store.Message
 		seq, tus, target, edited int64
+		replyTo, thread          int64
+		lastReply, lastReplyUs   int64
 	)
-	if err := row.Scan(&m.Room, &seq, &m.From, &m.Text, &m.ClientMsgID, &tus, &m.Change, &target, &edited, &m.Deleted); err != nil {
+	if err := row.Scan(&m.Room, &seq, &m.From, &m.Text, &m.ClientMsgID, &tus, &m.Change, &target, &edited, &m.Deleted,
+		&replyTo, &thread, &m.AlsoRoom, &m.Summary.Replies, &lastReply, &lastReplyUs); err != nil {
 		return store.Message{}, err
 	}
 	m.Seq, m.Target = span.Seq(seq), span.Seq(target)
+	m.ReplyTo, m.Thread, m.Summary.LastReply = span.Seq(replyTo), span.Seq(thread), span.Seq(lastReply)
+	if lastReplyUs != 0 {
+		m.Summary.LastReplyTime = time.UnixMicro(lastReplyUs).UTC()
+	}
 	m.Time = time.UnixMicro(tus).UTC()
 	if edited != 0 {
 		m.Edited = time.UnixMicro(edited).UTC()

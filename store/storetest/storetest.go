@@ -86,6 +86,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SearchFollowsChanges", s.testSearchFollowsChanges},
 		{"SearchNumbered", s.testSearchNumbered},
 		{"ReactionTally", s.testReactionTally},
+		{"Threads", s.testThreads},
+		{"ThreadPaging", s.testThreadPaging},
+		{"NumberedThreads", s.testNumberedThreads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
@@ -163,7 +166,11 @@ func sameMessage(got, exp store.Message) bool {
 	return got.Room == exp.Room && got.Seq == exp.Seq && got.From == exp.From && got.Text == exp.Text &&
 		got.ClientMsgID == exp.ClientMsgID && got.Time.Equal(exp.Time) && got.Time.Location() == time.UTC &&
 		got.Change == exp.Change && got.Target == exp.Target && got.Deleted == exp.Deleted &&
-		got.Edited.Equal(exp.Edited.Truncate(time.Microsecond)) && (got.Edited.IsZero() || got.Edited.Location() == time.UTC)
+		got.Edited.Equal(exp.Edited.Truncate(time.Microsecond)) && (got.Edited.IsZero() || got.Edited.Location() == time.UTC) &&
+		got.ReplyTo == exp.ReplyTo && got.Thread == exp.Thread && got.AlsoRoom == exp.AlsoRoom &&
+		got.Summary.Replies == exp.Summary.Replies && got.Summary.LastReply == exp.Summary.LastReply &&
+		got.Summary.LastReplyTime.Equal(exp.Summary.LastReplyTime.Truncate(time.Microsecond)) &&
+		(got.Summary.LastReplyTime.IsZero() || got.Summary.LastReplyTime.Location() == time.UTC)
 }
 
 func seqsOf(ms []store.Message) []uint64 {
