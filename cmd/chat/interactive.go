@@ -34,6 +34,10 @@ const help = `Type a line to send it to the current room. Commands:
                     word a prefix (dep*); DATE is 2006-01-02 or 2006-01-02T15:04
   /more             the next hits of the last search
   /around [ROOM] SEQ  show message #SEQ among the messages around it
+  /reply SEQ TEXT   reply to message #SEQ of the current room; in a thread
+                    opened with /thread, reply in that thread
+  /thread SEQ       show the thread of message #SEQ and open it for /reply
+                    (/thread alone closes it)
   /quit             leave (so does end of input, Ctrl-D)
   /help             this text
 A line starting with // sends the rest of it starting with one /.`
@@ -193,6 +197,10 @@ func (a *app) command(ctx context.Context, line string) (quit bool) {
 		a.search(ctx, "", true)
 	case "around":
 		a.around(ctx, rest)
+	case "reply":
+		a.reply(ctx, rest)
+	case "thread":
+		a.openThread(ctx, arg)
 	case "quit", "exit", "q":
 		return true
 	case "help", "h", "?":

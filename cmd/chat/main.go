@@ -165,6 +165,7 @@ type app struct {
 	current string         // interactive mode: the room lines go to
 	// lastSearch is the last /search, with the cursor /more continues.
 	lastSearch client.Search
+	thread     threadView // interactive mode: the thread /reply answers in
 }
 
 func (a *app) dial(ctx context.Context, name, session string, rooms []string) (*client.Client, error) {

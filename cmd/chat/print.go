@@ -130,12 +130,15 @@ func messageLine(m *protocol.Message) string {
 		return fmt.Sprintf("%s reacted %s to #%d", head, clean(m.Emoji), m.Target)
 	case m.Type == protocol.TypeUnreact:
 		return fmt.Sprintf("%s took back %s from #%d", head, clean(m.Emoji), m.Target)
-	case m.Deleted:
-		return head + ": (deleted)"
-	case m.Edited != 0:
-		return fmt.Sprintf("%s: %s (edited)%s", head, clean(m.Text), reactionsNote(m.Reactions))
 	}
-	return fmt.Sprintf("%s: %s%s", head, clean(m.Text), reactionsNote(m.Reactions))
+	head += replyNote(m)
+	switch {
+	case m.Deleted:
+		return head + ": (deleted)" + threadNote(m)
+	case m.Edited != 0:
+		return fmt.Sprintf("%s: %s (edited)%s%s", head, clean(m.Text), reactionsNote(m.Reactions), threadNote(m))
+	}
+	return fmt.Sprintf("%s: %s%s%s", head, clean(m.Text), reactionsNote(m.Reactions), threadNote(m))
 }
 
 // reactionsNote shows a message's reactions after its text: " [👍 2, :tada: 1]".
