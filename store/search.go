@@ -19,9 +19,15 @@ const (
 	SearchNewest SearchOrder = iota
 	// SearchBest lists the best matches first, as the store ranks them
 	// (how often and how densely the words occur), newest first among
-	// equals.
+	// equals. Only the newest SearchBestWindow matches (those a newest
+	// first search lists first) are ranked, fixed by the first page.
 	SearchBest
 )
+
+// SearchBestWindow is how many of the newest matches a best first search
+// ranks: ranking is per match, so a common word would otherwise rank most
+// of the messages stored.
+const SearchBestWindow = 1000
 
 // MaxSearchWords is the most words a search matches; the words after it
 // are ignored, so that one query cannot ask the index for a long list of

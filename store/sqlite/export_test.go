@@ -1,6 +1,11 @@
 package sqlite
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
 
 // SetBusyTimeout sets how long new connections wait for another process's
 // lock, and returns a function that restores the previous value.
@@ -17,4 +22,28 @@ func (s *Store) WriterPragma(name string) (int64, error) {
 	var v int64
 	err := s.w.QueryRow("PRAGMA " + name).Scan(&v)
 	return v, err
+}
+
+// SearchPlan is the EXPLAIN QUERY PLAN of the statement Search runs for
+// q: one line (the detail) a step.
+func (s *Store) SearchPlan(ctx context.Context, q store.SearchQuery) ([]string, error) {
+	st, err := s.searchStatement(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.query, st.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
 }
