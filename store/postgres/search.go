@@ -12,9 +12,11 @@ import (
 
 var _ store.Searcher = (*Store)(nil)
 
-// Search implements store.Searcher with the GIN index on messages.words.
-// Newest first pages by the last hit's (time, room, seq), best first
-// (ts_rank) by an offset.
+// Search implements store.Searcher with the GIN index on messages.words
+// and the btree indexes of migrations/0010_search_order.sql, between which
+// the planner chooses. Newest first pages by the last hit's (time, room,
+// seq); best first ranks (ts_rank) the newest store.SearchBestWindow
+// matches and pages by an offset.
 func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
 	if len(q.Words) == 0 || q.Limit <= 0 {
 		return store.SearchPage{}, nil
@@ -40,7 +42,10 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 	if q.From != "" {
 		where.WriteString(` AND sender = ` + arg(q.From))
 	}
-	var order string
+	var (
+		query string
+		top   time.Time
+	)
 	offset := 0
 	switch q.Order {
 	case store.SearchNewest:
@@ -51,21 +56,38 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 			}
 			where.WriteString(` AND (time, room, seq) < (` + arg(tm) + `, ` + arg(room) + `, ` + arg(seq) + `)`)
 		}
-		order = `time DESC, room DESC, seq DESC`
+		query = selectMessage + `WHERE ` + where.String() + ` ORDER BY time DESC, room DESC, seq DESC` +
+			` LIMIT ` + arg(q.Limit+1)
 	case store.SearchBest:
 		if q.Cursor != "" {
-			n, err := strconv.Atoi(strings.TrimPrefix(q.Cursor, "b"))
-			if err != nil || n < 0 || !strings.HasPrefix(q.Cursor, "b") {
+			n, us, ok := parseBestCursor(q.Cursor)
+			if !ok {
 				return store.SearchPage{}, fmt.Errorf("postgres store: search: %q: %w", q.Cursor, store.ErrBadCursor)
 			}
-			offset = n
+			offset, top = n, time.UnixMicro(us)
+		} else {
+			// The window of the first page is kept by the pages after it,
+			// so that messages stored meanwhile do not shift the ranks.
+			var newest *time.Time
+			if err := s.pool.QueryRow(ctx, `SELECT max(time) FROM messages WHERE words IS NOT NULL`).Scan(&newest); err != nil {
+				return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
+			}
+			if newest == nil {
+				return store.SearchPage{}, nil
+			}
+			top = *newest
 		}
-		order = `ts_rank(words, to_tsquery('simple', $1)) DESC, time DESC, room DESC, seq DESC`
+		where.WriteString(` AND time <= ` + arg(top))
+		// Only the window's rows are ranked: a common word would otherwise
+		// rank most of the messages.
+		query = strings.TrimSuffix(selectMessage, `FROM messages `) +
+			`FROM (SELECT * FROM messages WHERE ` + where.String() +
+			` ORDER BY time DESC, room DESC, seq DESC LIMIT ` + arg(store.SearchBestWindow) + `) messages` +
+			` ORDER BY ts_rank(words, to_tsquery('simple', $1)) DESC, time DESC, room DESC, seq DESC` +
+			` LIMIT ` + arg(q.Limit+1) + ` OFFSET ` + arg(offset)
 	default:
 		return store.SearchPage{}, fmt.Errorf("postgres store: search: unknown order %d", q.Order)
 	}
-	query := selectMessage + `WHERE ` + where.String() + ` ORDER BY ` + order +
-		` LIMIT ` + arg(q.Limit+1) + ` OFFSET ` + arg(offset)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return store.SearchPage{}, fmt.Errorf("postgres store: search: %w", err)
@@ -79,7 +101,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 		}
 		page.Hits = append(page.Hits, m)
 		if q.Order == store.SearchBest {
-			page.After = append(page.After, "b"+strconv.Itoa(offset+len(page.Hits)))
+			page.After = append(page.After, "b"+strconv.Itoa(offset+len(page.Hits))+"."+strconv.FormatInt(top.UnixMicro(), 10))
 		} else {
 			// The room last: it may hold any character.
 			page.After = append(page.After, fmt.Sprintf("n%d.%d.%s", m.Time.UnixMicro(), m.Seq, m.Room))
@@ -93,6 +115,26 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 		page.Next = page.After[q.Limit-1]
 	}
 	return page, nil
+}
+
+// parseBestCursor reads a best-first cursor: "b", the hits before it, ".",
+// and the time of the newest message of the first page's moment, in
+// microseconds.
+func parseBestCursor(c string) (n int, us int64, ok bool) {
+	rest, ok := strings.CutPrefix(c, "b")
+	if !ok {
+		return 0, 0, false
+	}
+	ns, uss, ok := strings.Cut(rest, ".")
+	if !ok {
+		return 0, 0, false
+	}
+	n, err1 := strconv.Atoi(ns)
+	us, err2 := strconv.ParseInt(uss, 10, 64)
+	if err1 != nil || err2 != nil || n < 0 {
+		return 0, 0, false
+	}
+	return n, us, true
 }
 
 func parseNewestCursor(c string) (tm time.Time, room string, seq int64, ok bool) {

@@ -186,6 +186,34 @@ func (s *suite) testSearchBest(t *testing.T) {
 	}
 }
 
+// testSearchBestRanksTheNewestWindow: best first ranks the newest
+// store.SearchBestWindow matches only, so an older message that matches
+// best is not among its hits, and messages stored while it pages do not
+// join or shift it; before reaches the older ones.
+func (s *suite) testSearchBestRanksTheNewestWindow(t *testing.T) {
+	st := s.searcher(t)
+	msgs := []store.Message{said("a", 1, "u", 1, "apple apple apple apple")}
+	for i := 2; i <= store.SearchBestWindow+1; i++ {
+		msgs = append(msgs, said("a", uint64(i), "u", i, "an apple among many other words of a long message"))
+	}
+	mustAppend(t, st, msgs)
+	q := store.SearchQuery{Words: words("apple"), Order: store.SearchBest, Limit: 100}
+	page, err := st.Search(ctx(t), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Hits) == 0 || page.Hits[0].Seq == 1 {
+		t.Fatalf("best first begins with %v; want a message of the newest %d, not a/1", page.Hits[:min(1, len(page.Hits))], store.SearchBestWindow)
+	}
+	mustAppend(t, st, []store.Message{said("a", uint64(store.SearchBestWindow+2), "u", store.SearchBestWindow+2, "apple apple apple")})
+	q.Cursor = page.Next
+	rest := search(t, st, q)
+	if n := len(page.Hits) + len(rest); n != store.SearchBestWindow || slices.Contains(rest, "a/1") || slices.Contains(rest, fmt.Sprintf("a/%d", store.SearchBestWindow+2)) {
+		t.Errorf("best first paged %d hits, after the first page %v; want the %d of the first page's window", n, rest, store.SearchBestWindow)
+	}
+	checkSearch(t, st, store.SearchQuery{Words: words("apple"), Order: store.SearchBest, Before: base.Add(2 * time.Second)}, "a/1")
+}
+
 // testSearchFollowsChanges: the index follows edits (the new text is
 // found, the old no more, and an edit's own text is never a hit),
 // deletes and Trim.

@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Search", s.testSearch},
 		{"SearchPaging", s.testSearchPaging},
 		{"SearchBest", s.testSearchBest},
+		{"SearchBestRanksTheNewestWindow", s.testSearchBestRanksTheNewestWindow},
 		{"SearchFollowsChanges", s.testSearchFollowsChanges},
 		{"SearchNumbered", s.testSearchNumbered},
 		{"ReactionTally", s.testReactionTally},
