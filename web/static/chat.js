@@ -2,10 +2,11 @@
 // and conversations, and the page's chat screen.
 
 import { Conn, CLOSE_UNAUTHORIZED } from "./conn.js";
-import { Room, Conversation, roomKey, dmKey, reacted } from "./model.js";
+import { Room, Conversation, roomKey, dmKey, reacted, inRoom } from "./model.js";
 import * as ui from "./ui.js";
 import { Pane } from "./pane.js";
 import { Pacer } from "./pace.js";
+import { ThreadPanel } from "./thread.js";
 import { nameProblem, randomId, roomProblem } from "./text.js";
 import { MentionCounts, Notifier, renderMentions } from "./mention.js";
 
@@ -53,6 +54,12 @@ export class Chat {
   #tick = 0;
   #mentions = new MentionCounts();
   #notifier = null;
+  #thread = new ThreadPanel({
+    request: (req) => this.#conn.request(req),
+    send: (req) => this.#paced(req),
+    me: () => this.#me,
+    onSent: (room, ev) => this.#onMessage(ev),
+  });
 
   constructor(identity, handlers) {
     this.#id = identity;
@@ -215,7 +222,10 @@ export class Chat {
   // appendLast shows box's newest message below the one before it.
   #appendLast(box) {
     if (box.messages.length === 1) this.#renderHistoryState();
-    this.#pane.append(box.messages.at(-1), box.messages.at(-2), this.#me, !!box.private);
+    const last = box.messages.at(-1);
+    if (box instanceof Room && !inRoom(last)) return; // in its thread only
+    const prev = box.messages.findLast((m) => m !== last && (!(box instanceof Room) || inRoom(m)));
+    this.#pane.append(last, prev, this.#me, !!box.private, box instanceof Room ? (s) => box.find(s) : null);
   }
 
   // rerenderKeepingPlace renders the active room's messages again without
@@ -224,7 +234,7 @@ export class Chat {
     const room = this.#room();
     if (!room) return;
     this.#pane.keepPlace(() => {
-      ui.renderMessages($("messages"), room.messages, this.#me, room.private);
+      ui.renderMessages($("messages"), room.messages, this.#me, room.private, (s) => room.find(s), inRoom);
       this.#renderHistoryState();
     });
   }
@@ -425,13 +435,17 @@ export class Chat {
     const settled = same(String(ev.from ?? ""), this.#me) && room.settle(ev.client_msg_id);
     room.typing.delete(ev.from);
     const pos = room.add(ev);
+    this.#thread.onEvent(ev);
+    // A thread reply changes its root's summary, drawn above the newest.
+    const threadReply = pos !== "" && ev.type === "message" && Number(ev.thread) > 0;
+    if (threadReply) this.#thread.rootChanged(room);
     if (!this.#isActive(room)) {
       if (pos) this.#renderNav();
       return;
     }
     if (settled) this.#renderOutbox(room);
-    if (pos === "append") this.#appendLast(room);
-    else if (pos === "insert" || pos === "change") this.#rerenderKeepingPlace();
+    if (pos === "append" && !threadReply) this.#appendLast(room);
+    else if (pos === "insert" || pos === "change" || threadReply) this.#rerenderKeepingPlace();
     ui.renderTyping(room, this.#me);
     this.#renderNav();
     this.#scheduleRead();
@@ -450,6 +464,7 @@ export class Chat {
     else if (btn.dataset.action === "delete") this.#confirmDelete(room, btn, seq);
     else if (btn.dataset.action === "react") this.#showPicker(li);
     else if (btn.dataset.action === "toggle-reaction") this.#toggleReaction(room, seq, btn.dataset.emoji);
+    else if (btn.dataset.action === "thread") this.#thread.show(room, Number(btn.dataset.root) || seq);
   }
 
   // ---- reactions ----
@@ -855,7 +870,8 @@ export class Chat {
     ui.renderTyping(room, this.#me);
     this.#renderHistoryState();
     this.#renderOutbox(room ?? conv);
-    this.#pane.show(room?.messages ?? conv?.messages ?? [], this.#me, !!room?.private);
+    this.#thread.closeUnless(room);
+    this.#pane.show(room?.messages ?? conv?.messages ?? [], this.#me, !!room?.private, room ? (s) => room.find(s) : null, room ? inRoom : null);
   }
 
   #renderOutbox(box) {

@@ -56,9 +56,11 @@ export class Room {
       edited: Number(m.edited) || 0,
       deleted: m.deleted === true,
       reactions: readReactions(m.reactions),
+      ...readThreadFields(m),
     };
     this.seqs.add(msg.seq);
     this.last = Math.max(this.last, msg.seq);
+    if (msg.thread) this.countReply(msg);
     if (msg.seq > this.lastSeq) {
       this.messages.push(msg);
       return "append";
@@ -122,6 +124,18 @@ export class Room {
     if (!m || m.deleted) return "";
     m.reactions = readReactions(ev.reactions);
     return "change";
+  }
+
+  // countReply counts thread reply r on its root, if the root is here and
+  // does not count it yet: a root read from the server counts every reply
+  // up to its lastReplySeq, so a reply seen again is not counted twice.
+  countReply(r) {
+    const root = this.find(r.thread);
+    if (!root || r.seq <= root.lastReplySeq) return false;
+    root.replies++;
+    root.lastReplySeq = r.seq;
+    root.lastReplyTs = r.ts;
+    return true;
   }
 
   // settle drops the outbox entry that a message of ours (by its
@@ -211,3 +225,20 @@ function react(m, emoji, user, add) {
 export function reacted(r, user) {
   return r.users.some((u) => u.toLowerCase() === user.toLowerCase());
 }
+
+// readThreadFields is what a message answers and, for a thread's root, the
+// summary of its thread, as the server sent them.
+function readThreadFields(m) {
+  return {
+    replyTo: Number(m.reply_to) || 0,
+    thread: Number(m.thread) || 0,
+    alsoRoom: m.also_room === true,
+    replies: Number(m.replies) || 0,
+    lastReplySeq: Number(m.last_reply_seq) || 0,
+    lastReplyTs: Number(m.last_reply_ts) || 0,
+  };
+}
+
+// inRoom reports whether message m is shown in its room: any but a thread
+// reply not also sent to the room.
+export const inRoom = (m) => !m.thread || m.alsoRoom;

@@ -43,17 +43,17 @@ export class Pane {
   }
 
   // show renders msgs from scratch, at the newest.
-  show(msgs, me, canModerate = false) {
-    ui.renderMessages($("messages"), msgs, me, canModerate);
+  show(msgs, me, canModerate = false, find = null, filter = null) {
+    ui.renderMessages($("messages"), msgs, me, canModerate, find, filter);
     this.scrollToBottom();
   }
 
   // append adds the newest message below prev. It follows it down when the
   // reader was at the bottom (or wrote it); otherwise the view stays and
   // the "new messages" button counts it.
-  append(msg, prev, me, canModerate = false) {
+  append(msg, prev, me, canModerate = false, find = null) {
     const follow = this.atBottom() || same(msg.from, me);
-    $("messages").append(ui.messageNode(msg, prev ?? null, me, canModerate));
+    $("messages").append(ui.messageNode(msg, prev ?? null, me, canModerate, find));
     if (follow) {
       this.scrollToBottom();
       return;

@@ -1,7 +1,7 @@
 // ui.js: rendering the model into the page. Every piece of user data goes
 // through text.js's el and appendLinkified, so it is only ever text.
 
-import { el, appendLinkified, timeEl } from "./text.js";
+import { el, appendLinkified, inertBidi, timeEl } from "./text.js";
 import { mentionsMe } from "./mention.js";
 
 // $ finds the element with id, which index.html must have.
@@ -17,7 +17,9 @@ const same = (a, b) => a.toLowerCase() === b.toLowerCase();
 // it, if any. seq is null for direct messages.
 // canModerate offers deleting other users' messages (a private room, where
 // the owner may; the server refuses anyone else).
-export function messageNode(msg, prev, me, canModerate = false) {
+// find, if given, looks up a message of the same room by seq, for the
+// quote of a reply.
+export function messageNode(msg, prev, me, canModerate = false, find = null) {
   const mine = same(msg.from, me);
   const cont = prev && same(prev.from, msg.from) && msg.ts - prev.ts < GROUP_MS && msg.ts >= prev.ts;
   const li = el("li", {
@@ -34,6 +36,10 @@ export function messageNode(msg, prev, me, canModerate = false) {
       timeEl(msg.ts),
     ),
   );
+  if (msg.seq != null) {
+    const ref = replyRef(msg, find);
+    if (ref) li.append(ref);
+  }
   const body = el("div", { className: "text" });
   if (msg.deleted) {
     li.classList.add("deleted");
@@ -68,11 +74,15 @@ export function messageNode(msg, prev, me, canModerate = false) {
     }
     li.append(row);
   }
+  if (msg.seq != null && msg.replies > 0) li.append(threadSummary(msg));
   if (msg.seq != null && !msg.deleted) {
     // Shown on hover and when focus is inside the message, so a keyboard
     // user reaches them with Tab.
     const actions = el("div", { className: "actions" });
     actions.append(el("button", { type: "button", "data-action": "react", "aria-label": "React to message" }, "React"));
+    if (!msg.thread) {
+      actions.append(el("button", { type: "button", "data-action": "thread", "aria-label": "Reply in thread" }, "Reply in thread"));
+    }
     if (mine) actions.append(el("button", { type: "button", "data-action": "edit", "aria-label": "Edit message" }, "Edit"));
     if (mine || canModerate) {
       actions.append(el("button", { type: "button", "data-action": "delete", "aria-label": "Delete message" }, "Delete"));
@@ -82,18 +92,53 @@ export function messageNode(msg, prev, me, canModerate = false) {
   return li;
 }
 
-// renderMessages replaces list's content with msgs.
-export function renderMessages(list, msgs, me, canModerate = false) {
+// renderMessages replaces list's content with msgs; show, if given,
+// picks those shown (a room shows no thread reply of a thread only).
+export function renderMessages(list, msgs, me, canModerate = false, find = null, show = null) {
   const frag = document.createDocumentFragment();
   let prev = null;
   for (const m of msgs) {
-    frag.append(messageNode(m, prev, me, canModerate));
+    if (show && !show(m)) continue;
+    frag.append(messageNode(m, prev, me, canModerate, find));
     prev = m;
   }
   list.replaceChildren(frag);
   // A search result shown in its room (list.dataset.found) stays marked.
   const found = list.dataset.found;
   if (found) list.querySelector(`li[data-seq="${found}"]`)?.classList.add("found");
+}
+
+// QUOTE_CHARS bounds the start of a message that a reply quotes.
+const QUOTE_CHARS = 120;
+
+// replyRef shows what a message answers: a quote of the message it
+// replies to (as text, never markup), and for a thread reply also in the
+// room a link to its thread.
+function replyRef(msg, find) {
+  const parts = [];
+  if (msg.thread) {
+    parts.push(el("button", { type: "button", className: "link thread-ref", "data-action": "thread", "data-root": msg.thread }, "replied in a thread"));
+  }
+  if (msg.replyTo && msg.replyTo !== msg.thread) {
+    const q = find?.(msg.replyTo);
+    let quote;
+    if (!q) quote = [el("span", { className: "hint" }, `a message (#${msg.replyTo})`)];
+    else if (q.deleted) quote = [el("span", { className: "tombstone" }, "a deleted message")];
+    else {
+      const text = q.text.length > QUOTE_CHARS ? q.text.slice(0, QUOTE_CHARS) + "…" : q.text;
+      quote = [el("span", { className: "author" }, q.from), " ", el("span", { className: "quote-text" }, inertBidi(text))];
+    }
+    parts.push(el("blockquote", { className: "quote", "data-reply-to": msg.replyTo }, ...quote));
+  }
+  return parts.length ? el("div", { className: "reply-ref" }, ...parts) : null;
+}
+
+// threadSummary shows a root's reply count and last reply time; a click
+// opens the thread.
+function threadSummary(msg) {
+  const n = msg.replies;
+  return el("button", { type: "button", className: "link thread-summary", "data-action": "thread" },
+    n === 1 ? "1 reply" : `${n} replies`, " · last ", timeEl(msg.lastReplyTs));
 }
 
 // renderOutbox shows the sends not yet acknowledged, below the messages.
