@@ -564,7 +564,7 @@ export class Chat {
   #editLast() {
     const room = this.#room();
     if (!room) return false;
-    const m = room.messages.findLast((x) => !x.deleted && same(x.from, this.#me));
+    const m = room.messages.findLast((x) => !x.deleted && same(x.from, this.#me) && inRoom(x));
     const li = m && $("messages").querySelector(`li[data-seq="${m.seq}"]`);
     if (!li) return false;
     this.#startEdit(room, li, m.seq);
@@ -796,6 +796,12 @@ export class Chat {
       }
       const before = first || room.last + 1;
       await this.#loadOlder(Math.min(HISTORY_MAX, Math.max(PAGE, before - seq + PAGE / 2)));
+    }
+    // A reply shown only in its thread is found in the thread's panel.
+    const m = room?.find(seq);
+    if (m && !inRoom(m) && this.#isActive(room)) {
+      await this.#thread.show(room, m.thread, seq);
+      return;
     }
     const li = $("messages").querySelector(`li[data-seq="${seq}"]`);
     if (!li) {

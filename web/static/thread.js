@@ -25,6 +25,7 @@ export class ThreadPanel {
   #replies = null; // a Room of the thread's replies only
   #more = false;
   #loading = false;
+  #found = 0; // a reply opened from a search, highlighted
 
   constructor(handlers) {
     this.#h = handlers;
@@ -36,12 +37,14 @@ export class ThreadPanel {
   }
 
   // show opens the thread of message root of room, reading its newest
-  // replies, and focuses its composer.
-  async show(room, root) {
+  // replies, and focuses its composer. With found, the seq of one of its
+  // replies, it reads back to that reply, scrolls to it and highlights it.
+  async show(room, root, found = 0) {
     if (!Number.isSafeInteger(root) || root <= 0) return;
     this.#build();
     this.#room = room;
     this.#root = root;
+    this.#found = found;
     this.#rootMsg = null;
     this.#replies = new Room(room.name);
     this.#more = false;
@@ -63,6 +66,13 @@ export class ThreadPanel {
       }
     }
     await this.#older();
+    // Each page is older than the last, so this ends at the thread's start.
+    while (found && this.showing(room, root) && !this.#replies.find(found) && this.#more) {
+      if (!(await this.#older())) break;
+    }
+    if (found && this.showing(room, root)) {
+      this.#node.querySelector(`.thread-replies li[data-seq="${found}"]`)?.scrollIntoView({ block: "center" });
+    }
   }
 
   // closeUnless closes the panel if it shows a thread of another room than
@@ -76,6 +86,7 @@ export class ThreadPanel {
     this.#node.hidden = true;
     this.#room = null;
     this.#root = 0;
+    this.#found = 0;
     return true;
   }
 
@@ -98,9 +109,10 @@ export class ThreadPanel {
     if (this.#room === room) this.#render();
   }
 
-  // older reads the page of replies before the oldest one shown.
+  // older reads the page of replies before the oldest one shown; false if
+  // it read none.
   async #older() {
-    if (this.#loading) return;
+    if (this.#loading) return false;
     const room = this.#room;
     const root = this.#root;
     const req = { type: "history", room: room.name, thread: root, limit: PAGE };
@@ -108,15 +120,17 @@ export class ThreadPanel {
     this.#loading = true;
     try {
       const ack = await this.#h.request(req);
-      if (!this.showing(room, root)) return;
+      if (!this.showing(room, root)) return false;
       for (const m of ack.messages ?? []) this.#replies.add(m);
       this.#more = ack.more === true;
     } catch (err) {
       ui.notice(`Cannot read the thread: ${err.message}`, { kind: "error", ttl: 8000 });
+      return false;
     } finally {
       this.#loading = false;
     }
     this.#render();
+    return true;
   }
 
   async #send() {
@@ -154,6 +168,7 @@ export class ThreadPanel {
     // The panel reads and replies; a message's own actions live in the
     // room's view.
     for (const n of this.#node.querySelectorAll(".actions, .thread-summary, .thread-ref")) n.remove();
+    if (this.#found) this.#node.querySelector(`.thread-replies li[data-seq="${this.#found}"]`)?.classList.add("found");
     this.#node.querySelector(".thread-older").hidden = !this.#more;
   }
 
