@@ -265,7 +265,11 @@ export class Chat {
         continue;
       }
       const msgs = ack.messages ?? [];
-      for (const m of msgs) room.add(m);
+      for (const m of msgs) {
+        room.add(m);
+        // An open thread gets what it missed as it would have live.
+        this.#thread.onEvent(m);
+      }
       if (!ack.more || msgs.length === 0) break;
       after = msgs[msgs.length - 1].seq;
       room.resumeAt = after;
