@@ -254,11 +254,19 @@ func jsString(s string) string {
 // by stop.
 func startServer(t *testing.T, dir, addr string) (*servertest.Server, func()) {
 	t.Helper()
+	return startServerWith(t, dir, addr, server.Config{})
+}
+
+// startServerWith is startServer with cfg's other settings (such as small
+// replies); its store and send rate are startServer's.
+func startServerWith(t *testing.T, dir, addr string, cfg server.Config) (*servertest.Server, func()) {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "chat.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := servertest.StartAt(t, server.Config{Store: st, SendRate: -1}, addr)
+	cfg.Store, cfg.SendRate = st, -1
+	srv := servertest.StartAt(t, cfg, addr)
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

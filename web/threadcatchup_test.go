@@ -21,24 +21,11 @@ import (
 // last: they reach the page in its catch-up's history pages, not as
 // events, and the open panel must show them as well as the root's count.
 func TestAnOpenThreadGetsTheRepliesOfACatchUp(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "chat.db")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "chat.db")
+	// Small replies: a replay holds a few dozen messages.
 	start := func(addr string) (*servertest.Server, func()) {
-		st, err := sqlite.Open(context.Background(), db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Small replies: a replay holds a few dozen messages.
-		srv := servertest.StartAt(t, server.Config{Store: st, SendRate: -1, ReplyBytes: 4 << 10}, addr)
-		stopped := false
-		stop := func() {
-			if !stopped {
-				stopped = true
-				srv.Stop(t)
-				st.Close()
-			}
-		}
-		t.Cleanup(stop)
-		return srv, stop
+		return startServerWith(t, dir, addr, server.Config{ReplyBytes: 4 << 10})
 	}
 
 	srv, stop := start("127.0.0.1:0")
