@@ -17,8 +17,7 @@ func (s *Store) Mentions(ctx context.Context, user string, before int64, limit i
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time_us, m.kind,
-		m.target, m.edited_us, m.deleted, m.reply_to, m.thread, m.also_room, m.replies, m.last_reply_seq, m.last_reply_us, x.id, x.at
+	rows, err := s.r.QueryContext(ctx, `SELECT `+joinedMessageColumns+`, x.id, x.at
 		FROM mentions x JOIN messages m ON m.room = x.room AND m.seq = x.seq
 		WHERE x.user_name = ? AND x.id < ? ORDER BY x.id DESC LIMIT ?`, user, before, limit)
 	if err != nil {

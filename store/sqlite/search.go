@@ -109,7 +109,7 @@ func (s *Store) searchStatement(ctx context.Context, q store.SearchQuery) (searc
 			hi = min(hi, id)
 		}
 		st.args = append(args, lo, hi, q.Limit+1)
-		st.query = `SELECT ` + searchColumns + `, w.rowid
+		st.query = `SELECT ` + joinedMessageColumns + `, w.rowid
 			FROM search_words w JOIN search_docs d ON d.id = w.rowid JOIN messages m ON m.room = d.room AND m.seq = d.seq
 			WHERE search_words MATCH ? AND w.rowid >= ? AND w.rowid < ? AND ` + residual + `
 			ORDER BY w.rowid DESC LIMIT ?`
@@ -135,7 +135,7 @@ func (s *Store) searchStatement(ctx context.Context, q store.SearchQuery) (searc
 		// The subquery's LIMIT keeps SQLite from flattening it: bm25 is
 		// computed for the window's rows only.
 		st.args = append(args, lo, hi, store.SearchBestWindow, q.Limit+1, st.offset)
-		st.query = `SELECT ` + searchColumns + `, w.id
+		st.query = `SELECT ` + joinedMessageColumns + `, w.id
 			FROM (SELECT rowid AS id, rank AS r FROM search_words
 				WHERE search_words MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) w
 			JOIN search_docs d ON d.id = w.id JOIN messages m ON m.room = d.room AND m.seq = d.seq
@@ -146,10 +146,6 @@ func (s *Store) searchStatement(ctx context.Context, q store.SearchQuery) (searc
 	}
 	return st, nil
 }
-
-// searchColumns are a hit's message columns, as scanMessage reads them.
-const searchColumns = `m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time_us, m.kind, m.target, m.edited_us, m.deleted,
-	m.reply_to, m.thread, m.also_room, m.replies, m.last_reply_seq, m.last_reply_us`
 
 // matchExpr is the FTS5 query for q: its words in the text column, each a
 // quoted string (words hold only letters and digits, never a quote), the

@@ -337,6 +337,11 @@ func (s *Store) LastSeq(ctx context.Context, room string) (uint64, error) {
 const selectMessage = `SELECT room, seq, sender, text, client_msg_id, time_us, kind, target, edited_us, deleted,
 	reply_to, thread, also_room, replies, last_reply_seq, last_reply_us FROM messages `
 
+// joinedMessageColumns are selectMessage's columns of the messages table
+// named m in a join (search hits, mentions), as scanMessage reads them.
+const joinedMessageColumns = `m.room, m.seq, m.sender, m.text, m.client_msg_id, m.time_us, m.kind, m.target, m.edited_us, m.deleted,
+	m.reply_to, m.thread, m.also_room, m.replies, m.last_reply_seq, m.last_reply_us`
+
 // After implements store.Store.
 func (s *Store) After(ctx context.Context, room string, after uint64, limit int) ([]store.Message, error) {
 	lo, ok := span.After(after)
