@@ -387,6 +387,41 @@ func TestFanoutWindowWithWarmup(t *testing.T) {
 	}
 }
 
+// TestFrameLengths runs messages whose frames take each form of the
+// length, in one frame or fragmented with pings between the fragments, and
+// larger than the receivers' read buffer, which they then cannot be handled
+// in.
+func TestFrameLengths(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		size  int
+		merge bool
+	}{
+		{"7-bit length", 64, false},
+		{"16-bit length", 300, false},
+		{"16-bit length, larger than the read buffer", 40_000, false},
+		{"64-bit length", 70_000, false},
+		{"fragmented", 300, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(t, false, tc.merge)
+			res := run(t, bench.Config{
+				URL:      h.url(),
+				Conns:    4,
+				Senders:  2,
+				Window:   4,
+				Duration: 300 * time.Millisecond,
+				Size:     tc.size,
+			})
+			checkClean(t, res)
+			checkDelivered(t, res)
+			if res.Sent == 0 {
+				t.Errorf("no message sent")
+			}
+		})
+	}
+}
+
 func TestEchoAndMergedLines(t *testing.T) {
 	h := newHub(t, true, true)
 	res := run(t, bench.Config{
