@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/internal/span"
@@ -23,6 +25,14 @@ var _ store.Sequencer = (*Store)(nil)
 // back batch gives its numbers back with the row. Client message ids are
 // claimed first, in client_msg_ids (see its migration), so that a repeat
 // takes no number.
+//
+// Every process appending to a room waits for the row in turn, so what
+// bounds a room's rate across a cluster is how long each holds it. The
+// row is therefore taken by the statement that also inserts the batch
+// (numberMessages), sent in one round trip with the COMMIT: the row is
+// held for that statement and the commit's flush, not for the round trips
+// of a client that may be waiting for a CPU. The claims go before it, in
+// one round trip with BEGIN, as they may wait for another transaction.
 func (s *Store) AppendNumbered(ctx context.Context, msgs []store.Message) ([]int, error) {
 	if len(msgs) == 0 {
 		return nil, nil
@@ -37,20 +47,54 @@ func (s *Store) AppendNumbered(ctx context.Context, msgs []store.Message) ([]int
 // idKey is a message's client id in its room, from its sender.
 type idKey struct{ room, sender, id string }
 
+// numberMessages moves the counters of the batch's rooms ($1) forward by
+// their counts ($2), in the order of the rooms' names as Append does, so
+// that two batches sharing rooms cannot deadlock, and inserts the
+// messages: each takes its room's new last number less the messages of
+// its room after it in the batch ($15). It returns the rooms' new last
+// numbers.
+const numberMessages = `WITH c AS (INSERT INTO room_seqs (room, last_seq)
+		SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1
+		ON CONFLICT (room) DO UPDATE SET last_seq = room_seqs.last_seq + excluded.last_seq
+		RETURNING room, last_seq),
+	m AS (INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target, words, reply_to, thread, also_room)
+		SELECT r, c.last_seq - b, f, t, cm, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('simple', w) END, rt, th, ar
+		FROM unnest($3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::bigint[], $10::text[],
+			$11::bigint[], $12::bigint[], $13::boolean[], $14::bigint[])
+			AS v (r, f, t, cm, tm, k, tg, w, rt, th, ar, b)
+		JOIN c ON c.room = v.r)
+	SELECT room, last_seq FROM c`
+
+// commitTag checks the tag of a batch's COMMIT: that of a transaction
+// that failed answers ROLLBACK, not an error; an earlier statement's error
+// comes first, but an acknowledged append must never rest on that.
+func commitTag(ct pgconn.CommandTag) error {
+	if ct.String() != "COMMIT" {
+		return fmt.Errorf("the transaction was rolled back (%s)", ct)
+	}
+	return nil
+}
+
 func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int, error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
-		return nil, err
-	}
+	// A connection left in a transaction by an error is closed by Release
+	// rather than handed to the next caller (see append).
+	defer conn.Release()
 	// original[i] is the index in msgs of the message i repeats within the
 	// batch, or -1; stored[i] is the stored message i repeats.
 	original := make([]int, len(msgs))
 	stored := make(map[int]store.Message)
-	if err := claimIDs(ctx, tx, msgs, original, stored); err != nil {
+	var b pgx.Batch
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = on`)
+	lookup := queueClaims(&b, msgs, original)
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	if err := lookup(ctx, conn.Conn(), stored); err != nil {
 		return nil, err
 	}
 	repeat := func(i int) bool {
@@ -63,8 +107,6 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 			counts[m.Room]++
 		}
 	}
-	// Counter rows are locked in the order of their rooms, as in Append,
-	// so that two batches sharing rooms cannot deadlock.
 	names := make([]string, 0, len(counts))
 	for r := range counts {
 		names = append(names, r)
@@ -74,34 +116,8 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 	for i, r := range names {
 		ns[i] = counts[r]
 	}
-	next := make(map[string]int64, len(names))
-	if len(names) > 0 {
-		rows, err := tx.Query(ctx, `INSERT INTO room_seqs (room, last_seq)
-			SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1
-			ON CONFLICT (room) DO UPDATE SET last_seq = room_seqs.last_seq + excluded.last_seq
-			RETURNING room, last_seq`, names, ns)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var (
-				r    string
-				last int64
-			)
-			if err := rows.Scan(&r, &last); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			next[r] = last - counts[r] + 1
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
 	var (
 		room   []string
-		seq    []int64
 		sender []string
 		text   [][]byte
 		cmid   [][]byte
@@ -109,43 +125,71 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 		kind   []string
 		target []int64
 		words  []string
+		back   []int64
 		refs   = newReplyRefs(0)
-		seqOf  = make([]int64, len(msgs))
+		// after[i] is how many messages of i's room follow it in the
+		// batch: its number is the room's new last number less that.
+		after   = make([]int64, len(msgs))
+		left    = maps.Clone(counts)
+		changes bool
 	)
 	for i, m := range msgs {
 		if repeat(i) {
 			continue
 		}
-		n, ok := next[m.Room]
-		if !ok {
-			return nil, fmt.Errorf("room %q: no sequence number returned", m.Room)
-		}
-		next[m.Room] = n + 1
-		seqOf[i] = n
-		room, seq, sender = append(room, m.Room), append(seq, n), append(sender, m.From)
+		left[m.Room]--
+		after[i] = left[m.Room]
+		room, sender, back = append(room, m.Room), append(sender, m.From), append(back, after[i])
 		text, cmid, tm = append(text, []byte(m.Text)), append(cmid, []byte(m.ClientMsgID)), append(tm, m.Time)
 		kind, target = append(kind, string(m.Change)), append(target, int64(m.Target))
 		words = append(words, wordsText(m))
 		refs.add(m)
+		changes = changes || len(m.Mentions) > 0 || m.Change != store.ChangeNone || m.Thread != 0
 	}
+	last := make(map[string]int64, len(names))
+	b = pgx.Batch{}
 	if len(room) > 0 {
-		if _, err := tx.Exec(ctx, insertMessages, room, seq, sender, text, cmid, tm, kind, target, words, refs.replyTo, refs.thread, refs.alsoRoom); err != nil {
+		b.Queue(numberMessages, names, ns, room, sender, text, cmid, tm, kind, target, words, refs.replyTo, refs.thread, refs.alsoRoom, back).
+			Query(func(rows pgx.Rows) error {
+				var r string
+				var n int64
+				_, err := pgx.ForEachRow(rows, []any{&r, &n}, func() error {
+					last[r] = n
+					return nil
+				})
+				return err
+			})
+	}
+	if changes {
+		// The changes' statements name the numbers just taken: the row
+		// stays held for one more round trip, for these batches only.
+		if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 			return nil, err
 		}
-		var b pgx.Batch
-		for i, m := range msgs {
-			if !repeat(i) {
-				m.Seq = span.Seq(seqOf[i]) // a reaction keeps the number of its react, a root that of its newest reply
-				queueChange(&b, m)
-			}
+		b = pgx.Batch{}
+	}
+	seqOf := func(i int) (uint64, error) {
+		n, ok := last[msgs[i].Room]
+		if !ok {
+			return 0, fmt.Errorf("room %q: no sequence number returned", msgs[i].Room)
 		}
-		if b.Len() > 0 {
-			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return span.Seq(n - after[i]), nil
+	}
+	if changes {
+		for i, m := range msgs {
+			if repeat(i) {
+				continue
+			}
+			seq, err := seqOf(i)
+			if err != nil {
 				return nil, err
 			}
+			m.Seq = seq // a reaction keeps the number of its react, a root that of its newest reply
+			queueChange(&b, m)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	b.Queue(`COMMIT`).Exec(commitTag)
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
 	var repeats []int
@@ -158,19 +202,24 @@ func (s *Store) appendNumbered(ctx context.Context, msgs []store.Message) ([]int
 			msgs[i] = msgs[original[i]]
 			repeats = append(repeats, i)
 		default:
-			msgs[i].Seq = span.Seq(seqOf[i])
+			seq, err := seqOf(i)
+			if err != nil {
+				return nil, err
+			}
+			msgs[i].Seq = seq
 		}
 	}
 	return repeats, nil
 }
 
-// claimIDs claims the client ids of msgs in client_msg_ids. An id claimed
-// by another transaction that has not ended makes the claim wait for it.
-// A message whose id an earlier message of the batch carries gets that
-// message's index in original (-1 otherwise); one whose id was claimed
-// before gets the stored message in stored. An id claimed for a message
-// that retention has since removed is free again: its message is stored.
-func claimIDs(ctx context.Context, tx pgx.Tx, msgs []store.Message, original []int, stored map[int]store.Message) error {
+// queueClaims queues the claim of msgs' client ids in client_msg_ids. An
+// id claimed by another transaction that has not ended makes the claim
+// wait for it. A message whose id an earlier message of the batch carries
+// gets that message's index in original (-1 otherwise). Once the batch has
+// run, the function returned puts in stored the stored message of each
+// whose id was claimed before. An id claimed for a message that retention
+// has since removed is free again: its message is stored.
+func queueClaims(b *pgx.Batch, msgs []store.Message, original []int) func(context.Context, *pgx.Conn, map[int]store.Message) error {
 	first := make(map[idKey]int)
 	var rooms, senders []string
 	var ids [][]byte
@@ -188,59 +237,53 @@ func claimIDs(ctx context.Context, tx pgx.Tx, msgs []store.Message, original []i
 		rooms, senders, ids = append(rooms, m.Room), append(senders, m.From), append(ids, []byte(m.ClientMsgID))
 	}
 	if len(ids) == 0 {
-		return nil
-	}
-	// In one order for every transaction, so that two claiming the same
-	// ids cannot deadlock.
-	rows, err := tx.Query(ctx, `INSERT INTO client_msg_ids (room, sender, client_msg_id)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ORDER BY 1, 2, 3
-		ON CONFLICT DO NOTHING RETURNING room, sender, client_msg_id`, rooms, senders, ids)
-	if err != nil {
-		return err
+		return func(context.Context, *pgx.Conn, map[int]store.Message) error { return nil }
 	}
 	claimed := make(map[idKey]bool, len(ids))
-	for rows.Next() {
+	// In one order for every transaction, so that two claiming the same
+	// ids cannot deadlock.
+	b.Queue(`INSERT INTO client_msg_ids (room, sender, client_msg_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ORDER BY 1, 2, 3
+		ON CONFLICT DO NOTHING RETURNING room, sender, client_msg_id`, rooms, senders, ids).Query(func(rows pgx.Rows) error {
 		var (
 			k  idKey
 			id []byte
 		)
-		if err := rows.Scan(&k.room, &k.sender, &id); err != nil {
-			rows.Close()
-			return err
-		}
-		k.id = string(id)
-		claimed[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		_, err := pgx.ForEachRow(rows, []any{&k.room, &k.sender, &id}, func() error {
+			k.id = string(id)
+			claimed[k] = true
+			return nil
+		})
 		return err
-	}
-	var tr, ts []string
-	var ti [][]byte
-	for k := range first {
-		if !claimed[k] {
-			tr, ts, ti = append(tr, k.room), append(ts, k.sender), append(ti, []byte(k.id))
+	})
+	return func(ctx context.Context, conn *pgx.Conn, stored map[int]store.Message) error {
+		var tr, ts []string
+		var ti [][]byte
+		for k := range first {
+			if !claimed[k] {
+				tr, ts, ti = append(tr, k.room), append(ts, k.sender), append(ti, []byte(k.id))
+			}
 		}
-	}
-	if len(tr) == 0 {
-		return nil
-	}
-	// The claims that failed waited for their transactions, which have
-	// committed: this statement sees their messages.
-	rows, err = tx.Query(ctx, selectMessage+`WHERE (room, sender, client_msg_id) IN
-		(SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])) AND client_msg_id <> ''::bytea ORDER BY seq`, tr, ts, ti)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMessage(rows)
+		if len(tr) == 0 {
+			return nil
+		}
+		// The claims that failed waited for their transactions, which have
+		// committed: this statement sees their messages.
+		rows, err := conn.Query(ctx, selectMessage+`WHERE (room, sender, client_msg_id) IN
+			(SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])) AND client_msg_id <> ''::bytea ORDER BY seq`, tr, ts, ti)
 		if err != nil {
 			return err
 		}
-		stored[first[idKey{m.Room, m.From, m.ClientMsgID}]] = m // the newest wins
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			stored[first[idKey{m.Room, m.From, m.ClientMsgID}]] = m // the newest wins
+		}
+		return rows.Err()
 	}
-	return rows.Err()
 }
 
 // LastSeqs implements store.Sequencer.
