@@ -304,9 +304,14 @@ func (h *Hub) Filled() uint64 { return h.filled.Load() }
 // storedNumbered is stored for a hub with a Relay, whose store numbered
 // e, stored as stored; repeat says the store held it already. A number above the cursor's next means that other processes
 // stored messages in between whose notifications have not arrived: they
-// are read from the store and delivered first. Once the members have e,
-// the relay announces it to the other processes.
+// are read from the store and delivered first. The relay announces e to
+// the other processes first of all.
 func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *dedupEntry, stored store.Message, repeat bool, err error) {
+	if err == nil && !repeat {
+		// Before anything else: the other nodes' members wait for the
+		// notice, not for this node's members or for a gap it reads.
+		h.cfg.Relay.Announce(stored)
+	}
 	var p Published
 	seq := stored.Seq
 	if err == nil && repeat {
@@ -348,9 +353,6 @@ func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *
 	need := r.needFillLocked()
 	empty := r.emptyLocked()
 	r.mu.Unlock()
-	if err == nil && !repeat {
-		h.cfg.Relay.Announce(stored)
-	}
 	if need {
 		h.fill(r)
 	}
