@@ -211,3 +211,38 @@ func (s *suite) testNumberedRepeatsConcurrent(t *testing.T) {
 	}
 	checkLastSeq(t, st, "r", ids)
 }
+
+// testNumberedMixedBatch: one batch of fresh messages of two rooms, a
+// repeat among them and a change: the repeat takes no number, the others
+// number their rooms in the batch's order around it, and the change
+// applies.
+func (s *suite) testNumberedMixedBatch(t *testing.T) {
+	st := s.sequencer(t)
+	first := []store.Message{withID("a", "x", "k0", "first")}
+	if _, err := st.AppendNumbered(ctx(t), first); err != nil {
+		t.Fatal(err)
+	}
+	edit := withID("a", "x", "e", "edited")
+	edit.Change, edit.Target = store.ChangeEdit, first[0].Seq
+	batch := []store.Message{withID("a", "x", "k1", "one"), withID("a", "x", "k0", "again"), withID("b", "x", "k1", "b's"),
+		withID("a", "y", "k2", "two"), edit}
+	repeats, err := st.AppendNumbered(ctx(t), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(repeats, []int{1}) || batch[1].Text != "first" {
+		t.Fatalf("repeats %v, repeat %+v; want [1], the original", repeats, batch[1])
+	}
+	if got, exp := seqsOf(batch), []uint64{2, 1, 1, 3, 4}; !slices.Equal(got, exp) {
+		t.Fatalf("numbers given: %v, want %v", got, exp)
+	}
+	got, err := st.After(ctx(t), "a", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[0].Text != "edited" || got[1].Text != "one" || got[2].Text != "two" || got[3].Change != store.ChangeEdit {
+		t.Fatalf("room a after the batch: %+v", got)
+	}
+	checkLastSeq(t, st, "a", 4)
+	checkLastSeq(t, st, "b", 1)
+}

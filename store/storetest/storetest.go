@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Numbered", s.testNumbered},
 		{"NumberedConcurrent", s.testNumberedConcurrent},
 		{"NumberedRepeats", s.testNumberedRepeats},
+		{"NumberedMixedBatch", s.testNumberedMixedBatch},
 		{"NumberedRepeatsConcurrent", s.testNumberedRepeatsConcurrent},
 		{"Changes", s.testChanges},
 		{"ChangesInOneBatch", s.testChangesInOneBatch},
