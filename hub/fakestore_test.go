@@ -178,5 +178,8 @@ func (s *fakeStore) ThreadAfter(context.Context, string, uint64, uint64, int) ([
 func (s *fakeStore) ThreadBefore(context.Context, string, uint64, uint64, int) ([]store.Message, error) {
 	return nil, errNotModelled
 }
+func (s *fakeStore) ReactionsBy(context.Context, string, uint64, string) ([]string, error) {
+	return nil, errNotModelled
+}
 func (s *fakeStore) Ping(context.Context) error { return nil }
 func (s *fakeStore) Close() error               { return nil }

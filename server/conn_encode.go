@@ -68,7 +68,7 @@ func wireMessage(m *store.Message) protocol.Message {
 func wireReactions(rs []store.Reaction) []protocol.Reaction {
 	out := make([]protocol.Reaction, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, protocol.Reaction{Emoji: r.Emoji, Count: len(r.Users),
+		out = append(out, protocol.Reaction{Emoji: r.Emoji, Count: r.Count,
 			Users: r.Users[:min(len(r.Users), protocol.ReactionUsersListed)]})
 	}
 	return out

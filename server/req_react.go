@@ -68,15 +68,17 @@ func (c *conn) checkReaction(ctx context.Context, r *protocol.Request, change st
 	if change != store.ChangeReact {
 		return nil
 	}
-	mine := 0
-	for _, rc := range msgs[0].Reactions {
-		if slices.Contains(rc.Users, c.sess.name) {
-			if rc.Emoji == r.Emoji {
-				return nil // already given: changes nothing
-			}
-			mine++
-		}
+	// The message lists only the first users of each emoji; the user's own
+	// reactions are read apart, so that the limits hold for every user.
+	given, err := c.srv.cfg.Store.ReactionsBy(ctx, r.Room, r.Target, c.sess.name)
+	if err != nil {
+		c.srv.log.Warn("read reactions to check a react", "room", r.Room, "seq", r.Target, "err", err)
+		return protocol.Errorf(protocol.CodeUnavailable, "the history store failed; try again")
 	}
+	if slices.Contains(given, r.Emoji) {
+		return nil // already given: changes nothing
+	}
+	mine := len(given)
 	switch {
 	case mine >= protocol.MaxUserReactions:
 		return protocol.Errorf(protocol.CodeReactionLimit, "one user may give at most %d reactions to a message", protocol.MaxUserReactions)

@@ -110,12 +110,21 @@ type ThreadSummary struct {
 	LastReplyTime time.Time // its Time
 }
 
-// Reaction is one emoji given to a message, and who gave it, in the order
-// they did.
+// Reaction is one emoji given to a message: how many users give it, and
+// the first of them, in the order they did.
 type Reaction struct {
 	Emoji string
+	// Count is how many users give the emoji.
+	Count int
+	// Users names the first ReactionUsersListed of them, in the order they
+	// gave it: all of them when Count is at most that. A store reads no
+	// more, so that reading a popular message's reactions costs the same
+	// however many users gave them.
 	Users []string
 }
+
+// ReactionUsersListed bounds the users a Reaction names.
+const ReactionUsersListed = 20
 
 // Change says what a stored message does to its room's conversation.
 // Every change is itself a message of the room's sequence, with its own
@@ -143,44 +152,28 @@ const (
 	ChangeUnreact Change = "unreact"
 )
 
-// AddReaction returns rs with user's reaction emoji added, unless it is
-// there already: the state a store reads back after a ChangeReact.
-func AddReaction(rs []Reaction, emoji, user string) []Reaction {
+// AttachReaction adds user, one of the first users who give emoji (count
+// of them in all), to the reactions of the chat message of msgs, which
+// are in seq order, whose Seq is target, if there is one. Stores read
+// the listed users of each emoji in the order they gave it, and the emoji
+// in the order of their first listed user, and attach them with it.
+func AttachReaction(msgs []Message, target uint64, emoji string, count int, user string) {
+	i, ok := slices.BinarySearchFunc(msgs, target, func(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) })
+	if ok && msgs[i].Change == ChangeNone {
+		msgs[i].Reactions = ListReaction(msgs[i].Reactions, emoji, count, user)
+	}
+}
+
+// ListReaction returns rs with user listed among the users of emoji,
+// which count users give, the emoji added after the others if it is new.
+func ListReaction(rs []Reaction, emoji string, count int, user string) []Reaction {
 	for i := range rs {
 		if rs[i].Emoji == emoji {
-			if !slices.Contains(rs[i].Users, user) {
-				rs[i].Users = append(rs[i].Users, user)
-			}
+			rs[i].Users = append(rs[i].Users, user)
 			return rs
 		}
 	}
-	return append(rs, Reaction{Emoji: emoji, Users: []string{user}})
-}
-
-// AttachReaction adds user's reaction emoji to the chat message of msgs,
-// which are in seq order, whose Seq is target, if there is one: stores
-// use it to set the Reactions they read.
-func AttachReaction(msgs []Message, target uint64, emoji, user string) {
-	i, ok := slices.BinarySearchFunc(msgs, target, func(m Message, seq uint64) int { return cmp.Compare(m.Seq, seq) })
-	if ok && msgs[i].Change == ChangeNone {
-		msgs[i].Reactions = AddReaction(msgs[i].Reactions, emoji, user)
-	}
-}
-
-// RemoveReaction returns rs without user's reaction emoji, and without
-// the emoji once nobody gives it.
-func RemoveReaction(rs []Reaction, emoji, user string) []Reaction {
-	for i := range rs {
-		if rs[i].Emoji != emoji {
-			continue
-		}
-		rs[i].Users = slices.DeleteFunc(rs[i].Users, func(u string) bool { return u == user })
-		if len(rs[i].Users) == 0 {
-			return slices.Delete(rs, i, i+1)
-		}
-		return rs
-	}
-	return rs
+	return append(rs, Reaction{Emoji: emoji, Count: count, Users: []string{user}})
 }
 
 // Store keeps chat history durably. Implementations are safe for concurrent
@@ -211,6 +204,13 @@ type Store interface {
 	// no bound: the newest messages of the room. A limit of 0 or less returns
 	// no messages.
 	Before(ctx context.Context, room string, before uint64, limit int) ([]Message, error)
+
+	// ReactionsBy returns the emoji that user gives to room's message
+	// target, in the order given; none if the message has no reaction of
+	// theirs or is not stored. Its cost does not grow with the reactions
+	// of other users, which Reaction lists only the first of, so that a
+	// reaction's limits can be checked exactly during a storm of them.
+	ReactionsBy(ctx context.Context, room string, target uint64, user string) ([]string, error)
 
 	// ThreadAfter returns up to limit replies of the thread rooted at
 	// room's message root (the chat messages whose Thread is root) with

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -45,20 +46,40 @@ func queueChanges(b *pgx.Batch, msgs []store.Message) {
 	}
 }
 
+// selectReactions reads the reactions of room $1's messages $2 to $3:
+// each emoji's count and its first $4 users (store.ReactionUsersListed),
+// in the order given, from reaction_counts and reactions_by_seq
+// (migration 12), so that it reads at most that many rows per emoji
+// however many users gave it.
+const selectReactions = `SELECT c.target, c.emoji, c.count, u.sender FROM reaction_counts c
+	CROSS JOIN LATERAL (SELECT r.sender, r.seq FROM reactions r
+		WHERE r.room = c.room AND r.target = c.target AND r.emoji = c.emoji
+		ORDER BY r.seq LIMIT $4) u
+	WHERE c.room = $1 AND c.target BETWEEN $2 AND $3
+	ORDER BY c.target, u.seq`
+
+// attachReactions reads rows of selectReactions into msgs.
+func attachReactions(rows pgx.Rows, msgs []store.Message) error {
+	var (
+		target      int64
+		count       int32
+		emoji, user string
+	)
+	_, err := pgx.ForEachRow(rows, []any{&target, &emoji, &count, &user}, func() error {
+		store.AttachReaction(msgs, uint64(target), emoji, int(count), user)
+		return nil
+	})
+	return err
+}
+
 // queueTally queues the read of m's target's reactions into m.
 func queueTally(b *pgx.Batch, m *store.Message) {
-	b.Queue(`SELECT emoji, sender FROM reactions WHERE room = $1 AND target = $2 ORDER BY seq`,
-		m.Room, int64(m.Target)).Query(func(rows pgx.Rows) error {
-		var rs []store.Reaction
-		var emoji, user string
-		_, err := pgx.ForEachRow(rows, []any{&emoji, &user}, func() error {
-			rs = store.AddReaction(rs, emoji, user)
-			return nil
-		})
-		if err != nil {
+	b.Queue(selectReactions, m.Room, int64(m.Target), int64(m.Target), store.ReactionUsersListed).Query(func(rows pgx.Rows) error {
+		one := []store.Message{{Room: m.Room, Seq: m.Target}}
+		if err := attachReactions(rows, one); err != nil {
 			return err
 		}
-		m.Reactions, m.Tally = rs, true
+		m.Reactions, m.Tally = one[0].Reactions, true
 		return nil
 	})
 }
@@ -94,22 +115,24 @@ func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT target, emoji, sender FROM reactions
-		WHERE room = $1 AND target BETWEEN $2 AND $3 ORDER BY target, seq`,
-		msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq))
+	rows, err := s.pool.Query(ctx, selectReactions, msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq),
+		store.ReactionUsersListed)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			target      int64
-			emoji, user string
-		)
-		if err := rows.Scan(&target, &emoji, &user); err != nil {
-			return err
-		}
-		store.AttachReaction(msgs, uint64(target), emoji, user)
+	return attachReactions(rows, msgs)
+}
+
+// ReactionsBy implements store.Store.
+func (s *Store) ReactionsBy(ctx context.Context, room string, target uint64, user string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT emoji FROM reactions WHERE room = $1 AND target = $2 AND sender = $3 ORDER BY seq`,
+		room, int64(target), user)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: reactions of %s to %q/%d: %w", user, room, target, err)
 	}
-	return rows.Err()
+	emoji, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: reactions of %s to %q/%d: %w", user, room, target, err)
+	}
+	return emoji, nil
 }

@@ -32,8 +32,11 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 	}
 	// Back to the schema before search, as an older chatd left it.
 	admin := adminConn(t, dsn)
-	// The threads migration after it goes too, as it is run again.
+	// The threads and reaction counts migrations after it go too, as they
+	// are run again.
 	for _, q := range []string{`ALTER TABLE messages DROP COLUMN words`, `DROP INDEX messages_thread`,
+		`DROP TRIGGER reactions_counted ON reactions`, `DROP FUNCTION reactions_count()`, `DROP INDEX reactions_by_seq`,
+		`DROP INDEX reactions_by_sender`, `DROP TABLE reaction_counts`,
 		`ALTER TABLE messages DROP COLUMN reply_to, DROP COLUMN thread, DROP COLUMN also_room, DROP COLUMN replies,
 			DROP COLUMN last_reply_seq, DROP COLUMN last_reply`,
 		`UPDATE schema_version SET version = 7`} {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/chatd/chatd/store"
 )
@@ -87,47 +88,85 @@ func applyChanges(ctx context.Context, tx *sql.Tx, msgs []store.Message, changes
 	return nil
 }
 
-// tally reads target's reactions within tx.
-func tally(ctx context.Context, tx *sql.Tx, room string, target uint64) ([]store.Reaction, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT emoji, sender FROM reactions WHERE room = ? AND target = ? ORDER BY seq`,
-		room, int64(target))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var rs []store.Reaction
-	for rows.Next() {
-		var emoji, user string
-		if err := rows.Scan(&emoji, &user); err != nil {
-			return nil, err
-		}
-		rs = store.AddReaction(rs, emoji, user)
-	}
-	return rs, rows.Err()
+// selectReactions reads the reactions of room's messages ?2 to ?3: each
+// emoji's count and its first ?4 users (store.ReactionUsersListed), in the
+// order given, from reaction_counts and reactions_by_seq (migration 9),
+// so that it reads at most that many rows per emoji however many users
+// gave it. The bound is the seq of the emoji's ?4th user, found in the
+// index, and bounds the range each emoji's users are read from.
+const selectReactions = `SELECT c.target, c.emoji, c.count, r.sender FROM reaction_counts c
+	JOIN reactions r INDEXED BY reactions_by_seq
+		ON r.room = c.room AND r.target = c.target AND r.emoji = c.emoji
+		AND r.seq <= coalesce((SELECT seq FROM reactions INDEXED BY reactions_by_seq
+			WHERE room = c.room AND target = c.target AND emoji = c.emoji
+			ORDER BY seq LIMIT 1 OFFSET ?4 - 1), 9223372036854775807)
+	WHERE c.room = ?1 AND c.target BETWEEN ?2 AND ?3
+	ORDER BY c.target, r.seq`
+
+// querier is what tally and withReactions read with: the writer's
+// transaction or the readers' pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// withReactions sets the reactions of the chat messages among msgs, which
+// readReactions sets the reactions of the chat messages among msgs, which
 // are in seq order, with one query over their span.
-func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
+func readReactions(ctx context.Context, q querier, msgs []store.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT target, emoji, sender FROM reactions
-		WHERE room = ? AND target BETWEEN ? AND ? ORDER BY target, seq`,
-		msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq))
+	rows, err := q.QueryContext(ctx, selectReactions, msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq),
+		store.ReactionUsersListed)
 	if err != nil {
-		return describe(err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			target      int64
-			emoji, user string
+			target, count int64
+			emoji, user   string
 		)
-		if err := rows.Scan(&target, &emoji, &user); err != nil {
-			return describe(err)
+		if err := rows.Scan(&target, &emoji, &count, &user); err != nil {
+			return err
 		}
-		store.AttachReaction(msgs, uint64(target), emoji, user)
+		store.AttachReaction(msgs, uint64(target), emoji, int(count), user)
 	}
-	return describe(rows.Err())
+	return rows.Err()
+}
+
+// tally reads target's reactions within tx.
+func tally(ctx context.Context, tx *sql.Tx, room string, target uint64) ([]store.Reaction, error) {
+	one := []store.Message{{Room: room, Seq: target}}
+	if err := readReactions(ctx, tx, one); err != nil {
+		return nil, err
+	}
+	return one[0].Reactions, nil
+}
+
+// withReactions sets the reactions of the chat messages among msgs, which
+// are in seq order.
+func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
+	return describe(readReactions(ctx, s.r, msgs))
+}
+
+// ReactionsBy implements store.Store.
+func (s *Store) ReactionsBy(ctx context.Context, room string, target uint64, user string) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT emoji FROM reactions INDEXED BY reactions_by_sender
+		WHERE room = ? AND target = ? AND sender = ? ORDER BY seq`, room, int64(target), user)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: reactions of %s to %q/%d: %w", user, room, target, describe(err))
+	}
+	defer rows.Close()
+	var emoji []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, fmt.Errorf("sqlite store: reactions of %s to %q/%d: %w", user, room, target, describe(err))
+		}
+		emoji = append(emoji, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: reactions of %s to %q/%d: %w", user, room, target, describe(err))
+	}
+	return emoji, nil
 }

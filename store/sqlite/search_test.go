@@ -57,13 +57,16 @@ func TestSearchIndexesMessagesStoredBeforeIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to the schema before search, as an older chatd left it (the
-	// threads migration after it goes too, as it is run again).
+	// threads and reaction counts migrations after it go too, as they are
+	// run again).
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`DROP TRIGGER messages_search_insert`, `DROP TRIGGER messages_search_update`,
 		`DROP TRIGGER messages_search_delete`, `DROP TABLE search_words`, `DROP TABLE search_docs`,
+		`DROP TRIGGER reactions_counted_in`, `DROP TRIGGER reactions_counted_out`, `DROP INDEX reactions_by_seq`,
+		`DROP INDEX reactions_by_sender`, `DROP TABLE reaction_counts`,
 		`DROP INDEX messages_thread`, `ALTER TABLE messages DROP COLUMN reply_to`, `ALTER TABLE messages DROP COLUMN thread`,
 		`ALTER TABLE messages DROP COLUMN also_room`, `ALTER TABLE messages DROP COLUMN replies`,
 		`ALTER TABLE messages DROP COLUMN last_reply_seq`, `ALTER TABLE messages DROP COLUMN last_reply_us`,

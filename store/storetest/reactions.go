@@ -37,8 +37,8 @@ func (s *suite) testReactions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want1 := []store.Reaction{{Emoji: "👍", Users: []string{"bob", "alice"}}}
-	want2 := []store.Reaction{{Emoji: ":tada:", Users: []string{"bob"}}}
+	want1 := []store.Reaction{{Emoji: "👍", Count: 2, Users: []string{"bob", "alice"}}}
+	want2 := []store.Reaction{{Emoji: ":tada:", Count: 1, Users: []string{"bob"}}}
 	if len(got) != 2 || !reflect.DeepEqual(got[0].Reactions, want1) || !reflect.DeepEqual(got[1].Reactions, want2) {
 		t.Fatalf("reactions after reacts = %+v; want %v and %v", got, want1, want2)
 	}
@@ -92,7 +92,7 @@ func (s *suite) testNumberedReactions(t *testing.T) {
 		t.Fatalf("a repeated react: repeats %v, %v; want [0]", repeats, err)
 	}
 	got, err := sq.After(ctx(t), "a", 0, 1)
-	want := []store.Reaction{{Emoji: "👍", Users: []string{"carol"}}}
+	want := []store.Reaction{{Emoji: "👍", Count: 1, Users: []string{"carol"}}}
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0].Reactions, want) {
 		t.Fatalf("after numbered reacts: %+v, %v; want %v", got, err, want)
 	}

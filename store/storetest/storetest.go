@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SearchFollowsChanges", s.testSearchFollowsChanges},
 		{"SearchNumbered", s.testSearchNumbered},
 		{"ReactionTally", s.testReactionTally},
+		{"ReactionCounts", s.testReactionCounts},
 		{"Threads", s.testThreads},
 		{"ThreadPaging", s.testThreadPaging},
 		{"NumberedThreads", s.testNumberedThreads},

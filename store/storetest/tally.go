@@ -29,9 +29,9 @@ func (s *suite) testReactionTally(t *testing.T) {
 	}
 	mustAppend(t, st, batch)
 	want := map[uint64][]store.Reaction{
-		5:  {{Emoji: "👍", Users: []string{"carol"}}},
-		6:  {{Emoji: "🎉", Users: []string{"bob"}}},
-		9:  {{Emoji: "🎉", Users: []string{"bob"}}},
+		5:  {{Emoji: "👍", Count: 1, Users: []string{"carol"}}},
+		6:  {{Emoji: "🎉", Count: 1, Users: []string{"bob"}}},
+		9:  {{Emoji: "🎉", Count: 1, Users: []string{"bob"}}},
 		10: nil,
 		11: nil,
 	}

@@ -28,7 +28,7 @@ func (s *suite) testTrimTakesChanges(t *testing.T) {
 	}
 	m5 := msg("a", 5)
 	m5.Text, m5.Edited = "kept", edit5.Time
-	m5.Reactions = []store.Reaction{{Emoji: "🎉", Users: []string{"bob"}}}
+	m5.Reactions = []store.Reaction{{Emoji: "🎉", Count: 1, Users: []string{"bob"}}}
 	checkAfter(t, st, "a", 0, 100, []store.Message{m5, edit5, react5})
 	if got, err := st.After(ctx(t), "a", 0, 1); err != nil || len(got) != 1 || !reflect.DeepEqual(got[0].Reactions, m5.Reactions) {
 		t.Fatalf("message 5 after Trim reads %+v, %v; want reactions %v", got, err, m5.Reactions)
