@@ -20,7 +20,8 @@ import (
 // Unfollow with a hub lock held, so that the two calls for one room are
 // made in the order of the room's life: they must not block or call into
 // the hub. Announce is called, with no lock held, once a local message is
-// stored, in the room's sequence order; it must not block either.
+// stored, in the room's sequence order, before this process's members get
+// it; it must not block either.
 type Relay interface {
 	Announce(m store.Message)
 	Follow(room string)
@@ -304,14 +305,9 @@ func (h *Hub) Filled() uint64 { return h.filled.Load() }
 // storedNumbered is stored for a hub with a Relay, whose store numbered
 // e, stored as stored; repeat says the store held it already. A number above the cursor's next means that other processes
 // stored messages in between whose notifications have not arrived: they
-// are read from the store and delivered first. The relay announces e to
-// the other processes first of all.
+// are read from the store and delivered first. The relay announced e to
+// the other processes already, with the rest of its batch (see publish).
 func (h *Hub) storedNumbered(r *room, e *Event, from Subscriber, key string, d *dedupEntry, stored store.Message, repeat bool, err error) {
-	if err == nil && !repeat {
-		// Before anything else: the other nodes' members wait for the
-		// notice, not for this node's members or for a gap it reads.
-		h.cfg.Relay.Announce(stored)
-	}
 	var p Published
 	seq := stored.Seq
 	if err == nil && repeat {

@@ -132,7 +132,9 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	var err error
 	if h.cfg.Relay != nil {
 		// Several processes append to the room: the store numbers it.
-		err = h.cfg.Journals.For(r.name).SubmitNumbered(m, func(stored store.Message, repeat bool, err error) {
+		// The other processes hear of a batch's messages before this
+		// one's members get the first of them.
+		err = h.cfg.Journals.For(r.name).SubmitNumberedEarly(m, h.cfg.Relay.Announce, func(stored store.Message, repeat bool, err error) {
 			h.storedNumbered(r, &ev, from, key, d, stored, repeat, err)
 		})
 	} else {

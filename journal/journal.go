@@ -87,6 +87,7 @@ type entry struct {
 	done     Done
 	stored   Stored
 	numbered Numbered
+	early    func(store.Message)
 }
 
 // Journal batches appends to a store. Its methods are safe for concurrent use.
@@ -139,6 +140,19 @@ func (j *Journal) SubmitNumbered(m store.Message, done Numbered) error {
 		return errors.New("journal: SubmitNumbered without a Sequencer")
 	}
 	return j.submit(entry{msg: m, numbered: done})
+}
+
+// SubmitNumberedEarly is SubmitNumbered with early, which is called with
+// m as stored once its batch is durable, unless m is a repeat, before the
+// done callback of any message of the batch: the early callbacks of a
+// batch run in order, then the done callbacks in order. A caller whose
+// done callbacks take time (delivering each message) can thus tell others
+// of the whole batch at once. Like the other callbacks, it must not block.
+func (j *Journal) SubmitNumberedEarly(m store.Message, early func(store.Message), done Numbered) error {
+	if j.cfg.Sequencer == nil {
+		return errors.New("journal: SubmitNumberedEarly without a Sequencer")
+	}
+	return j.submit(entry{msg: m, numbered: done, early: early})
 }
 
 func (j *Journal) submit(e entry) error {
@@ -255,6 +269,9 @@ func (j *Journal) run() {
 		// another process took a sequence number) fails every message in it,
 		// and each sender is told.
 		err := j.append(batch, &msgs, &repeats)
+		if err == nil {
+			j.early(batch, msgs, repeats)
+		}
 		for i, e := range batch {
 			if e.numbered != nil {
 				repeat := len(repeats) > 0 && repeats[0] == i
@@ -268,6 +285,20 @@ func (j *Journal) run() {
 				e.done(err)
 			}
 			batch[i] = entry{}
+		}
+	}
+}
+
+// early runs the early callbacks of a durable batch, skipping the
+// repeats (their indices, ascending, in repeats).
+func (j *Journal) early(batch []entry, msgs []store.Message, repeats []int) {
+	for i, e := range batch {
+		if len(repeats) > 0 && repeats[0] == i {
+			repeats = repeats[1:]
+			continue
+		}
+		if e.early != nil {
+			e.early(msgs[i])
 		}
 	}
 }
