@@ -1,9 +1,14 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"testing"
+
+	"github.com/gobwas/ws"
 )
 
 // TestJSONReceiveAllocs checks that reading JSON events allocates nothing
@@ -99,5 +104,68 @@ func TestEventFields(t *testing.T) {
 		if ok != tc.ok || string(text) != tc.text {
 			t.Errorf("messageText(%s) = %q, %v; want %q, %v", tc.ev, text, ok, tc.text, tc.ok)
 		}
+	}
+}
+
+// chunkReader returns its data in reads of at most chunk bytes, as a
+// socket returns what one write of the server put in it.
+type chunkReader struct {
+	data  []byte
+	chunk int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data[:min(len(r.data), r.chunk, len(p))])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// BenchmarkReadFrames is a receiver's work per delivery from the bytes of
+// the socket on, the reads themselves left out: 25 server frames a read,
+// as chatd writes them in window mode, each a plain line or a JSON message
+// event.
+func BenchmarkReadFrames(b *testing.B) {
+	for _, json := range []bool{false, true} {
+		name := "plain"
+		if json {
+			name = "json"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := &run{tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
+			r.cfg.MaxMessage = 1 << 20
+			r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
+			r.mStart.Store(0)
+			r.mEnd.Store(math.MaxInt64)
+			const frames = 4096
+			var wire []byte
+			write := 0
+			for i := range frames {
+				text := appendMsg(nil, 1, int64(i+1), 1e18, r.tag, 64)
+				if json {
+					text = fmt.Appendf(nil, `{"type":"message","room":"bench","seq":%d,"from":"guest-12","ts":1795842149182,"text":"%s"}`, i+1, text)
+				}
+				var h bytes.Buffer
+				_ = ws.WriteHeader(&h, ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(text))})
+				wire = append(append(wire, h.Bytes()...), text...)
+				if i == 24 {
+					write = len(wire)
+				}
+			}
+			b.ResetTimer()
+			for range b.N / frames {
+				sr := &stampReader{r: &chunkReader{data: wire, chunk: write}}
+				c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2), stamp: sr,
+					br: bufio.NewReaderSize(sr, readBufferSize), samples: make([]int64, 0, frames)}
+				if err := c.readFrames(); err != io.EOF {
+					b.Fatal(err)
+				}
+				if c.st.delivered != frames {
+					b.Fatalf("delivered %d of %d", c.st.delivered, frames)
+				}
+			}
+		})
 	}
 }
