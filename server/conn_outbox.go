@@ -53,6 +53,10 @@ type outbox struct {
 	// awaiting is set while the reader waits in waitBelow; whoever empties
 	// the queue then signals drained.
 	awaiting bool
+	// swept is the number of the writer's sweep that last wrote to the
+	// socket (conn_writer.go). Only the write side's owner touches it, not
+	// under mu; it fits the padding before drained.
+	swept uint32
 	// drained has capacity 1; the first wait makes it, so that a
 	// connection that never waits holds no channel (112 bytes).
 	drained chan struct{}
@@ -177,21 +181,22 @@ func (o *outbox) startWriting() {
 		o.w.ready(o)
 		return
 	}
-	buf, final, ok := o.take(nil)
-	if ok {
+	buf, frames, final := o.take(nil)
+	if frames > 0 {
 		o.srv.bg.Go(func() { o.drain(buf, final) })
 	}
 }
 
-// take appends every queued frame to buf and empties the queue. final
-// reports that the close frame is among them. When the queue was already
-// empty, take gives up the write side (ok is false).
-func (o *outbox) take(buf []byte) (_ []byte, final, ok bool) {
+// take appends every queued frame to buf, counting them, and empties the
+// queue. final reports that the close frame is among them. When the queue
+// was already empty, take gives up the write side (frames is 0).
+func (o *outbox) take(buf []byte) (_ []byte, frames int, final bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.queue) == 0 {
+	frames = len(o.queue)
+	if frames == 0 {
 		o.idleLocked()
-		return buf, false, false
+		return buf, 0, false
 	}
 	for _, f := range o.queue {
 		buf = append(buf, f...)
@@ -200,7 +205,7 @@ func (o *outbox) take(buf []byte) (_ []byte, final, ok bool) {
 	o.queue = o.queue[:0]
 	o.queued = 0
 	o.wakeReaderLocked()
-	return buf, o.final, true
+	return buf, frames, o.final
 }
 
 // idleLocked gives up the write side. The queue's array is kept while the
@@ -244,9 +249,9 @@ func (o *outbox) drain(buf []byte, final bool) {
 			o.finish()
 			return
 		}
-		var ok bool
-		buf, final, ok = o.take(buf[:0])
-		if !ok {
+		var frames int
+		buf, frames, final = o.take(buf[:0])
+		if frames == 0 {
 			return
 		}
 	}
@@ -289,25 +294,26 @@ func (o *outbox) abort() {
 
 // writeQueued is the writers' fast path for one outbox: everything queued
 // goes out in one non-blocking write; what the kernel did not take moves to
-// the drain goroutine. It reports whether it made a write, and whether more
-// frames arrived meanwhile and the outbox needs another sweep.
-func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, wrote, again bool) {
-	buf, final, ok := o.take(buf[:0])
-	if !ok {
-		return buf, false, false
+// the drain goroutine. It reports how many frames it wrote (0: it made no
+// write), and whether more frames arrived meanwhile and the outbox needs
+// another sweep.
+func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, frames int, again bool) {
+	buf, frames, final := o.take(buf[:0])
+	if frames == 0 {
+		return buf, 0, false
 	}
 	n, err := nw.write(o.raw, buf)
 	switch {
 	case err != nil:
 		o.abort()
-		return buf, true, false
+		return buf, frames, false
 	case n < len(buf):
 		rest := bytes.Clone(buf[n:])
 		o.srv.bg.Go(func() { o.drain(rest, final) })
-		return buf, true, false
+		return buf, frames, false
 	case final:
 		o.finish()
-		return buf, true, false
+		return buf, frames, false
 	}
-	return buf, true, o.pending()
+	return buf, frames, o.pending()
 }

@@ -14,13 +14,12 @@ import (
 // Frames queued while a sweep runs wait for the next sweep, so under load
 // many frames share a write without anyone choosing a rate.
 //
-// The cost of fan-out is the number of writes, and a long sweep is a sign
-// that more frames are coming. So a writer does not start a sweep sooner
-// than holdFactor times the length of its previous sweep after that sweep
-// began: frames wait in proportion to the writing the writer is actually
-// doing, and never longer than maxHold. A frame that reaches a writer
-// maxHold or more after its last sweep began, or after a sweep that wrote
-// nothing much, goes out at once; no rate is configured.
+// The cost of fan-out is the number of writes, so a writer that is busy
+// does not start a sweep sooner than its hold (conn_hold.go) after its
+// previous sweep began: frames wait in proportion to the writing the writer
+// is actually doing and to how many of them its writes already share, and
+// never longer than maxHold. A frame that reaches a writer after its hold
+// has passed goes out at once; no rate is configured.
 type writer struct {
 	wake chan struct{} // capacity 1: a pending wake-up is enough
 	stop <-chan struct{}
@@ -36,28 +35,14 @@ type writer struct {
 	batch []*outbox
 	buf   []byte
 	nw    nonblockingWriter
-	// next is when the next sweep may start; see holdFactor.
-	next  time.Time
-	timer *time.Timer
-}
-
-// A busy writer starts a sweep no sooner than holdFactor times the length
-// of its previous sweep after that one started, and never holds frames
-// back longer than maxHold. With a factor of 4 a writer spends at most a
-// fifth of its time writing before frames start to wait, and a fan-out to
-// a thousand connections (about 1.5 ms of writes for each of two writers)
-// is held about 5 ms; a fan-out to a few connections is held a few
-// microseconds. The ceiling keeps the added latency well inside what a
-// person notices and what a reading client's queue absorbs.
-const (
-	holdFactor = 4
-	maxHold    = 5 * time.Millisecond
-)
-
-// holdAfter is how long after a sweep of length took began the next sweep
-// may start.
-func holdAfter(took time.Duration) time.Duration {
-	return min(holdFactor*took, maxHold)
+	// started is when the last sweep began, and next when the next may
+	// start: started plus hold.d.
+	started, next time.Time
+	hold          hold
+	// sweeps numbers the sweeps, so that an outbox's swept tells whether
+	// the previous sweep wrote it too.
+	sweeps uint32
+	timer  *time.Timer
 }
 
 func newWriter(stop <-chan struct{}) *writer {
@@ -88,14 +73,14 @@ func (w *writer) run() {
 		case <-w.stop:
 			return
 		}
-		for w.hold() && w.sweep() {
+		for w.wait() && w.sweep() {
 		}
 	}
 }
 
-// hold waits until the next sweep may start. It returns false if the
+// wait waits until the next sweep may start. It returns false if the
 // writer was stopped while waiting.
-func (w *writer) hold() bool {
+func (w *writer) wait() bool {
 	d := time.Until(w.next)
 	if d <= 0 {
 		return true
@@ -123,23 +108,31 @@ func (w *writer) sweep() bool {
 		return false
 	}
 	start := time.Now()
-	var writes uint64
+	w.sweeps++
+	st := sweepStats{since: start.Sub(w.started)}
 	for i, o := range w.batch {
-		var wrote, again bool
-		w.buf, wrote, again = o.writeQueued(&w.nw, w.buf)
-		if wrote {
-			writes++
+		var n int
+		var again bool
+		w.buf, n, again = o.writeQueued(&w.nw, w.buf)
+		if n > 0 {
+			st.writes++
+			st.frames += n
+			if o.swept == w.sweeps-1 {
+				st.repeats++
+			}
+			o.swept = w.sweeps
 		}
 		if again {
 			w.ready(o)
 		}
 		w.batch[i] = nil
 	}
-	w.writes.Add(writes)
+	w.writes.Add(uint64(st.writes))
 	if cap(w.buf) > 1<<20 {
 		w.buf = nil // one slow client's backlog must not stay pinned
 	}
-	took := time.Since(start)
-	w.next = start.Add(holdAfter(took))
+	st.took = time.Since(start)
+	w.hold = w.hold.next(st)
+	w.started, w.next = start, start.Add(w.hold.d)
 	return true
 }
