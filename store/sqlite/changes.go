@@ -29,6 +29,10 @@ const (
 	deleteMentions = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2`
 )
 
+// changeStatements are the statements of applyChanges, prepared once.
+var changeStatements = []string{applyEdit, applyDelete, applyReact, applyUnreact, deleteReactions,
+	applyMention, deleteMentions, countReply, selectReactions}
+
 // changesOf returns the indexes of the changes among msgs, of the
 // messages with mentions and of the thread replies, in their order, which
 // is each room's sequence order.
@@ -47,38 +51,39 @@ func changesOf(msgs []store.Message) []int {
 // order matters (an edit after a delete changes nothing). After a
 // reaction that ends a run it reads the target's reactions into it
 // (store.Message.Tally).
-func applyChanges(ctx context.Context, tx *sql.Tx, msgs []store.Message, changes []int) error {
+// stmt returns the transaction's statement of one of changeStatements.
+func applyChanges(ctx context.Context, stmt func(q string) *sql.Stmt, msgs []store.Message, changes []int) error {
 	ends := store.ReactionRunEnds(msgs)
 	for _, i := range changes {
 		m := msgs[i]
 		for _, user := range m.Mentions {
-			if _, err := tx.ExecContext(ctx, applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq)); err != nil {
+			if _, err := stmt(applyMention).ExecContext(ctx, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq)); err != nil {
 				return describe(err)
 			}
 		}
 		var err error
 		switch m.Change {
 		case store.ChangeEdit:
-			_, err = tx.ExecContext(ctx, applyEdit, m.Room, int64(m.Target), m.Text, m.Time.UnixMicro())
+			_, err = stmt(applyEdit).ExecContext(ctx, m.Room, int64(m.Target), m.Text, m.Time.UnixMicro())
 		case store.ChangeDelete:
-			_, err = tx.ExecContext(ctx, applyDelete, m.Room, int64(m.Target))
+			_, err = stmt(applyDelete).ExecContext(ctx, m.Room, int64(m.Target))
 			if err == nil {
-				_, err = tx.ExecContext(ctx, deleteReactions, m.Room, int64(m.Target))
+				_, err = stmt(deleteReactions).ExecContext(ctx, m.Room, int64(m.Target))
 			}
 			if err == nil {
-				_, err = tx.ExecContext(ctx, deleteMentions, m.Room, int64(m.Target))
+				_, err = stmt(deleteMentions).ExecContext(ctx, m.Room, int64(m.Target))
 			}
 		case store.ChangeReact:
-			_, err = tx.ExecContext(ctx, applyReact, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
+			_, err = stmt(applyReact).ExecContext(ctx, m.Room, int64(m.Target), m.Text, m.From, int64(m.Seq))
 		case store.ChangeUnreact:
-			_, err = tx.ExecContext(ctx, applyUnreact, m.Room, int64(m.Target), m.Text, m.From)
+			_, err = stmt(applyUnreact).ExecContext(ctx, m.Room, int64(m.Target), m.Text, m.From)
 		case store.ChangeNone:
 			if m.Thread != 0 {
-				_, err = tx.ExecContext(ctx, countReply, m.Room, int64(m.Thread), int64(m.Seq), m.Time.UnixMicro())
+				_, err = stmt(countReply).ExecContext(ctx, m.Room, int64(m.Thread), int64(m.Seq), m.Time.UnixMicro())
 			}
 		}
 		if err == nil && ends != nil && ends[i] {
-			msgs[i].Reactions, err = tally(ctx, tx, m.Room, m.Target)
+			msgs[i].Reactions, err = tally(ctx, stmt(selectReactions), m.Room, m.Target)
 			msgs[i].Tally = err == nil
 		}
 		if err != nil {
@@ -103,20 +108,14 @@ const selectReactions = `SELECT c.target, c.emoji, c.count, r.sender FROM reacti
 	WHERE c.room = ?1 AND c.target BETWEEN ?2 AND ?3
 	ORDER BY c.target, r.seq`
 
-// querier is what tally and withReactions read with: the writer's
-// transaction or the readers' pool.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // readReactions sets the reactions of the chat messages among msgs, which
-// are in seq order, with one query over their span.
-func readReactions(ctx context.Context, q querier, msgs []store.Message) error {
+// are in seq order, with one query of selectReactions over their span:
+// query runs it with the arguments given.
+func readReactions(ctx context.Context, query func(ctx context.Context, args ...any) (*sql.Rows, error), msgs []store.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	rows, err := q.QueryContext(ctx, selectReactions, msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq),
-		store.ReactionUsersListed)
+	rows, err := query(ctx, msgs[0].Room, int64(msgs[0].Seq), int64(msgs[len(msgs)-1].Seq), store.ReactionUsersListed)
 	if err != nil {
 		return err
 	}
@@ -134,10 +133,11 @@ func readReactions(ctx context.Context, q querier, msgs []store.Message) error {
 	return rows.Err()
 }
 
-// tally reads target's reactions within tx.
-func tally(ctx context.Context, tx *sql.Tx, room string, target uint64) ([]store.Reaction, error) {
+// tally reads target's reactions with selectReactions, prepared in the
+// appending transaction.
+func tally(ctx context.Context, st *sql.Stmt, room string, target uint64) ([]store.Reaction, error) {
 	one := []store.Message{{Room: room, Seq: target}}
-	if err := readReactions(ctx, tx, one); err != nil {
+	if err := readReactions(ctx, st.QueryContext, one); err != nil {
 		return nil, err
 	}
 	return one[0].Reactions, nil
@@ -146,13 +146,15 @@ func tally(ctx context.Context, tx *sql.Tx, room string, target uint64) ([]store
 // withReactions sets the reactions of the chat messages among msgs, which
 // are in seq order.
 func (s *Store) withReactions(ctx context.Context, msgs []store.Message) error {
-	return describe(readReactions(ctx, s.r, msgs))
+	query := func(ctx context.Context, args ...any) (*sql.Rows, error) {
+		return s.read(ctx, selectReactions, args...)
+	}
+	return describe(readReactions(ctx, query, msgs))
 }
 
 // ReactionsBy implements store.Store.
 func (s *Store) ReactionsBy(ctx context.Context, room string, target uint64, user string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT emoji FROM reactions INDEXED BY reactions_by_sender
-		WHERE room = ? AND target = ? AND sender = ? ORDER BY seq`, room, int64(target), user)
+	rows, err := s.read(ctx, selectReactionsBy, room, int64(target), user)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: reactions of %s to %q/%d: %w", user, room, target, describe(err))
 	}

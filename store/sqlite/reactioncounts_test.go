@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/sqlite"
 	"github.com/chatd/chatd/store/storetest"
 )
@@ -46,4 +47,15 @@ func TestMigrationCountsStoredReactions(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.CheckMigratedReactionCounts(t, s)
+}
+
+// BenchmarkReactionStorm: see storetest.BenchReactionStorm.
+func BenchmarkReactionStorm(b *testing.B) {
+	storetest.BenchReactionStorm(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "chat.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
 }

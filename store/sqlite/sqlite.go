@@ -91,6 +91,8 @@ type Store struct {
 	r    *sql.DB // query-only connections: every read
 	lock *fileLock
 	ins  appendStmts // on w
+	// reads are preparedReads, on r; set once at open.
+	reads map[string]*sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -189,7 +191,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := r.PingContext(ctx); err != nil {
 		return fmt.Errorf("opening a reader: %w", describe(err))
 	}
-	return nil
+	return s.prepareReads(ctx)
 }
 
 // checkIntegrity refuses a corrupt database before chatd serves from it,
@@ -290,7 +292,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
 		if s.r != nil {
-			errs = append(errs, s.r.Close())
+			errs = append(errs, s.closeReads(), s.r.Close())
 		}
 		if s.w != nil {
 			errs = append(errs, s.ins.close(), s.w.Close())
@@ -348,7 +350,7 @@ func (s *Store) After(ctx context.Context, room string, after uint64, limit int)
 	if !ok || limit <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.query(ctx, selectMessage+`WHERE room = ? AND seq >= ? ORDER BY seq LIMIT ?`, room, lo, limit)
+	msgs, err := s.query(ctx, selectAfter, room, lo, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: messages of %q after %d: %w", room, after, err)
 	}
@@ -379,7 +381,7 @@ func (s *Store) Before(ctx context.Context, room string, before uint64, limit in
 
 // query runs a select of messages on the readers.
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]store.Message, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.read(ctx, q, args...)
 	if err != nil {
 		return nil, describe(err)
 	}
