@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/chatd/chatd/store"
 	"github.com/chatd/chatd/store/storetest"
 )
 
@@ -32,4 +33,12 @@ func TestMigrationCountsStoredReactions(t *testing.T) {
 	s = open(t, dsn)
 	defer s.Close()
 	storetest.CheckMigratedReactionCounts(t, s)
+}
+
+// BenchmarkReactionStorm: see storetest.BenchReactionStorm.
+func BenchmarkReactionStorm(b *testing.B) {
+	storetest.BenchReactionStorm(b, func(b *testing.B) store.Store {
+		dsn, _ := newSchema(b)
+		return open(b, dsn)
+	})
 }
