@@ -10,6 +10,8 @@
 #                  per connection is not hidden by heap freed by earlier cases)
 #   fanout-r20     FANOUT_CONNS conns, FANOUT_SENDERS senders, RATE_LOW msg/s
 #   fanout-r200    the same at RATE_HIGH msg/s
+#   fanout-r200-few  FEW_SENDERS senders at RATE_HIGH msg/s in all: the
+#                  same deliveries from fewer senders
 #   fanout-window  the same as fast as a window of WINDOW messages allows
 #   fanout-window-few  FEW_SENDERS senders, each with FEW_WINDOW messages
 #                  in flight, as fast as that allows: a closed loop with few
@@ -140,6 +142,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		bench idle "$server" -scenario idle -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" &&
 			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
 			bench "fanout-r$RATE_HIGH" "$server" "${fanout[@]}" -rate "$RATE_HIGH" &&
+			bench "fanout-r$RATE_HIGH-few" "$server" -scenario fanout -conns "$FANOUT_CONNS" -senders "$FEW_SENDERS" \
+				-duration "$DURATION" -rate "$RATE_HIGH" &&
 			bench fanout-window "$server" "${fanout[@]}" -rate 0 -window "$WINDOW" &&
 			bench fanout-window-few "$server" -scenario fanout -conns "$FANOUT_CONNS" -senders "$FEW_SENDERS" \
 				-duration "$DURATION" -rate 0 -window $((FEW_SENDERS * FEW_WINDOW)) &&
@@ -174,7 +178,7 @@ json_ratio() {
 summary=${OUT%.jsonl}.md
 "$tmp/chatbench" summarize -baseline gorilla "$OUT" >"$tmp/table.md"
 {
-	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders ($FEW_SENDERS senders x $FEW_WINDOW in flight for window-few), $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
+	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders ($FEW_SENDERS senders for r$RATE_HIGH-few, each with $FEW_WINDOW in flight for window-few), $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
 	echo
 	cat "$tmp/table.md"
 	ratio=$(json_ratio "$tmp/table.md")
