@@ -128,7 +128,7 @@ func searchHit(m *store.Message, words []string, prefix bool) protocol.SearchHit
 	if !m.Edited.IsZero() {
 		h.Edited = protocol.Millis(m.Edited)
 	}
-	if marks := store.Highlights(m.Text, words, prefix); len(marks) > 0 {
+	if marks := store.Highlights(m.Text, words, prefix, foldAccents); len(marks) > 0 {
 		h.Marks = marks[:min(len(marks), protocol.MaxSearchMarks)]
 	}
 	return h

@@ -3,7 +3,9 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,6 +136,44 @@ func TestSearchHitCarriesItsMarks(t *testing.T) {
 	}
 	if want := [][2]int{{0, 5}, {7, 12}, {14, 17}}; !slices.Equal(h.Marks, want) {
 		t.Fatalf("marks %v; want %v", h.Marks, want)
+	}
+}
+
+// TestSearchMarksWordsWithoutRegardToAccents: a search for a word without
+// its accents finds and marks it with them, and the other way round, also
+// as a prefix.
+func TestSearchMarksWordsWithoutRegardToAccents(t *testing.T) {
+	ts, _ := startAccounts(t, nil)
+	c := dialJSON(t, ts, "name=carol")
+	c.do(`{"type":"join","id":"j","room":"r"}`)
+	c.do(`{"type":"send","id":"s1","room":"r","text":"un café, une CRÈME"}`)
+	c.do(`{"type":"send","id":"s2","room":"r","text":"cafe creme"}`)
+	for _, tc := range []struct {
+		q    string
+		want map[uint64][][2]int
+	}{
+		{"cafe creme", map[uint64][][2]int{1: {{3, 7}, {13, 18}}, 2: {{0, 4}, {5, 10}}}},
+		{"café crème", map[uint64][][2]int{1: {{3, 7}, {13, 18}}, 2: {{0, 4}, {5, 10}}}},
+		{"CAF*", map[uint64][][2]int{1: {{3, 7}}, 2: {{0, 4}}}},
+	} {
+		r := c.do(`{"type":"search","id":"q","q":` + strconv.Quote(tc.q) + `}`)
+		var reply struct {
+			Hits []struct {
+				Seq   uint64
+				Marks [][2]int
+			}
+		}
+		b, _ := json.Marshal(r)
+		if err := json.Unmarshal(b, &reply); err != nil {
+			t.Fatal(err)
+		}
+		got := make(map[uint64][][2]int)
+		for _, h := range reply.Hits {
+			got[h.Seq] = h.Marks
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("search %q: marks %v; want %v", tc.q, got, tc.want)
+		}
 	}
 }
 

@@ -120,10 +120,19 @@ func notWordRune(r rune) bool {
 // Highlights returns where words (as SearchWords returns them, the last a
 // prefix if prefix is set) occur in text: pairs of [start, end) offsets in Unicode code
 // points, in order, so that a client can mark them whatever its string
-// encoding.
-func Highlights(text string, words []string, prefix bool) [][2]int {
+// encoding. fold, if not nil, maps a lower-cased word to the form the
+// stores' indexes compare (without its accents), applied to the words of
+// text and to words alike.
+func Highlights(text string, words []string, prefix bool, fold func(string) string) [][2]int {
 	if len(words) == 0 {
 		return nil
+	}
+	if fold == nil {
+		fold = func(w string) string { return w }
+	}
+	folded := make([]string, len(words))
+	for i, w := range words {
+		folded[i] = fold(w)
 	}
 	var (
 		out   [][2]int
@@ -135,7 +144,7 @@ func Highlights(text string, words []string, prefix bool) [][2]int {
 		if start < 0 {
 			return
 		}
-		if matchesWord(strings.ToLower(text[begin:i]), words, prefix) {
+		if matchesWord(fold(strings.ToLower(text[begin:i])), folded, prefix) {
 			out = append(out, [2]int{start, pos})
 		}
 		start = -1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -37,6 +38,9 @@ func PostgresSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
 		t.Fatalf("connecting to CHATD_TEST_POSTGRES: %v", err)
 	}
 	t.Cleanup(func() { admin.Close(context.Background()) })
+	if err := unaccentInPublic(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -59,4 +63,22 @@ func PostgresSchema(t testing.TB) (dsn string, admin *pgx.Conn) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), admin
+}
+
+// unaccentInPublic installs the unaccent extension that search needs in
+// the schema public of admin's database, if the database has it nowhere.
+// An extension lives once in a database: a migration would otherwise make
+// it in the first test's schema, and dropping that schema would take the
+// search configurations of every other test's schema with it.
+func unaccentInPublic(ctx context.Context, admin *pgx.Conn) error {
+	_, err := admin.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+	if err == nil {
+		return nil
+	}
+	// Another test may have made it meanwhile.
+	var n int
+	if err2 := admin.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'").Scan(&n); err2 == nil && n == 1 {
+		return nil
+	}
+	return fmt.Errorf("installing unaccent: %w", err)
 }

@@ -33,7 +33,7 @@ const moveCounters = `WITH v (room, first, last) AS (SELECT * FROM unnest($1::te
 const counterRefused = "room_seqs_last_seq_check"
 
 const insertMessages = `INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target, words, reply_to, thread, also_room)
-	SELECT r, s, f, t, c, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('simple', w) END, rt, th, ar
+	SELECT r, s, f, t, c, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('chatd_words', w) END, rt, th, ar
 	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[],
 		$10::bigint[], $11::bigint[], $12::boolean[])
 		AS v (r, s, f, t, c, tm, k, tg, w, rt, th, ar)`

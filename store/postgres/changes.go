@@ -13,7 +13,7 @@ import (
 // transaction that stores the change. Only chat messages (kind ”) are
 // targets: a change never changes another change.
 const (
-	applyEdit = `UPDATE messages SET text = $3, edited = $4, words = to_tsvector('simple', $5)
+	applyEdit = `UPDATE messages SET text = $3, edited = $4, words = to_tsvector('chatd_words', $5)
 		WHERE room = $1 AND seq = $2 AND kind = '' AND NOT deleted`
 	applyDelete = `UPDATE messages SET text = ''::bytea, deleted = true, words = NULL
 		WHERE room = $1 AND (seq = $2 AND kind = '' OR target = $2 AND target <> 0 AND kind = 'edit')`

@@ -58,7 +58,7 @@ const numberMessages = `WITH c AS (INSERT INTO room_seqs (room, last_seq)
 		ON CONFLICT (room) DO UPDATE SET last_seq = room_seqs.last_seq + excluded.last_seq
 		RETURNING room, last_seq),
 	m AS (INSERT INTO messages (room, seq, sender, text, client_msg_id, time, kind, target, words, reply_to, thread, also_room)
-		SELECT r, c.last_seq - b, f, t, cm, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('simple', w) END, rt, th, ar
+		SELECT r, c.last_seq - b, f, t, cm, tm, k, tg, CASE WHEN k = '' THEN to_tsvector('chatd_words', w) END, rt, th, ar
 		FROM unnest($3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::text[], $9::bigint[], $10::text[],
 			$11::bigint[], $12::bigint[], $13::boolean[], $14::bigint[])
 			AS v (r, f, t, cm, tm, k, tg, w, rt, th, ar, b)

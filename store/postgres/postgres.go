@@ -13,7 +13,11 @@
 // search_path, normally public. To keep chatd's tables apart in a shared
 // database, create a schema and name it in the DSN:
 // postgres://chatd@db/app?search_path=chatd. The database's encoding must be
-// UTF8 (or SQL_ASCII); Open checks it.
+// UTF8 (or SQL_ASCII); Open checks it. Search folds accents with
+// contrib's unaccent extension (Debian's and the official packages have
+// it): Open's migration uses it where the database has it installed, and
+// otherwise installs it in chatd's schema, which a user who may create
+// objects in the database may do.
 //
 // # Durability
 //

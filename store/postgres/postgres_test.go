@@ -66,6 +66,9 @@ func newSchemaIn(tb testing.TB, base string) (dsn, schema string) {
 	rand.Read(b[:])
 	schema = "chatd_test_" + hex.EncodeToString(b[:])
 	admin := adminConn(tb, base)
+	if err := unaccentInPublic(context.Background(), admin); err != nil {
+		tb.Fatal(err)
+	}
 	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		tb.Fatalf("creating schema %s: %v", schema, err)
 	}
@@ -75,6 +78,24 @@ func newSchemaIn(tb testing.TB, base string) (dsn, schema string) {
 		}
 	})
 	return withSearchPath(tb, base, schema), schema
+}
+
+// unaccentInPublic installs the unaccent extension that search needs in
+// the schema public of admin's database, if the database has it nowhere.
+// An extension lives once in a database: a migration would otherwise make
+// it in the first test's schema, and dropping that schema would take the
+// search configurations of every other test's schema with it.
+func unaccentInPublic(ctx context.Context, admin *pgx.Conn) error {
+	_, err := admin.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+	if err == nil {
+		return nil
+	}
+	// Another test may have made it meanwhile.
+	var n int
+	if err2 := admin.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'").Scan(&n); err2 == nil && n == 1 {
+		return nil
+	}
+	return fmt.Errorf("installing unaccent: %w", err)
 }
 
 func adminConn(tb testing.TB, dsn string) *pgx.Conn {

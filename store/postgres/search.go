@@ -29,7 +29,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	where.WriteString(`words @@ to_tsquery('simple', $1) AND kind = '' AND NOT deleted`)
+	where.WriteString(`words @@ to_tsquery('chatd_words', $1) AND kind = '' AND NOT deleted`)
 	if !q.After.IsZero() {
 		where.WriteString(` AND time > ` + arg(q.After))
 	}
@@ -83,7 +83,7 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) (store.SearchPa
 		query = strings.TrimSuffix(selectMessage, `FROM messages `) +
 			`FROM (SELECT * FROM messages WHERE ` + where.String() +
 			` ORDER BY time DESC, room DESC, seq DESC LIMIT ` + arg(store.SearchBestWindow) + `) messages` +
-			` ORDER BY ts_rank(words, to_tsquery('simple', $1)) DESC, time DESC, room DESC, seq DESC` +
+			` ORDER BY ts_rank(words, to_tsquery('chatd_words', $1)) DESC, time DESC, room DESC, seq DESC` +
 			` LIMIT ` + arg(q.Limit+1) + ` OFFSET ` + arg(offset)
 	default:
 		return store.SearchPage{}, fmt.Errorf("postgres store: search: unknown order %d", q.Order)

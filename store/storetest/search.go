@@ -251,7 +251,7 @@ func (s *suite) testSearchFollowsChanges(t *testing.T) {
 }
 
 // testSearchNumbered: messages and edits stored by AppendNumbered are
-// indexed like those of Append.
+// indexed like those of Append, accents folded.
 func (s *suite) testSearchNumbered(t *testing.T) {
 	st := s.searcher(t)
 	seqr, ok := st.(store.Sequencer)
@@ -263,10 +263,40 @@ func (s *suite) testSearchNumbered(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSearch(t, st, store.SearchQuery{Words: words("numbered")}, "b/1", "a/1")
+	if _, err := seqr.AppendNumbered(ctx(t), []store.Message{said("c", 0, "u", 3, "déjà vu")}); err != nil {
+		t.Fatal(err)
+	}
+	checkSearch(t, st, store.SearchQuery{Words: words("deja")}, "c/1")
 	edit := change("a", 0, store.ChangeEdit, 1, "renumbered")
 	if _, err := seqr.AppendNumbered(ctx(t), []store.Message{edit}); err != nil {
 		t.Fatal(err)
 	}
 	checkSearch(t, st, store.SearchQuery{Words: words("numbered")}, "b/1")
 	checkSearch(t, st, store.SearchQuery{Words: words("renumbered")}, "a/1")
+}
+
+// testSearchFoldsAccents: a word matches without regard to its accents,
+// either way round, also as a prefix and in an edited text, and they do
+// not make a word of their own.
+func (s *suite) testSearchFoldsAccents(t *testing.T) {
+	st := s.searcher(t)
+	mustAppend(t, st, []store.Message{
+		said("a", 1, "u", 1, "un café, s'il vous plaît"),
+		said("a", 2, "u", 2, "cafe au lait"),
+		said("a", 3, "u", 3, "Crème BRÛLÉE for niño"),
+		said("a", 4, "u", 4, "a plain draft"),
+		said("a", 5, "u", 5, "Ångström"),
+	})
+	mustAppend(t, st, []store.Message{change("a", 6, store.ChangeEdit, 4, "naïve résumé")})
+	checkSearch(t, st, store.SearchQuery{Words: words("cafe")}, "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("café")}, "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("CAFÉ")}, "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("caf"), Prefix: true}, "a/2", "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("plait")}, "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("creme brulee")}, "a/3")
+	checkSearch(t, st, store.SearchQuery{Words: words("crème brûlée nino")}, "a/3")
+	checkSearch(t, st, store.SearchQuery{Words: words("angstrom")}, "a/5")
+	checkSearch(t, st, store.SearchQuery{Words: words("naive resume")}, "a/4")
+	checkSearch(t, st, store.SearchQuery{Words: words("draft")})
+	checkSearch(t, st, store.SearchQuery{Words: words("caf")})
 }

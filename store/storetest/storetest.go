@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"SearchBestRanksTheNewestWindow", s.testSearchBestRanksTheNewestWindow},
 		{"SearchFollowsChanges", s.testSearchFollowsChanges},
 		{"SearchNumbered", s.testSearchNumbered},
+		{"SearchFoldsAccents", s.testSearchFoldsAccents},
 		{"ReactionTally", s.testReactionTally},
 		{"ReactionCounts", s.testReactionCounts},
 		{"Threads", s.testThreads},
