@@ -59,6 +59,7 @@ export class Chat {
     send: (req) => this.#paced(req),
     me: () => this.#me,
     onSent: (room, ev) => this.#onMessage(ev),
+    react: (room, seq, emoji, m) => this.#toggleReaction(room, seq, emoji, m),
   });
 
   constructor(identity, handlers) {
@@ -466,37 +467,26 @@ export class Chat {
     const seq = Number(li.dataset.seq);
     if (btn.dataset.action === "edit") this.#startEdit(room, li, seq);
     else if (btn.dataset.action === "delete") this.#confirmDelete(room, btn, seq);
-    else if (btn.dataset.action === "react") this.#showPicker(li);
+    else if (btn.dataset.action === "react") ui.togglePicker(li);
     else if (btn.dataset.action === "toggle-reaction") this.#toggleReaction(room, seq, btn.dataset.emoji);
     else if (btn.dataset.action === "thread") this.#thread.show(room, Number(btn.dataset.root) || seq);
   }
 
   // ---- reactions ----
 
-  // showPicker shows, or hides again, the reactions to pick under a
-  // message, its first one focused for the keyboard.
-  #showPicker(li) {
-    const open = li.querySelector(".reaction-picker");
-    if (open) {
-      open.remove();
-      return;
-    }
-    const picker = ui.reactionPicker();
-    li.append(picker);
-    picker.querySelector("button")?.focus();
-  }
-
-  // toggleReaction gives the user's reaction emoji to message seq, or
-  // takes it back if given, and applies it once acknowledged.
-  #toggleReaction(room, seq, emoji) {
-    const m = room.find(seq);
+  // toggleReaction gives the user's reaction emoji to message seq, m as
+  // the view that asks shows it, or takes it back if given, and applies it
+  // once acknowledged to the room and to the thread panel alike.
+  #toggleReaction(room, seq, emoji, m = room.find(seq)) {
     if (!m || m.deleted || !emoji) return;
     const r = m.reactions.find((x) => x.emoji === emoji);
     const type = r && reacted(r, this.#me) ? "unreact" : "react";
     const req = { type, room: room.name, target: seq, emoji, client_msg_id: randomId() };
     this.#paced(req).then(
       (ack) => {
-        room.add({ type, seq: ack.seq, target: seq, emoji, from: this.#me, ts: ack.ts });
+        const ev = { type, room: room.name, seq: ack.seq, target: seq, emoji, from: this.#me, ts: ack.ts };
+        room.add(ev);
+        this.#thread.onEvent(ev);
         this.#markRead(room, ack.seq);
         if (this.#isActive(room)) this.#rerenderKeepingPlace();
         this.#renderNav();

@@ -16,12 +16,15 @@ const PAGE = 50;
 //   me()              the user's name
 //   onSent(room, ev)  a thread reply of ours was acknowledged: apply it
 //                     to the room (the sender receives no event of it)
+//   react(room, seq, emoji, m)  toggle the user's reaction emoji to
+//                     message seq, m as the panel shows it; once
+//                     acknowledged it comes back through onEvent
 export class ThreadPanel {
   #h;
   #node = null;
   #room = null; // the room's model, which holds the root if loaded
   #root = 0;
-  #rootMsg = null; // the root read from the server, when the room lacks it
+  #rootHolder = null; // a Room of the root read from the server, when the room lacks it
   #replies = null; // a Room of the thread's replies only
   #more = false;
   #loading = false;
@@ -45,7 +48,7 @@ export class ThreadPanel {
     this.#room = room;
     this.#root = root;
     this.#found = found;
-    this.#rootMsg = null;
+    this.#rootHolder = null;
     this.#replies = new Room(room.name);
     this.#more = false;
     this.#node.hidden = false;
@@ -57,9 +60,8 @@ export class ThreadPanel {
         const ack = await this.#h.request({ type: "history", room: room.name, before: root + 1, limit: 1 });
         const m = (ack.messages ?? []).find((x) => x.seq === root);
         if (m && this.showing(room, root)) {
-          const holder = new Room(room.name);
-          holder.add(m);
-          this.#rootMsg = holder.find(root);
+          this.#rootHolder = new Room(room.name);
+          this.#rootHolder.add(m);
         }
       } catch {
         // The replies still show, under a root that is not at hand.
@@ -100,8 +102,28 @@ export class ThreadPanel {
     } else if (ev.type !== "message") {
       const target = Number(ev.target);
       if (this.#replies.find(target)) this.#replies.add(ev);
+      // A root the room holds changes with the room's model.
+      if (target === this.#root && !this.#room.find(target)) this.#rootHolder?.add(ev);
       if (target === this.#root || this.#replies.find(target)) this.#render();
     }
+  }
+
+  // find returns the message with seq as the panel shows it: a reply or
+  // the root.
+  #find(seq) {
+    if (seq === this.#root) return this.#room.find(seq) ?? this.#rootHolder?.find(seq);
+    return this.#replies.find(seq);
+  }
+
+  // onAction runs a message's React button and its reactions, as in the
+  // room's view.
+  #onAction(e) {
+    const btn = e.target.closest("button[data-action]");
+    const li = btn?.closest("li[data-seq]");
+    if (!li || !this.#room) return;
+    const seq = Number(li.dataset.seq);
+    if (btn.dataset.action === "react") ui.togglePicker(li);
+    else if (btn.dataset.action === "toggle-reaction") this.#h.react(this.#room, seq, btn.dataset.emoji, this.#find(seq));
   }
 
   // rootChanged renders the root again after the room's model changed it.
@@ -159,15 +181,15 @@ export class ThreadPanel {
   #render() {
     if (!this.#node || !this.#room) return;
     const me = this.#h.me();
-    const root = this.#room.find(this.#root) ?? this.#rootMsg;
+    const root = this.#find(this.#root);
     const rootList = this.#node.querySelector(".thread-root");
     if (root) ui.renderMessages(rootList, [root], me, false, (s) => this.#room.find(s));
     else rootList.replaceChildren(el("li", { className: "hint" }, `Message #${this.#root}`));
     ui.renderMessages(this.#node.querySelector(".thread-replies"), this.#replies.messages, me, false,
       (s) => this.#replies.find(s) ?? this.#room.find(s) ?? (s === this.#root ? root : undefined));
-    // The panel reads and replies; a message's own actions live in the
-    // room's view.
-    for (const n of this.#node.querySelectorAll(".actions, .thread-summary, .thread-ref")) n.remove();
+    // The panel reads, replies and reacts; a message's other actions live
+    // in the room's view.
+    for (const n of this.#node.querySelectorAll(".actions button:not([data-action='react']), .thread-summary, .thread-ref")) n.remove();
     if (this.#found) this.#node.querySelector(`.thread-replies li[data-seq="${this.#found}"]`)?.classList.add("found");
     this.#node.querySelector(".thread-older").hidden = !this.#more;
   }
@@ -210,6 +232,7 @@ export class ThreadPanel {
       ui.$("input").focus();
     });
     this.#node.querySelector(".thread-older").addEventListener("click", () => this.#older());
+    this.#node.querySelector(".thread-scroll").addEventListener("click", (e) => this.#onAction(e));
     ui.$("main").append(this.#node);
   }
 }

@@ -298,6 +298,19 @@ export function renderConn(state, retryAt) {
   }
 }
 
+// togglePicker shows, or hides again, the reactions to pick under message
+// li, its first one focused for the keyboard.
+export function togglePicker(li) {
+  const open = li.querySelector(".reaction-picker");
+  if (open) {
+    open.remove();
+    return;
+  }
+  const picker = reactionPicker();
+  li.append(picker);
+  picker.querySelector("button")?.focus();
+}
+
 // The reactions a message's React button offers.
 export const REACTION_CHOICES = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
