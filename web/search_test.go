@@ -22,6 +22,9 @@ func TestSearchJumpsToTheMessageInContext(t *testing.T) {
 	}
 	alice.joinRoom("old")
 	alice.say("the <b>needle</b> is here")
+	// Stored before the hay, the needle is message 1, however late the
+	// page sends it.
+	alice.waitFor("the needle stored as message 1", `document.querySelector('#messages li[data-seq="1"] .text')?.textContent === "the <b>needle</b> is here"`)
 	feeder := dialWS(t, srv, "", "chatd.v1")
 	feeder.event("welcome")
 	feeder.send(`{"type":"join","id":"j","room":"old"}`)
@@ -42,6 +45,9 @@ func TestSearchJumpsToTheMessageInContext(t *testing.T) {
 	}
 	if n := eval[int](bob, `document.querySelectorAll('#search-list .hit-text b').length`); n != 0 {
 		t.Fatal("a hit's text was rendered as HTML")
+	}
+	if seq := eval[string](bob, `document.querySelector('#search-list .hit').dataset.seq`); seq != "1" {
+		t.Fatalf("the hit is message %s, not 1", seq)
 	}
 	bob.do("open the hit", chromedp.Click(chromedp.CSS(`#search-list .hit`)))
 	bob.waitFor("room old at message 1, highlighted", `document.getElementById("view-title").textContent === "#old"
