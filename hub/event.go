@@ -56,6 +56,9 @@ type Event struct {
 	// Mentions, on a message or an edit, are the keys of the users it
 	// mentions whose mentions the store keeps (store.Message.Mentions).
 	Mentions []string
+	// Unmentions, on an edit, are the keys of the users whose mentions of
+	// its target the edit takes out (store.Message.Unmentions).
+	Unmentions []string
 	// ReplyTo, Thread and AlsoRoom, on a chat message, are what it answers
 	// and the thread it is a reply in (see store.Message); Summary is the
 	// thread summary of a root replayed from the store.

@@ -169,6 +169,9 @@ func (s *fakeStore) ReadPositions(context.Context, string) (map[string]uint64, e
 func (s *fakeStore) Mentions(context.Context, string, int64, int) ([]store.Mention, error) {
 	return nil, errNotModelled
 }
+func (s *fakeStore) MessageMentions(context.Context, string, uint64) (map[string]uint64, error) {
+	return nil, nil
+}
 func (s *fakeStore) UnreadMentions(context.Context, string, int) (map[string][]uint64, error) {
 	return nil, errNotModelled
 }

@@ -128,7 +128,7 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 		r.dedup.add(key, d, h.cfg.DedupEntries)
 	}
 	m := store.Message{Room: r.name, From: ev.From, Text: string(ev.Text), ClientMsgID: ev.ClientMsgID, Time: ev.Time,
-		Change: ev.Change, Target: ev.Target, Mentions: ev.Mentions, ReplyTo: ev.ReplyTo, Thread: ev.Thread, AlsoRoom: ev.AlsoRoom}
+		Change: ev.Change, Target: ev.Target, Mentions: ev.Mentions, Unmentions: ev.Unmentions, ReplyTo: ev.ReplyTo, Thread: ev.Thread, AlsoRoom: ev.AlsoRoom}
 	var err error
 	if h.cfg.Relay != nil {
 		// Several processes append to the room: the store numbers it.

@@ -18,7 +18,24 @@ const (
 const (
 	TypeMentions = "mentions"
 	TypeMention  = "mention"
+	// TypeUnmention tells a user that a message no longer mentions them.
+	TypeUnmention = "unmention"
 )
+
+// Unmention tells a user that message Target of Room no longer mentions
+// them: Seq (with From and TS) is the delete, or the edit that took their
+// name out. Mention is the seq of the mention event that told them, as
+// the welcome's unread mentions list it: a client drops it from the
+// room's unread mentions.
+type Unmention struct {
+	Type    string `json:"type"`
+	Room    string `json:"room"`
+	Seq     uint64 `json:"seq"`
+	From    string `json:"from"`
+	TS      int64  `json:"ts"` // milliseconds since the Unix epoch
+	Target  uint64 `json:"target"`
+	Mention uint64 `json:"mention"`
+}
 
 // ParseMentions returns the user names text mentions, in the order given,
 // each once (compared case-insensitively), at most MaxMentions of them. A

@@ -44,7 +44,7 @@ func (s *Server) CatchUp(ctx context.Context) error { return s.hub.CatchUp(ctx) 
 // others.
 type userNotice struct {
 	Kind noticeKind `json:"kind"`
-	// Event (dm, mention) is the event to deliver to the user's JSON connections.
+	// Event (dm, mention, unmention) is the event to deliver to the user's JSON connections.
 	Event json.RawMessage `json:"event,omitempty"`
 	// Room and Seq (read) are a read position; Room and By (removed), the
 	// private room the user was removed from, and by whom.
@@ -65,6 +65,8 @@ const (
 	noticeRemoved  noticeKind = "removed"  // the user was removed from a private room
 	noticeClaimed  noticeKind = "claimed"  // the name's owner signed in: a guest holding it loses it
 	noticeMention  noticeKind = "mention"  // a message mentioned the user
+	// noticeUnmention: a change took a mention of the user away.
+	noticeUnmention noticeKind = "unmention"
 )
 
 // tellUser hands n to the other nodes where user key has connections, if
@@ -91,7 +93,7 @@ func (s *Server) UserNotice(key string, notice []byte) int {
 		return 0
 	}
 	switch n.Kind {
-	case noticeDM, noticeMention:
+	case noticeDM, noticeMention, noticeUnmention:
 		return s.sessions.deliverFrame(key, textFrame(n.Event), nil)
 	case noticeRead:
 		return s.sessions.moveRead(key, n.Room, n.Seq)

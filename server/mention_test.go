@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/chatd/chatd/internal/servertest"
@@ -213,5 +214,78 @@ func TestMentionsByPlainClientsAndBackends(t *testing.T) {
 	}
 	if r := bob.do(`{"type":"mentions","id":"m"}`); len(r["messages"].([]any)) != 2 {
 		t.Fatalf("bob's mentions = %v; want both", r)
+	}
+}
+
+// expectUnmention reads c's events up to the next unmention.
+func (c *jsonClient) expectUnmention() map[string]any {
+	c.t.Helper()
+	for {
+		if ev := c.event(); ev["type"] == "unmention" {
+			return ev
+		}
+	}
+}
+
+// TestAMentionTakenBackIsNoLongerUnread: a delete of a message that
+// mentions a signed-in user, or an edit that takes the name out, takes the
+// mention away: the user's connections get an unmention event naming the
+// seq of the mention event to drop, its welcome no longer lists it as
+// unread and its mentions list no longer holds the message. An edit that
+// keeps the name keeps the mention.
+func TestAMentionTakenBackIsNoLongerUnread(t *testing.T) {
+	ts, _ := startAccounts(t, nil)
+	alice := dialToken(t, ts, register(t, ts, "alice", "alice's password"))
+	bobToken := register(t, ts, "bob", "bob's password")
+	bob := dialToken(t, ts, bobToken)
+	for _, c := range []*jsonClient{alice, bob} {
+		c.do(`{"type":"join","id":"1","room":"golang"}`)
+	}
+	send := func(text string) any {
+		return alice.do(`{"type":"send","id":"s","room":"golang","text":` + strconv.Quote(text) + `}`)["seq"]
+	}
+	deleted, renamed, plain, kept := send("@bob one"), send("@bob two"), send("nobody"), send("@bob four")
+	edit := alice.do(fmt.Sprintf(`{"type":"edit","id":"e","room":"golang","target":%v,"text":"now @bob"}`, plain))["seq"]
+	for range 4 {
+		bob.expectMention()
+	}
+
+	for _, tc := range []struct {
+		req             string
+		target, mention any
+	}{
+		{fmt.Sprintf(`{"type":"delete","id":"d","room":"golang","target":%v}`, deleted), deleted, deleted},
+		{fmt.Sprintf(`{"type":"edit","id":"e","room":"golang","target":%v,"text":"two, for @carol"}`, renamed), renamed, renamed},
+		{fmt.Sprintf(`{"type":"edit","id":"e","room":"golang","target":%v,"text":"nobody again"}`, plain), plain, edit},
+	} {
+		ack := alice.do(tc.req)
+		ev := bob.expectUnmention()
+		if ev["room"] != "golang" || ev["seq"] != ack["seq"] || ev["from"] != "alice" || ev["target"] != tc.target || ev["mention"] != tc.mention {
+			t.Fatalf("after %s bob got %v; want seq %v, target %v, mention %v", tc.req, ev, ack["seq"], tc.target, tc.mention)
+		}
+	}
+	// An edit that keeps the name tells nothing: the next event bob gets
+	// of either kind is the later message's mention.
+	alice.do(fmt.Sprintf(`{"type":"edit","id":"e","room":"golang","target":%v,"text":"@bob four, edited"}`, kept))
+	last := send("@bob five")
+	for {
+		ev := bob.event()
+		if ev["type"] == "unmention" {
+			t.Fatalf("an edit that keeps bob's name took his mention: %v", ev)
+		}
+		if ev["type"] == "mention" {
+			if ev["seq"] != last {
+				t.Fatalf("bob's next mention = %v; want %v", ev, last)
+			}
+			break
+		}
+	}
+
+	want := map[string]any{"golang": []any{kept, last}}
+	if got := dialToken(t, ts, bobToken).welcome["unread_mentions"]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("welcome unread_mentions = %v; want %v", got, want)
+	}
+	if got := seqsOf(bob.do(`{"type":"mentions","id":"m"}`)); !reflect.DeepEqual(got, []any{last, kept}) {
+		t.Fatalf("bob's mentions = %v; want %v, %v", got, last, kept)
 	}
 }

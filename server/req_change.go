@@ -46,8 +46,16 @@ func (c *conn) handleChange(r *protocol.Request, ack *protocol.Ack, change store
 			return e
 		}
 	}
-	return c.publishMentioning(&hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(text),
-		ClientMsgID: r.ClientMsgID, Change: change, Target: r.Target}, ack, ms)
+	gone, e := c.unmentions(r.Room, r.Target, change, text)
+	if e != nil {
+		return e
+	}
+	ev := &hub.Event{Kind: hub.KindMessage, Room: r.Room, From: c.sess.name, Text: []byte(text),
+		ClientMsgID: r.ClientMsgID, Change: change, Target: r.Target}
+	if change == store.ChangeEdit {
+		ev.Unmentions = unmentionKeys(gone)
+	}
+	return c.publishChanging(ev, ack, ms, gone)
 }
 
 // mayChange refuses a change to a message that is not a chat message of

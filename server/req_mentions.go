@@ -234,7 +234,7 @@ func (c *conn) mentions(room, text, skip string) ([]mentioned, *protocol.Error) 
 
 // editMentions returns the users an edit of room's message target to text
 // mentions that its current text does not: an edit tells only the users
-// it adds. A name an edit takes out stays mentioned: its user was told.
+// it adds. A name an edit takes out loses its mention (see unmentions).
 func (c *conn) editMentions(room string, target uint64, text string) ([]mentioned, *protocol.Error) {
 	if !strings.Contains(text, "@") {
 		return nil, nil

@@ -46,6 +46,13 @@ func (c *conn) publishMessage(e *hub.Event, ack *protocol.Ack) *protocol.Error {
 // publishMentioning is publishMessage for a message or an edit that
 // mentions ms, who are told once it is stored, unless it repeats one.
 func (c *conn) publishMentioning(e *hub.Event, ack *protocol.Ack, ms []mentioned) *protocol.Error {
+	return c.publishChanging(e, ack, ms, nil)
+}
+
+// publishChanging is publishMentioning for a change that also takes the
+// mentions of gone away (see unmentions), whose users are told once it
+// is stored.
+func (c *conn) publishChanging(e *hub.Event, ack *protocol.Ack, ms []mentioned, gone map[string]uint64) *protocol.Error {
 	e.Mentions = keptKeys(ms)
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
@@ -55,6 +62,9 @@ func (c *conn) publishMentioning(e *hub.Event, ack *protocol.Ack, ms []mentioned
 		c.stored(*ack, p, err)
 		if err == nil && !p.Duplicate && len(ms) > 0 {
 			c.srv.notifyMentions(e, p, ms)
+		}
+		if err == nil && !p.Duplicate && len(gone) > 0 {
+			c.srv.notifyUnmentions(e, p, gone)
 		}
 		c.out.endSend()
 	}
@@ -76,6 +86,9 @@ func (c *conn) publishMentioning(e *hub.Event, ack *protocol.Ack, ms []mentioned
 	c.send(jsonFrame(*ack))
 	if !p.Duplicate && len(ms) > 0 {
 		c.srv.notifyMentions(e, p, ms)
+	}
+	if !p.Duplicate && len(gone) > 0 {
+		c.srv.notifyUnmentions(e, p, gone)
 	}
 	return nil
 }

@@ -2,8 +2,9 @@ package store
 
 // Mention is a chat message that names a user (@name) who may read its
 // room, as Append records it from Message.Mentions. A message mentions a
-// user once: an edit that names the user again records nothing, and a
-// delete of the message, or retention, removes its mentions.
+// user once: an edit that names the user again records nothing, an edit
+// that no longer names the user removes its mention (Message.Unmentions),
+// and a delete of the message, or retention, removes all of them.
 type Mention struct {
 	// ID orders a user's mentions, newest highest, and pages them.
 	ID int64

@@ -82,6 +82,10 @@ type Message struct {
 	// Mentions are the keys of the users a chat message or an edit
 	// mentions, for Append to record (see Mention); reads leave it empty.
 	Mentions []string
+	// Unmentions, on an edit, are the keys of the users whose names its
+	// text no longer gives: Append removes their mentions of the target,
+	// read or not, as a delete removes all of them.
+	Unmentions []string
 	// Tally is set by a successful Append on the reactions of its batch
 	// that end a run (ReactionRunEnds): their Reactions are then their
 	// target's reactions just after them (none if the target is gone or
@@ -258,6 +262,10 @@ type Store interface {
 	// read position in the room (SetRead), in ascending order: the newest
 	// max of each room. Rooms without one are absent.
 	UnreadMentions(ctx context.Context, user string, max int) (map[string][]uint64, error)
+
+	// MessageMentions returns the users chat message seq of room mentions,
+	// by key, with the At of each; an empty map if none.
+	MessageMentions(ctx context.Context, room string, seq uint64) (map[string]uint64, error)
 
 	// Ping reports whether the store can be read and written now, cheaply
 	// enough to be asked every few seconds: it fails when the database is

@@ -103,3 +103,45 @@ func TestMentionsAcrossTwoPages(t *testing.T) {
 		t.Fatalf("the page asked for the permission %d times, with nobody clicking", asked)
 	}
 }
+
+// TestAMentionTakenBackLeavesTheBadge: a message that mentioned bob,
+// deleted before he read it, and another edited not to name him, take
+// their mentions off his badge, on the page and after a reload, and out
+// of his open mentions list.
+func TestAMentionTakenBackLeavesTheBadge(t *testing.T) {
+	srv := startAccountServer(t, nil)
+	b := newBrowser(t)
+	alice, bob := b.newPage(t, "alice"), b.newPage(t, "bob")
+	for _, p := range []*page{alice, bob} {
+		p.open(srv)
+		p.register(p.name, "password of "+p.name)
+		p.joinRoom("r")
+	}
+	bob.joinRoom("elsewhere")
+	alice.waitFor("bob in r", `!!document.querySelector('#member-list [data-user="bob"]')`)
+	badge := `document.querySelector('#room-list [data-room="r"] .mention-badge')?.textContent`
+	for _, text := range []string{"@bob one", "@bob two", "@bob three"} {
+		alice.say(text)
+		alice.waitForText(text)
+	}
+	bob.waitFor("three mentions", badge+` === "@3"`)
+	bob.do("open the mentions", chromedp.Click(chromedp.CSS(`#mentions summary`)))
+	bob.waitFor("three listed", `document.querySelectorAll('#mention-list .mention-item').length === 3`)
+
+	alice.do("delete one", chromedp.Evaluate[chromedp.Void](`document.querySelector('#messages li[data-seq="1"] button[data-action="delete"]').click();
+		document.querySelector('#messages li[data-seq="1"] button[data-action="delete"]').click()`))
+	bob.waitFor("two mentions", badge+` === "@2"`)
+	bob.waitFor("two listed, the deleted one gone", `document.querySelectorAll('#mention-list .mention-item').length === 2
+		&& !document.querySelector('#mention-list .mention-item[data-seq="1"]')`)
+	alice.do("edit two", chromedp.Evaluate[chromedp.Void](`document.querySelector('#messages li[data-seq="2"] button[data-action="edit"]').focus()`),
+		pressKey("Enter", 13, "\r"))
+	alice.waitFor("the editor on message 2", `document.activeElement.matches('li[data-seq="2"] textarea.edit-input')`)
+	alice.do("take the name out", chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "two, for nobody"`), pressEnter(false))
+	bob.waitFor("one mention", badge+` === "@1"`)
+	bob.waitFor("one listed", `document.querySelectorAll('#mention-list .mention-item').length === 1
+		&& !!document.querySelector('#mention-list .mention-item[data-seq="3"]')`)
+
+	bob.do("reload", chromedp.Reload())
+	bob.waitFor("back", `document.body.dataset.conn === "open"`)
+	bob.waitFor("one mention after the reload", badge+` === "@1"`)
+}

@@ -30,6 +30,7 @@ const (
 		(SELECT 1 FROM messages WHERE room = $2 AND seq = $3 AND kind = '' AND NOT deleted)
 		ON CONFLICT DO NOTHING`
 	deleteMentions = `DELETE FROM mentions WHERE room = $1 AND seq = $2`
+	deleteMention  = `DELETE FROM mentions WHERE room = $1 AND seq = $2 AND user_name = $3`
 )
 
 // queueChanges queues the changes among msgs, in their order, which is
@@ -90,6 +91,9 @@ func queueTally(b *pgx.Batch, m *store.Message) {
 func queueChange(b *pgx.Batch, m store.Message) {
 	for _, user := range m.Mentions {
 		b.Queue(applyMention, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq))
+	}
+	for _, user := range m.Unmentions {
+		b.Queue(deleteMention, m.Room, int64(m.Target), user)
 	}
 	switch m.Change {
 	case store.ChangeEdit:

@@ -81,3 +81,24 @@ type withExtra struct {
 }
 
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
+// MessageMentions implements store.Store.
+func (s *Store) MessageMentions(ctx context.Context, room string, seq uint64) (map[string]uint64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT user_name, at FROM mentions WHERE room = $1 AND seq = $2`, room, int64(seq))
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: mentions of %s/%d: %w", room, seq, err)
+	}
+	out := make(map[string]uint64)
+	var (
+		user string
+		at   int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&user, &at}, func() error {
+		out[user] = uint64(at)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: mentions of %s/%d: %w", room, seq, err)
+	}
+	return out, nil
+}

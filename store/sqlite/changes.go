@@ -27,11 +27,12 @@ const (
 		SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
 		(SELECT 1 FROM messages WHERE room = ?2 AND seq = ?3 AND kind = '' AND deleted = 0)`
 	deleteMentions = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2`
+	deleteMention  = `DELETE FROM mentions WHERE room = ?1 AND seq = ?2 AND user_name = ?3`
 )
 
 // changeStatements are the statements of applyChanges, prepared once.
 var changeStatements = []string{applyEdit, applyDelete, applyReact, applyUnreact, deleteReactions,
-	applyMention, deleteMentions, countReply, selectReactions}
+	applyMention, deleteMentions, deleteMention, countReply, selectReactions}
 
 // changesOf returns the indexes of the changes among msgs, of the
 // messages with mentions and of the thread replies, in their order, which
@@ -58,6 +59,11 @@ func applyChanges(ctx context.Context, stmt func(q string) *sql.Stmt, msgs []sto
 		m := msgs[i]
 		for _, user := range m.Mentions {
 			if _, err := stmt(applyMention).ExecContext(ctx, user, m.Room, int64(store.MentionTarget(&m)), int64(m.Seq)); err != nil {
+				return describe(err)
+			}
+		}
+		for _, user := range m.Unmentions {
+			if _, err := stmt(deleteMention).ExecContext(ctx, m.Room, int64(m.Target), user); err != nil {
 				return describe(err)
 			}
 		}

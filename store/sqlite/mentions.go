@@ -71,6 +71,30 @@ func (s *Store) UnreadMentions(ctx context.Context, user string, max int) (map[s
 	return unread, nil
 }
 
+// MessageMentions implements store.Store.
+func (s *Store) MessageMentions(ctx context.Context, room string, seq uint64) (map[string]uint64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT user_name, at FROM mentions WHERE room = ? AND seq = ?`, room, int64(seq))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: mentions of %s/%d: %w", room, seq, describe(err))
+	}
+	defer rows.Close()
+	out := make(map[string]uint64)
+	for rows.Next() {
+		var (
+			user string
+			at   int64
+		)
+		if err := rows.Scan(&user, &at); err != nil {
+			return nil, fmt.Errorf("sqlite store: mentions of %s/%d: %w", room, seq, describe(err))
+		}
+		out[user] = span.Seq(at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: mentions of %s/%d: %w", room, seq, describe(err))
+	}
+	return out, nil
+}
+
 // withExtra scans a message row followed by the columns extra.
 type withExtra struct {
 	row   interface{ Scan(...any) error }

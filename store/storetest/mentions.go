@@ -137,3 +137,44 @@ func (s *suite) testNumberedMentions(t *testing.T) {
 		t.Fatalf("bob's mentions = %v; want a/3@3", got)
 	}
 }
+
+// testMentionsTakenBack: MessageMentions lists the users a message
+// mentions with the At of each; an edit's Unmentions remove those users'
+// mentions of its target, read or unread, and leave the others.
+func (s *suite) testMentionsTakenBack(t *testing.T) {
+	st := s.newStore(t)
+	mustAppend(t, st, []store.Message{mentioning("a", 1, "bob", "carol"), msg("a", 2)})
+	edit := change("a", 3, store.ChangeEdit, 2, "now @dave")
+	edit.Mentions = []string{"dave"}
+	mustAppend(t, st, []store.Message{edit})
+	for _, tc := range []struct {
+		seq  uint64
+		want map[string]uint64
+	}{{1, map[string]uint64{"bob": 1, "carol": 1}}, {2, map[string]uint64{"dave": 3}}, {9, map[string]uint64{}}} {
+		if got, err := st.MessageMentions(ctx(t), "a", tc.seq); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Fatalf("MessageMentions(a, %d) = %v, %v; want %v", tc.seq, got, err, tc.want)
+		}
+	}
+	if err := st.SetRead(ctx(t), "carol", "a", 3); err != nil {
+		t.Fatal(err)
+	}
+	take := change("a", 4, store.ChangeEdit, 1, "only @carol")
+	take.Unmentions = []string{"bob"}
+	untag := change("a", 5, store.ChangeEdit, 2, "nobody")
+	untag.Unmentions = []string{"dave"}
+	mustAppend(t, st, []store.Message{take, untag})
+	if got, err := st.MessageMentions(ctx(t), "a", 1); err != nil || !reflect.DeepEqual(got, map[string]uint64{"carol": 1}) {
+		t.Fatalf("MessageMentions(a, 1) after bob's name went = %v, %v; want carol's alone", got, err)
+	}
+	for _, user := range []string{"bob", "dave"} {
+		if got, _ := mentionsOf(t, st, user, 0, 10); got != nil {
+			t.Errorf("%s's mentions after the edit took the name out = %v; want none", user, got)
+		}
+		if unread, err := st.UnreadMentions(ctx(t), user, 10); err != nil || len(unread) != 0 {
+			t.Errorf("%s's unread mentions after the edit = %v, %v; want none", user, unread, err)
+		}
+	}
+	if got, _ := mentionsOf(t, st, "carol", 0, 10); !reflect.DeepEqual(got, []string{"a/1@1"}) {
+		t.Errorf("carol's mentions = %v; want a/1@1, kept", got)
+	}
+}

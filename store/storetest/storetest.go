@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Mentions", s.testMentions},
 		{"UnreadMentionsNewest", s.testUnreadMentionsNewest},
 		{"NumberedMentions", s.testNumberedMentions},
+		{"MentionsTakenBack", s.testMentionsTakenBack},
 		{"Search", s.testSearch},
 		{"SearchPaging", s.testSearchPaging},
 		{"SearchBest", s.testSearchBest},

@@ -417,6 +417,13 @@ export class Chat {
         return this.#onDM(ev);
       case "mention":
         return this.#onMention(ev);
+      case "unmention":
+        // A message that mentioned the reader was deleted, or edited not
+        // to: its mention no longer counts, nor is it listed.
+        this.#mentions.drop(String(ev.room ?? ""), Number(ev.mention));
+        this.#renderNav();
+        if ($("mentions").open) this.#listMentions();
+        return;
       case "invited":
         ui.notice(`${ev.from} invited you to the private room #${ev.room}.`, {
           actions: [{ label: "Join", run: () => this.#openRoom(String(ev.room)) }],

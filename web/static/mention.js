@@ -39,8 +39,9 @@ export function mentionsMe(text, me) {
 }
 
 // MentionCounts keeps, per room, the seqs of the mentions above the
-// reader's read position there: the welcome's list, then mention events,
-// and a read position drops those at or below it.
+// reader's read position there: the welcome's list, then mention events;
+// a read position drops those at or below it, and an unmention event the
+// one it names.
 export class MentionCounts {
   #rooms = new Map(); // room -> Set of seqs
 
@@ -64,6 +65,15 @@ export class MentionCounts {
     const set = this.#rooms.get(room);
     if (!set) return;
     for (const s of set) if (s <= seq) set.delete(s);
+    if (set.size === 0) this.#rooms.delete(room);
+  }
+
+  // drop takes away the mention that seq told of: its message was
+  // deleted, or edited not to name the reader (an unmention event).
+  drop(room, seq) {
+    const set = this.#rooms.get(room);
+    if (!set) return;
+    set.delete(seq);
     if (set.size === 0) this.#rooms.delete(room);
   }
 
