@@ -7,7 +7,7 @@ import (
 	"github.com/chatd/chatd/protocol"
 )
 
-// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *Reactions, *Mention, *DM,
+// Event is one value from Client.Events: *Message, *Edit, *Delete, *React, *Unreact, *Reactions, *Mention, *Unmention, *DM,
 // *PresenceDiff, *Typing and *Unknown come from the server; *Disconnected and *Reconnected from the
 // client itself.
 type Event interface{ event() }
@@ -109,6 +109,7 @@ func (*Message) event()      {}
 func (*Edit) event()         {}
 func (*React) event()        {}
 func (*Mention) event()      {}
+func (*Unmention) event()    {}
 func (*Unreact) event()      {}
 func (*Reactions) event()    {}
 func (*Delete) event()       {}
@@ -163,6 +164,9 @@ func decodeEvent(typ string, b []byte) (Event, error) {
 	case protocol.TypeMention:
 		e := &Mention{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e
+	case protocol.TypeUnmention:
+		e := &Unmention{Raw: raw}
+		err, ev = json.Unmarshal(b, &e.Unmention), e
 	case protocol.TypeReact:
 		e := &React{Raw: raw}
 		err, ev = json.Unmarshal(b, &e.Message), e

@@ -18,6 +18,15 @@ type Mention struct {
 	Raw json.RawMessage
 }
 
+// Unmention reports that message Target of Room no longer mentions the
+// user: it was deleted, or edited not to name them (Seq, From and TS are
+// the change's). Mention is the Seq of the Mention event that told of it,
+// as UnreadMentions lists it: it no longer counts as unread.
+type Unmention struct {
+	protocol.Unmention
+	Raw json.RawMessage
+}
+
 // UnreadMentions returns, by room, the Seqs of the events that mentioned
 // the user above its read positions when the current connection was made
 // (the newest 100 of each room), from its welcome. A signed-in user's

@@ -50,4 +50,16 @@ func TestMentions(t *testing.T) {
 	if got, want := again.UnreadMentions(), map[string][]uint64{"r": {seqs[1]}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("unread mentions = %v; want %v", got, want)
 	}
+
+	// A delete takes the mention back.
+	del, err := alice.Delete(ctx, "r", seqs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := servertest.Next[*client.Unmention](t, bob); u.Seq != del.Seq || u.Room != "r" || u.Target != seqs[1] || u.Mention != seqs[1] {
+		t.Fatalf("bob's unmention = %+v; want seq %d, target and mention %d", u, del.Seq, seqs[1])
+	}
+	if got := servertest.Dial(t, ts.URL(), client.Options{Token: bobLogin.Token}).UnreadMentions(); len(got) != 0 {
+		t.Fatalf("unread mentions after the delete = %v; want none", got)
+	}
 }

@@ -240,6 +240,8 @@ func serverJSON(ev client.Event) []byte {
 		return ev.Raw
 	case *client.Mention:
 		return ev.Raw
+	case *client.Unmention:
+		return ev.Raw
 	case *client.Reactions:
 		return ev.Raw
 	case *client.DM:
