@@ -36,17 +36,17 @@ type writer struct {
 	buf   []byte
 	nw    nonblockingWriter
 	// started is when the last sweep began, and next when the next may
-	// start: started plus hold.d.
+	// start: started plus the hold, which all writers share.
 	started, next time.Time
-	hold          hold
+	hold          *sharedHold
 	// sweeps numbers the sweeps, so that an outbox's swept tells whether
 	// the previous sweep wrote it too.
 	sweeps uint32
 	timer  *time.Timer
 }
 
-func newWriter(stop <-chan struct{}) *writer {
-	return &writer{wake: make(chan struct{}, 1), stop: stop}
+func newWriter(stop <-chan struct{}, hold *sharedHold) *writer {
+	return &writer{wake: make(chan struct{}, 1), stop: stop, hold: hold}
 }
 
 // ready queues o for the next sweep. o.scheduled was set by the caller, so o
@@ -109,7 +109,7 @@ func (w *writer) sweep() bool {
 	}
 	start := time.Now()
 	w.sweeps++
-	st := sweepStats{since: start.Sub(w.started)}
+	st := sweepStats{start: start, since: start.Sub(w.started)}
 	for i, o := range w.batch {
 		var n int
 		var again bool
@@ -132,7 +132,6 @@ func (w *writer) sweep() bool {
 		w.buf = nil // one slow client's backlog must not stay pinned
 	}
 	st.took = time.Since(start)
-	w.hold = w.hold.next(st)
-	w.started, w.next = start, start.Add(w.hold.d)
+	w.started, w.next = start, start.Add(w.hold.after(st))
 	return true
 }

@@ -102,8 +102,9 @@ func New(cfg Config) *Server {
 	s.hub = hub.New(hcfg)
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.writers = make([]*writer, cfg.Writers)
+	hold := new(sharedHold)
 	for i := range s.writers {
-		s.writers[i] = newWriter(s.stop)
+		s.writers[i] = newWriter(s.stop, hold)
 		s.bg.Go(s.writers[i].run)
 	}
 	s.bg.Go(s.keepalive)
