@@ -243,16 +243,22 @@ func (h *Hub) number(ctx context.Context, r *room, e *Event) uint64 {
 func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEntry, m store.Message, err error) {
 	r.mu.Lock()
 	r.pending--
-	if err == nil && r.holdRunLocked(e, from, key, d, m) {
-		r.mu.Unlock()
-		return // told at the end of its run
-	}
 	var out []told
+	if err == nil && r.tallied && !r.continuesRunLocked(e) {
+		out = h.flushRunLocked(r, nil, store.Message{}, out)
+	}
+	if err == nil && (r.holdRunLocked(e, from, key, d, m) || h.extendRunLocked(r, e, from, key, d, m)) {
+		r.mu.Unlock()
+		for _, o := range out {
+			h.tell(o.e, o.p, o.waiting, nil)
+		}
+		return // the rest is told at the end of its run
+	}
 	var failed []func(Published, error)
 	if err == nil {
-		out = h.flushRunLocked(r, &runEntry{e: e, from: from, key: key, d: d}, m, nil)
+		out = h.flushRunLocked(r, &runEntry{e: e, from: from, key: key, d: d}, m, out)
 	} else {
-		out = h.flushRunLocked(r, nil, m, nil)
+		out = h.flushRunLocked(r, nil, m, out)
 		r.seq = r.fanned
 		r.resync = true
 		failed = r.settleLocked(key, d, e.Seq, err)

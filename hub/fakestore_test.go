@@ -78,6 +78,7 @@ func (s *fakeStore) Append(ctx context.Context, msgs []store.Message) error {
 		s.msgs[m.Room] = append(s.msgs[m.Room], m)
 		s.last[m.Room] = m.Seq
 	}
+	s.tallyLocked(msgs)
 	if err := s.lost; err != nil {
 		s.lost = nil
 		return err
@@ -186,3 +187,38 @@ func (s *fakeStore) ReactionsBy(context.Context, string, uint64, string) ([]stri
 }
 func (s *fakeStore) Ping(context.Context) error { return nil }
 func (s *fakeStore) Close() error               { return nil }
+
+// tallyLocked marks the last reaction of each run in the batch (reactions
+// to one target that follow each other in a room) with the target's
+// reactions after it, as the real stores do: a count per emoji.
+func (s *fakeStore) tallyLocked(msgs []store.Message) {
+	for i, m := range msgs {
+		if !isReactionChange(m) {
+			continue
+		}
+		if i+1 < len(msgs) && isReactionChange(msgs[i+1]) && msgs[i+1].Room == m.Room && msgs[i+1].Target == m.Target {
+			continue
+		}
+		var state []store.Reaction
+		for _, x := range s.msgs[m.Room] {
+			if !isReactionChange(x) || x.Target != m.Target || x.Seq > m.Seq {
+				continue
+			}
+			k := slices.IndexFunc(state, func(r store.Reaction) bool { return r.Emoji == string(x.Text) })
+			if k < 0 {
+				state = append(state, store.Reaction{Emoji: string(x.Text)})
+				k = len(state) - 1
+			}
+			if x.Change == store.ChangeReact {
+				state[k].Count++
+			} else {
+				state[k].Count--
+			}
+		}
+		msgs[i].Tally, msgs[i].Reactions = true, state
+	}
+}
+
+func isReactionChange(m store.Message) bool {
+	return m.Change == store.ChangeReact || m.Change == store.ChangeUnreact
+}

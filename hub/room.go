@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/chatd/chatd/store"
 )
@@ -29,6 +30,12 @@ type room struct {
 	dead   bool // removed from its shard; a new room object takes its place
 	dedup  dedup
 	run    []runEntry // stored reactions waiting for the end of their run (run.go)
+	// tallied says that the end of a batch's run was held for the next
+	// batch; tally is then the target's reactions after the last of run,
+	// and runSince when that hold began (run.go).
+	tallied  bool
+	tally    []store.Reaction
+	runSince time.Time
 }
 
 func newRoom(name string) *room {

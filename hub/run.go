@@ -1,6 +1,10 @@
 package hub
 
-import "github.com/chatd/chatd/store"
+import (
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
 
 // A storm of reactions to one message (a thousand members reacting within
 // a second) would cost every member a frame per reaction. The store marks
@@ -12,6 +16,28 @@ import "github.com/chatd/chatd/store"
 // reactions are stored in one batch, whose callbacks run one after the
 // other on the journal's goroutine, so the end of a run always follows
 // its beginning before anything else of the room is fanned out.
+//
+// A storm spans many batches, and each batch's run would still cost every
+// member a frame: on a fast store a batch holds a few reactions, and a
+// thousand reactions in a second came to 250–330 frames a member. So on a
+// single node the end of a run is held too, with the state the store
+// tallied, while more of the room's messages are on their way to the
+// store (the room has some pending) and for at most runHold: the next
+// batch's reactions to the same target extend the run, and anything else
+// of the room sends the held state first, so it never waits behind a run
+// and the room's order is kept. A run is held only while the room has
+// messages pending, so the last batch of a storm ends it at once. The
+// reactors are told when their run goes out. In a cluster the room's
+// cursor must follow the commits, which other nodes' messages are placed
+// by, so runs end with their batch as before.
+
+// runHold bounds how long a run is held across batches, which is also how
+// long a reactor may wait for its reaction's acknowledgement beyond its
+// commit; maxRun bounds its length.
+const (
+	runHold = 50 * time.Millisecond
+	maxRun  = 4096
+)
 
 // runEntry is a stored reaction waiting for the end of its run.
 type runEntry struct {
@@ -38,6 +64,34 @@ func (r *room) holdRunLocked(e *Event, from Subscriber, key string, d *dedupEntr
 	return true
 }
 
+// continuesRunLocked reports whether e, stored, belongs to the run held:
+// a reaction to its target.
+func (r *room) continuesRunLocked(e *Event) bool {
+	return isReaction(e) && len(r.run) > 0 && r.run[0].e.Target == e.Target
+}
+
+// extendRunLocked holds e, a reaction that ends its batch's run (stored
+// tallied), for the next batch, when the room has more messages on their
+// way to the store, on a hub that is not part of a cluster, within runHold
+// of the run's first hold and maxRun. It reports whether it did.
+func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d *dedupEntry, stored store.Message) bool {
+	if h.cfg.Relay != nil || !isReaction(e) || !stored.Tally || r.pending == 0 || len(r.run) >= maxRun {
+		return false
+	}
+	if len(r.run) > 0 && r.run[0].e.Target != e.Target {
+		return false
+	}
+	now := time.Now()
+	if !r.tallied {
+		r.runSince = now
+	} else if now.Sub(r.runSince) >= runHold {
+		return false
+	}
+	r.run = append(r.run, runEntry{e: e, from: from, key: key, d: d})
+	r.tallied, r.tally = true, stored.Reactions
+	return true
+}
+
 // told is a message's outcome to report once the room's lock is
 // released.
 type told struct {
@@ -49,31 +103,42 @@ type told struct {
 // flushRunLocked fans out the reactions held back and, when end (a stored
 // reaction that ends their run, tallied) is set, end with them: as one
 // KindReactions event carrying the target's reactions after end, when
-// there are several, or as the reaction itself, alone. Without end (a
-// store that did not tally) the held reactions go out one by one, as they
-// would have. It appends the outcomes to tell to out.
+// there are several, or as the reaction itself, alone. A run whose end was
+// held across batches goes out the same way with the state tallied then,
+// before end, which is anything else. Without a tally (a store that did
+// not tally) the held reactions go out one by one, as they would have. It
+// appends the outcomes to tell to out.
 func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out []told) []told {
-	if end != nil && len(r.run) > 0 && r.run[0].e.Target == end.e.Target {
-		first := r.run[0].e
-		state := &Event{Kind: KindReactions, Room: r.name, Target: end.e.Target, Reactions: stored.Reactions,
-			Seq: end.e.Seq, First: first.Seq, Time: end.e.Time}
-		n := r.fanoutLocked(h, state, nil)
-		r.fanned = end.e.Seq
-		for _, x := range append(r.run, *end) {
-			p := Published{Seq: x.e.Seq, Time: x.e.Time, Delivered: n}
-			out = append(out, told{e: x.e, p: p, waiting: r.settleLocked(x.key, x.d, x.e.Seq, nil)})
+	if end != nil && isReaction(end.e) && stored.Tally && r.continuesRunLocked(end.e) {
+		out = h.fanoutRunLocked(r, append(r.run, *end), stored.Reactions, out)
+		end = nil
+	} else if r.tallied && len(r.run) > 1 {
+		out = h.fanoutRunLocked(r, r.run, r.tally, out)
+	} else {
+		for _, x := range r.run {
+			out = append(out, r.fanoutStoredLocked(h, x))
 		}
-		clear(r.run)
-		r.run = r.run[:0]
-		return out
-	}
-	for _, x := range r.run {
-		out = append(out, r.fanoutStoredLocked(h, x))
 	}
 	clear(r.run)
 	r.run = r.run[:0]
+	r.tallied, r.tally = false, nil
 	if end != nil {
 		out = append(out, r.fanoutStoredLocked(h, *end))
+	}
+	return out
+}
+
+// fanoutRunLocked fans out run, reactions to one target, as one
+// KindReactions event with reactions, the target's state after the last.
+func (h *Hub) fanoutRunLocked(r *room, run []runEntry, reactions []store.Reaction, out []told) []told {
+	first, last := run[0].e, run[len(run)-1].e
+	state := &Event{Kind: KindReactions, Room: r.name, Target: last.Target, Reactions: reactions,
+		Seq: last.Seq, First: first.Seq, Time: last.Time}
+	n := r.fanoutLocked(h, state, nil)
+	r.fanned = last.Seq
+	for _, x := range run {
+		p := Published{Seq: x.e.Seq, Time: x.e.Time, Delivered: n}
+		out = append(out, told{e: x.e, p: p, waiting: r.settleLocked(x.key, x.d, x.e.Seq, nil)})
 	}
 	return out
 }

@@ -1,0 +1,127 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/journal"
+	"github.com/chatd/chatd/store"
+)
+
+// encodeRuns renders messages, single reactions and reaction states.
+func encodeRuns(_ Format, e *Event) []byte {
+	switch {
+	case e.Kind == KindReactions:
+		var counts []string
+		for _, r := range e.Reactions {
+			counts = append(counts, fmt.Sprintf("%s=%d", r.Emoji, r.Count))
+		}
+		return fmt.Appendf(nil, "reactions %d-%d %s", e.First, e.Seq, strings.Join(counts, ","))
+	case e.Kind == KindMessage && (e.Change == store.ChangeReact || e.Change == store.ChangeUnreact):
+		return fmt.Appendf(nil, "react %d %s", e.Seq, e.Text)
+	case e.Kind == KindMessage:
+		return fmt.Appendf(nil, "msg %d %s", e.Seq, e.Text)
+	}
+	return nil
+}
+
+func newRunHub(t *testing.T, st *fakeStore) *Hub {
+	t.Helper()
+	js := journal.NewSet(1, journal.Config{Store: st})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := js.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	h := New(Config{Store: st, Journals: js, Encode: encodeRuns})
+	t.Cleanup(h.Close)
+	return h
+}
+
+func react(t *testing.T, h *Hub, from Subscriber, room string, target uint64, emoji string) <-chan outcome {
+	t.Helper()
+	done := make(chan outcome, 1)
+	e := &Event{Kind: KindMessage, Room: room, From: from.Name(), Text: []byte(emoji),
+		Change: store.ChangeReact, Target: target,
+		Done: func(p Published, err error) { done <- outcome{p, err} }}
+	if _, err := h.Publish(t.Context(), e, from); err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+// A storm stored over several batches (a commit held while more reactions
+// queue behind it) reaches a member as one state, covering every reaction's
+// sequence number, and every reactor is told its own number.
+func TestAStormOverSeveralBatchesGoesOutAsOneState(t *testing.T) {
+	st := newFakeStore()
+	h := newRunHub(t, st)
+	reader := &recorder{user: "reader"}
+	join(t, h, "r", reader, Replay{})
+	crowd := make([]*recorder, 5)
+	for i := range crowd {
+		crowd[i] = &recorder{user: fmt.Sprint("u", i)}
+		join(t, h, "r", crowd[i], Replay{})
+	}
+	sendStored(t, h, crowd[0], "r", "react to me")
+
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	var dones []<-chan outcome
+	dones = append(dones, react(t, h, crowd[0], "r", 1, "👍"))
+	wait(t, waiting) // the first reaction's batch is being stored
+	for _, c := range crowd[1:] {
+		dones = append(dones, react(t, h, c, "r", 1, "👍"))
+	}
+	release()
+	var seqs []uint64
+	for _, d := range dones {
+		o := wait(t, d)
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		seqs = append(seqs, o.p.Seq)
+	}
+	if !slices.Equal(seqs, seqRange(2, 6)) {
+		t.Fatalf("the reactors were told %v, want 2 to 6", seqs)
+	}
+	want := []string{"msg 1 react to me", "reactions 2-6 👍=5"}
+	if got := reader.frames(); !slices.Equal(got, want) {
+		t.Fatalf("the reader got %q, want %q", got, want)
+	}
+}
+
+// A run held for the next batch goes out before anything else of the room,
+// so a message never waits behind it and the order is kept.
+func TestAHeldRunGoesOutBeforeTheNextMessage(t *testing.T) {
+	st := newFakeStore()
+	h := newRunHub(t, st)
+	reader, a := &recorder{user: "reader"}, &recorder{user: "a"}
+	join(t, h, "r", reader, Replay{})
+	join(t, h, "r", a, Replay{})
+	sendStored(t, h, a, "r", "react to me")
+
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	reacted := react(t, h, a, "r", 1, "👍")
+	wait(t, waiting)
+	react(t, h, reader, "r", 1, "🎉") // second batch: a run on its own
+	_, sent := send(t, h, a, "r", "after", "")
+	release()
+	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 {
+		t.Fatalf("the message: %+v, %v; want seq 4", o.p, o.err)
+	}
+	if o := wait(t, reacted); o.err != nil || o.p.Seq != 2 {
+		t.Fatalf("the first reaction: %+v, %v; want seq 2", o.p, o.err)
+	}
+	want := []string{"msg 1 react to me", "reactions 2-3 👍=1,🎉=1", "msg 4 after"}
+	if got := reader.frames(); !slices.Equal(got, want) {
+		t.Fatalf("the reader got %q, want %q", got, want)
+	}
+}
