@@ -36,6 +36,12 @@ type room struct {
 	tallied  bool
 	tally    []store.Reaction
 	runSince time.Time
+	// talliedLen is how much of run tally covers (a batch's reactions
+	// after it wait for their own end); runTimer sends a held run at
+	// runHold, while runArmed.
+	talliedLen int
+	runTimer   *time.Timer
+	runArmed   bool
 }
 
 func newRoom(name string) *room {

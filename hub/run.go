@@ -21,15 +21,12 @@ import (
 // member a frame: on a fast store a batch holds a few reactions, and a
 // thousand reactions in a second came to 250–330 frames a member. So on a
 // single node the end of a run is held too, with the state the store
-// tallied, while more of the room's messages are on their way to the
-// store (the room has some pending) and for at most runHold: the next
-// batch's reactions to the same target extend the run, and anything else
-// of the room sends the held state first, so it never waits behind a run
-// and the room's order is kept. A run is held only while the room has
-// messages pending, so the last batch of a storm ends it at once. The
-// reactors are told when their run goes out. In a cluster the room's
-// cursor must follow the commits, which other nodes' messages are placed
-// by, so runs end with their batch as before.
+// tallied, for at most runHold (a timer sends it then): the next batches'
+// reactions to the same target extend the run, and anything else of the
+// room sends the held state first, so it never waits behind a run and the
+// room's order is kept. The reactors are told when their run goes out. In
+// a cluster the room's cursor must follow the commits, which other nodes'
+// messages are placed by, so runs end with their batch as before.
 
 // runHold bounds how long a run is held across batches, which is also how
 // long a reactor may wait for its reaction's acknowledgement beyond its
@@ -71,11 +68,11 @@ func (r *room) continuesRunLocked(e *Event) bool {
 }
 
 // extendRunLocked holds e, a reaction that ends its batch's run (stored
-// tallied), for the next batch, when the room has more messages on their
-// way to the store, on a hub that is not part of a cluster, within runHold
-// of the run's first hold and maxRun. It reports whether it did.
+// tallied), for the next batches, on a hub that is not part of a cluster,
+// within runHold of the run's first hold and maxRun. It reports whether it
+// did.
 func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d *dedupEntry, stored store.Message) bool {
-	if h.cfg.Relay != nil || !isReaction(e) || !stored.Tally || r.pending == 0 || len(r.run) >= maxRun {
+	if h.cfg.Relay != nil || r.dead || !isReaction(e) || !stored.Tally || len(r.run) >= maxRun {
 		return false
 	}
 	if len(r.run) > 0 && r.run[0].e.Target != e.Target {
@@ -84,12 +81,40 @@ func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d 
 	now := time.Now()
 	if !r.tallied {
 		r.runSince = now
+		r.runArmed = true
+		if r.runTimer == nil {
+			r.runTimer = time.AfterFunc(runHold, func() { h.runExpired(r) })
+		} else {
+			r.runTimer.Reset(runHold)
+		}
 	} else if now.Sub(r.runSince) >= runHold {
 		return false
 	}
 	r.run = append(r.run, runEntry{e: e, from: from, key: key, d: d})
-	r.tallied, r.tally = true, stored.Reactions
+	r.tallied, r.tally, r.talliedLen = true, stored.Reactions, len(r.run)
 	return true
+}
+
+// runExpired runs on the timer's goroutine when a run has been held for
+// runHold, and sends it. A batch whose reactions follow the tallied part
+// is being told meanwhile: its end, due next, sends the whole run, as the
+// hold is over.
+func (h *Hub) runExpired(r *room) {
+	r.mu.Lock()
+	r.runArmed = false
+	if !r.tallied || len(r.run) != r.talliedLen {
+		r.mu.Unlock()
+		return
+	}
+	out := h.flushRunLocked(r, nil, store.Message{}, nil)
+	empty := r.emptyLocked()
+	r.mu.Unlock()
+	if empty {
+		h.free(r)
+	}
+	for _, o := range out {
+		h.tell(o.e, o.p, o.waiting, nil)
+	}
 }
 
 // told is a message's outcome to report once the room's lock is
@@ -121,7 +146,11 @@ func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out [
 	}
 	clear(r.run)
 	r.run = r.run[:0]
-	r.tallied, r.tally = false, nil
+	r.tallied, r.tally, r.talliedLen = false, nil, 0
+	if r.runArmed {
+		r.runTimer.Stop()
+		r.runArmed = false
+	}
 	if end != nil {
 		out = append(out, r.fanoutStoredLocked(h, *end))
 	}
