@@ -248,10 +248,7 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 		out = h.flushRunLocked(r, nil, store.Message{}, out)
 	}
 	if err == nil && (r.holdRunLocked(e, from, key, d, m) || h.extendRunLocked(r, e, from, key, d, m)) {
-		r.mu.Unlock()
-		for _, o := range out {
-			h.tell(o.e, o.p, o.waiting, nil)
-		}
+		h.releaseLocked(r, out)
 		return // the rest is told at the end of its run
 	}
 	var failed []func(Published, error)
@@ -263,6 +260,15 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 		r.resync = true
 		failed = r.settleLocked(key, d, e.Seq, err)
 	}
+	h.releaseLocked(r, out)
+	if err != nil {
+		h.tell(e, Published{}, failed, err)
+	}
+}
+
+// releaseLocked unlocks r, frees it if it is empty, and tells the outcomes
+// in out.
+func (h *Hub) releaseLocked(r *room, out []told) {
 	empty := r.emptyLocked()
 	r.mu.Unlock()
 	if empty {
@@ -270,9 +276,6 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 	}
 	for _, o := range out {
 		h.tell(o.e, o.p, o.waiting, nil)
-	}
-	if err != nil {
-		h.tell(e, Published{}, failed, err)
 	}
 }
 

@@ -56,7 +56,8 @@ func encodeMessages(_ Format, e *Event) []byte {
 	return fmt.Appendf(nil, "%d %s", e.Seq, e.Text)
 }
 
-// newDurable returns a hub that stores through one journal into st.
+// newDurable returns a hub that stores through one journal into st,
+// encoding with encodeMessages unless cfg says otherwise.
 func newDurable(t *testing.T, st *fakeStore, cfg Config) *Hub {
 	t.Helper()
 	js := journal.NewSet(1, journal.Config{Store: st})
@@ -67,7 +68,10 @@ func newDurable(t *testing.T, st *fakeStore, cfg Config) *Hub {
 			t.Error(err)
 		}
 	})
-	cfg.Store, cfg.Journals, cfg.Encode = st, js, encodeMessages
+	cfg.Store, cfg.Journals = st, js
+	if cfg.Encode == nil {
+		cfg.Encode = encodeMessages
+	}
 	h := New(cfg)
 	t.Cleanup(h.Close)
 	return h

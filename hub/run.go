@@ -106,15 +106,7 @@ func (h *Hub) runExpired(r *room) {
 		r.mu.Unlock()
 		return
 	}
-	out := h.flushRunLocked(r, nil, store.Message{}, nil)
-	empty := r.emptyLocked()
-	r.mu.Unlock()
-	if empty {
-		h.free(r)
-	}
-	for _, o := range out {
-		h.tell(o.e, o.p, o.waiting, nil)
-	}
+	h.releaseLocked(r, h.flushRunLocked(r, nil, store.Message{}, nil))
 }
 
 // told is a message's outcome to report once the room's lock is

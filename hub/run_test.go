@@ -1,14 +1,11 @@
 package hub
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chatd/chatd/journal"
 	"github.com/chatd/chatd/store"
 )
 
@@ -31,17 +28,7 @@ func encodeRuns(_ Format, e *Event) []byte {
 
 func newRunHub(t *testing.T, st *fakeStore) *Hub {
 	t.Helper()
-	js := journal.NewSet(1, journal.Config{Store: st})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := js.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	h := New(Config{Store: st, Journals: js, Encode: encodeRuns})
-	t.Cleanup(h.Close)
-	return h
+	return newDurable(t, st, Config{Encode: encodeRuns})
 }
 
 func react(t *testing.T, h *Hub, from Subscriber, room string, target uint64, emoji string) <-chan outcome {
