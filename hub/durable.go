@@ -244,7 +244,7 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 	r.mu.Lock()
 	r.pending--
 	var out []told
-	if err == nil && r.tallied && !r.continuesRunLocked(e) {
+	if err == nil && r.talliedLen > 0 && !r.continuesRunLocked(e) {
 		out = h.flushRunLocked(r, nil, store.Message{}, out)
 	}
 	if err == nil && (r.holdRunLocked(e, from, key, d, m) || h.extendRunLocked(r, e, from, key, d, m)) {

@@ -30,18 +30,15 @@ type room struct {
 	dead   bool // removed from its shard; a new room object takes its place
 	dedup  dedup
 	run    []runEntry // stored reactions waiting for the end of their run (run.go)
-	// tallied says that the end of a batch's run was held for the next
-	// batch; tally is then the target's reactions after the last of run,
-	// and runSince when that hold began (run.go).
-	tallied  bool
-	tally    []store.Reaction
-	runSince time.Time
-	// talliedLen is how much of run tally covers (a batch's reactions
-	// after it wait for their own end); runTimer sends a held run at
-	// runHold, while runArmed.
+	// talliedLen, once the end of a batch's run was held for the next
+	// batches, is how much of run the held state covers (a later batch's
+	// reactions after it wait for their own end): tally is the target's
+	// reactions after run[talliedLen-1], runSince when the hold began, and
+	// runTimer sends the run at runHold (run.go).
 	talliedLen int
+	tally      []store.Reaction
+	runSince   time.Time
 	runTimer   *time.Timer
-	runArmed   bool
 }
 
 func newRoom(name string) *room {

@@ -79,9 +79,8 @@ func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d 
 		return false
 	}
 	now := time.Now()
-	if !r.tallied {
+	if r.talliedLen == 0 {
 		r.runSince = now
-		r.runArmed = true
 		if r.runTimer == nil {
 			r.runTimer = time.AfterFunc(runHold, func() { h.runExpired(r) })
 		} else {
@@ -91,7 +90,7 @@ func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d 
 		return false
 	}
 	r.run = append(r.run, runEntry{e: e, from: from, key: key, d: d})
-	r.tallied, r.tally, r.talliedLen = true, stored.Reactions, len(r.run)
+	r.tally, r.talliedLen = stored.Reactions, len(r.run)
 	return true
 }
 
@@ -101,8 +100,7 @@ func (h *Hub) extendRunLocked(r *room, e *Event, from Subscriber, key string, d 
 // hold is over.
 func (h *Hub) runExpired(r *room) {
 	r.mu.Lock()
-	r.runArmed = false
-	if !r.tallied || len(r.run) != r.talliedLen {
+	if r.talliedLen == 0 || len(r.run) != r.talliedLen {
 		r.mu.Unlock()
 		return
 	}
@@ -129,7 +127,7 @@ func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out [
 	if end != nil && isReaction(end.e) && stored.Tally && r.continuesRunLocked(end.e) {
 		out = h.fanoutRunLocked(r, append(r.run, *end), stored.Reactions, out)
 		end = nil
-	} else if r.tallied && len(r.run) > 1 {
+	} else if r.talliedLen > 1 {
 		out = h.fanoutRunLocked(r, r.run, r.tally, out)
 	} else {
 		for _, x := range r.run {
@@ -138,10 +136,9 @@ func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out [
 	}
 	clear(r.run)
 	r.run = r.run[:0]
-	r.tallied, r.tally, r.talliedLen = false, nil, 0
-	if r.runArmed {
-		r.runTimer.Stop()
-		r.runArmed = false
+	r.tally, r.talliedLen = nil, 0
+	if r.runTimer != nil {
+		r.runTimer.Stop() // a timer that fired or was stopped stays so
 	}
 	if end != nil {
 		out = append(out, r.fanoutStoredLocked(h, *end))
