@@ -31,6 +31,11 @@ type JoinResult struct {
 	// messages left out older ones.
 	More bool
 	Last uint64 // the room's last sequence number offered to its members
+	// Room is the room's name as the hub holds it, equal to the name
+	// joined: a caller that keeps the name for as long as it is a member
+	// keeps this one, which every member shares, rather than its own copy
+	// (or the request line it was sliced from).
+	Room string
 }
 
 // JoinReplay adds s to room like Join and, on a durable hub, first delivers
@@ -81,6 +86,7 @@ func (h *Hub) JoinReplay(ctx context.Context, room string, s Subscriber, want Re
 		res.Users = r.addLocked(h, s)
 		res.Replayed = len(frames)
 		res.Last = r.fanned
+		res.Room = r.name
 		r.mu.Unlock()
 		return res, nil
 	}

@@ -339,11 +339,7 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) {
 	newHash := auth.HashToken(reply.Token)
 	s.mu.Lock()
 	for c := range s.conns {
-		c.authMu.Lock()
-		if c.ident.tokenHash == id.tokenHash {
-			c.ident.tokenHash = newHash
-		}
-		c.authMu.Unlock()
+		c.renewToken(id.tokenHash, newHash)
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, reply)

@@ -18,34 +18,28 @@ type conn struct {
 	srv *Server
 	// calls are the store calls running for the connection, which end
 	// when it does (abort) or when a shutdown stops waiting for it.
-	calls  connCalls
-	id     uint64
-	addr   netip.Prefix // the client's address, as per-address limits count it
-	format hub.Format
+	calls connCalls
+	id    uint64
+	addr  netip.Prefix // the client's address, as per-address limits count it
 	// plainRoom is the room a plain client chats in, fixed at connect.
 	plainRoom string
 	sess      *session // the user behind the connection
 
-	// authMu guards whom the connection speaks for, which an auth request
-	// changes while other goroutines look for connections to revoke.
+	// authMu guards whom the connection speaks for (see identity), which
+	// an auth request changes while other goroutines look for
+	// connections to revoke. A guest is its name alone; what only a
+	// signed-in connection needs sits behind signed.
 	authMu sync.Mutex
-	ident  identity
-	expiry *time.Timer // closes the connection when its token expires
+	guest  string
+	signed *signedIdentity
 
 	// Reader-owned.
 	rooms roomSet // rooms joined
-	// limiter and byteLimiter are made at the first message (sendLimits);
-	// byteLimiter charges the bytes of what the connection sends to its
-	// recipients. nil: not yet made, or no limit.
-	limiter     *rate.Limiter
-	byteLimiter *rate.Limiter
-	// reqLimits is made at the first request, and each limiter at its
-	// class's first request: behind a pointer, the array costs an idle
-	// connection nothing.
-	reqLimits *[numClasses]*rate.Limiter
-	strikes   int // consecutive refused requests
-	lastTyped map[string]time.Time
+	// active is made when the connection first sends a message or a
+	// request that needs it (see act): an idle connection holds none.
+	active *connActive
 
+	format hub.Format
 	// reader and readBy are the reader's parking (conn_park.go): whether
 	// a goroutine runs it, and the read deadline it parked with (Unix ns).
 	reader atomic.Uint32
@@ -58,6 +52,30 @@ type conn struct {
 	handling sync.Mutex
 
 	out outbox
+}
+
+// connActive is the reader's state of a connection that has sent
+// something: its limits, refusals and typing. Only the reader touches it.
+type connActive struct {
+	// limiter and byteLimiter are made at the first message (sendLimits);
+	// byteLimiter charges the bytes of what the connection sends to its
+	// recipients. nil: not yet made, or no limit.
+	limiter     *rate.Limiter
+	byteLimiter *rate.Limiter
+	// reqLimits is made at the first request, and each limiter at its
+	// class's first request.
+	reqLimits *[numClasses]*rate.Limiter
+	strikes   int // consecutive refused requests
+	lastTyped map[string]time.Time
+}
+
+// act returns the reader's state for a connection that sends, making it
+// the first time. Only the reader calls it.
+func (c *conn) act() *connActive {
+	if c.active == nil {
+		c.active = new(connActive)
+	}
+	return c.active
 }
 
 // Deliver implements hub.Subscriber. It never blocks (see outbox.deliver).

@@ -211,12 +211,25 @@ func (o *outbox) take(buf []byte) (_ []byte, frames int, final bool) {
 // idleLocked gives up the write side. The queue's array is kept while the
 // connection is busy, so that a sustained stream does not regrow it on every
 // sweep, and released when it goes idle, so that a burst does not pin a large
-// array to an idle connection.
+// array to an idle connection. A connection whose reader is parked has been
+// quiet for a while: it gives up even a small array (8 to 128 bytes, about
+// 36 a connection among 10,000 idle JSON clients in a room), which its next
+// frame, after a presence diff or a ping, makes again.
 func (o *outbox) idleLocked() {
 	o.scheduled = false
-	if cap(o.queue) > 16 {
+	if cap(o.queue) > 16 || o.c.parked() {
 		o.queue = nil
 	}
+}
+
+// shrink releases the queue's array if the queue is empty and nobody is
+// writing; the reader calls it as it parks.
+func (o *outbox) shrink() {
+	o.mu.Lock()
+	if !o.scheduled && len(o.queue) == 0 {
+		o.queue = nil
+	}
+	o.mu.Unlock()
 }
 
 // pending reports whether frames arrived while the owner was writing; if

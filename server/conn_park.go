@@ -52,6 +52,7 @@ func (c *conn) park(readBy time.Time) bool {
 	if c.out.closing.Load() && c.unpark() {
 		return false
 	}
+	c.out.shrink()
 	return true
 }
 

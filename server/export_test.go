@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // SetTokenSweepInterval shortens the expired-token sweep for a test and
 // returns a function that restores it.
@@ -55,4 +58,44 @@ func SetParkGap(d time.Duration) (restore func()) {
 	old := parkGap
 	parkGap = d
 	return func() { parkGap = old }
+}
+
+// IdleHoldings looks at s's connections whose readers are parked: how
+// many there are, how many of them hold a queue array, reader state made
+// by sending, or a signed-in identity, and how many distinct copies of
+// room names they hold among them (by the bytes' address).
+func IdleHoldings(s *Server) (parked, queues, actives, signed, roomCopies int) {
+	names := make(map[*byte]bool)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if !c.parked() {
+			continue
+		}
+		parked++
+		c.out.mu.Lock()
+		if c.out.queue != nil {
+			queues++
+		}
+		c.out.mu.Unlock()
+		// The reader's state: a reader resumed to end the connection
+		// leaves its rooms under handling.
+		c.handling.Lock()
+		if c.active != nil {
+			actives++
+		}
+		for _, r := range c.rooms {
+			names[unsafe.StringData(r)] = true
+		}
+		c.handling.Unlock()
+		c.authMu.Lock()
+		if c.signed != nil {
+			signed++
+		}
+		c.authMu.Unlock()
+		if c.plainRoom != "" {
+			names[unsafe.StringData(c.plainRoom)] = true
+		}
+	}
+	return parked, queues, actives, signed, len(names)
 }

@@ -77,7 +77,9 @@ func (c *conn) handleText(text []byte) {
 		perr = c.handleRequest(&req)
 	}
 	if perr == nil {
-		c.strikes = 0
+		if c.active != nil {
+			c.active.strikes = 0
+		}
 		return
 	}
 	c.send(jsonFrame(protocol.ErrorEvent{Type: protocol.TypeError, ID: req.ID, Code: perr.Code, Message: perr.Message, RetryAfterMS: perr.RetryAfterMS}))
@@ -85,8 +87,9 @@ func (c *conn) handleText(text []byte) {
 	if perr.Code == protocol.CodeRateLimited {
 		return
 	}
-	c.strikes++
-	if c.strikes >= maxStrikes {
+	a := c.act()
+	a.strikes++
+	if a.strikes >= maxStrikes {
 		c.closeWith(closeFrame(protocol.ClosePolicyViolation, "too many refused requests in a row"), false)
 	}
 }

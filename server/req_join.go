@@ -97,7 +97,7 @@ func (c *conn) joinReplay(room string, want hub.Replay) (hub.JoinResult, error) 
 	if err != nil {
 		return res, err
 	}
-	c.rooms.add(room)
+	c.rooms.add(res.Room)
 	return res, nil
 }
 
@@ -115,7 +115,9 @@ func (c *conn) replayOf(r *protocol.Request) hub.Replay {
 
 func (c *conn) leave(room string) {
 	c.rooms.remove(room)
-	delete(c.lastTyped, room)
+	if c.active != nil {
+		delete(c.active.lastTyped, room)
+	}
 	c.srv.hub.Leave(room, c)
 }
 

@@ -11,14 +11,14 @@ import (
 // cannot be told "rate limited", so it is slowed down instead: the reader
 // waits for the limiter, and TCP pushes back on the client.
 func (c *conn) handlePlain(text []byte) {
-	c.sendLimits()
-	if c.limiter != nil {
-		if d := c.limiter.Reserve().Delay(); d > 0 {
+	a := c.sendLimits()
+	if a.limiter != nil {
+		if d := a.limiter.Reserve().Delay(); d > 0 {
 			time.Sleep(d)
 		}
 	}
-	if c.byteLimiter != nil {
-		if d := c.byteLimiter.ReserveN(time.Now(), c.messageCost(c.plainRoom, string(text), "")).Delay(); d > 0 {
+	if a.byteLimiter != nil {
+		if d := a.byteLimiter.ReserveN(time.Now(), c.messageCost(c.plainRoom, string(text), "")).Delay(); d > 0 {
 			time.Sleep(d)
 		}
 	}

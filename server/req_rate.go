@@ -91,15 +91,16 @@ func (c *conn) allowRequest(r *protocol.Request, h requestHandler) *protocol.Err
 	if h.cost != nil {
 		cost = h.cost(c, r)
 	}
-	if c.reqLimits == nil {
-		c.reqLimits = new([numClasses]*rate.Limiter)
+	a := c.act()
+	if a.reqLimits == nil {
+		a.reqLimits = new([numClasses]*rate.Limiter)
 	}
-	lim := c.reqLimits[class]
+	lim := a.reqLimits[class]
 	if lim == nil {
 		l := requestLimits[class]
 		burst := max(1, int(math.Round(float64(l.burst(&c.srv.cfg))*scale)))
 		lim = rate.NewLimiter(rate.Limit(l.rate*scale), burst)
-		c.reqLimits[class] = lim
+		a.reqLimits[class] = lim
 	}
 	cost = min(cost, lim.Burst())
 	now := time.Now()

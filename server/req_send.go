@@ -99,11 +99,11 @@ func (c *conn) handleTyping(r *protocol.Request, _ *protocol.Ack) *protocol.Erro
 		return notMember(r.Room)
 	}
 	now := time.Now()
-	if now.Sub(c.lastTyped[r.Room]) >= typingInterval {
-		if c.lastTyped == nil {
-			c.lastTyped = make(map[string]time.Time)
+	if a := c.act(); now.Sub(a.lastTyped[r.Room]) >= typingInterval {
+		if a.lastTyped == nil {
+			a.lastTyped = make(map[string]time.Time)
 		}
-		c.lastTyped[r.Room] = now
+		a.lastTyped[r.Room] = now
 		_, _ = c.publish(&hub.Event{Kind: hub.KindTyping, Room: r.Room, From: c.sess.name})
 	}
 	return nil

@@ -21,26 +21,26 @@ import (
 // costs each recipient cost bytes. A refusal takes nothing from either
 // limit.
 func (c *conn) allowSend(cost int) *protocol.Error {
-	c.sendLimits()
+	a := c.sendLimits()
 	now := time.Now()
 	var res *rate.Reservation
-	if c.byteLimiter != nil {
-		res = c.byteLimiter.ReserveN(now, min(cost, c.byteLimiter.Burst()))
+	if a.byteLimiter != nil {
+		res = a.byteLimiter.ReserveN(now, min(cost, a.byteLimiter.Burst()))
 		if d := res.DelayFrom(now); d > 0 {
 			res.CancelAt(now)
 			return &protocol.Error{Code: protocol.CodeRateLimited, RetryAfterMS: ceilMillis(d), Message: fmt.Sprintf(
-				"sending more than %.0f bytes of messages per second; send it again after retry_after_ms", float64(c.byteLimiter.Limit()))}
+				"sending more than %.0f bytes of messages per second; send it again after retry_after_ms", float64(a.byteLimiter.Limit()))}
 		}
 	}
-	if c.limiter != nil {
-		r := c.limiter.ReserveN(now, 1)
+	if a.limiter != nil {
+		r := a.limiter.ReserveN(now, 1)
 		if d := r.DelayFrom(now); d > 0 {
 			r.CancelAt(now)
 			if res != nil {
 				res.CancelAt(now)
 			}
 			return &protocol.Error{Code: protocol.CodeRateLimited, RetryAfterMS: ceilMillis(d), Message: fmt.Sprintf(
-				"sending faster than %g messages per second; send it again after retry_after_ms", float64(c.limiter.Limit()))}
+				"sending faster than %g messages per second; send it again after retry_after_ms", float64(a.limiter.Limit()))}
 		}
 	}
 	return nil
@@ -49,15 +49,18 @@ func (c *conn) allowSend(cost int) *protocol.Error {
 // sendLimits makes the connection's send limits at its first message
 // rather than at connect: an idle connection then holds none (about 80
 // bytes each). A limiter starts full, so one made late allows what one
-// made at connect would have by then. Only the reader calls it.
-func (c *conn) sendLimits() {
+// made at connect would have by then. Only the reader calls it; it
+// returns the reader's state that holds them.
+func (c *conn) sendLimits() *connActive {
 	cfg := &c.srv.cfg
-	if c.limiter == nil && cfg.SendRate > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst)
+	a := c.act()
+	if a.limiter == nil && cfg.SendRate > 0 {
+		a.limiter = rate.NewLimiter(rate.Limit(cfg.SendRate), cfg.SendBurst)
 	}
-	if c.byteLimiter == nil && cfg.SendByteRate > 0 {
-		c.byteLimiter = rate.NewLimiter(rate.Limit(cfg.SendByteRate), cfg.SendByteBurst)
+	if a.byteLimiter == nil && cfg.SendByteRate > 0 {
+		a.byteLimiter = rate.NewLimiter(rate.Limit(cfg.SendByteRate), cfg.SendByteBurst)
 	}
+	return a
 }
 
 // messageCost is the size of the frame that carries text from c to room's

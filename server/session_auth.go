@@ -192,26 +192,51 @@ func (c *conn) handleAuth(r *protocol.Request, ack *protocol.Ack) *protocol.Erro
 	return nil
 }
 
+// signedIdentity is what a connection that speaks for a signed-in user
+// holds beyond a guest's name: held behind a pointer, it costs a guest's
+// connection 8 bytes rather than 104 (conn went from a 480-byte to a
+// 352-byte allocation with connActive).
+type signedIdentity struct {
+	id     identity
+	expiry *time.Timer // closes the connection when its token expires
+}
+
 // identity returns whom c speaks for now.
 func (c *conn) identity() identity {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	return c.ident
+	if c.signed != nil {
+		return c.signed.id
+	}
+	return identity{kind: protocol.AuthGuest, name: c.guest}
 }
 
 // setIdentity records id and (re)arms the close at its token's expiry.
 func (c *conn) setIdentity(id identity) {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	c.ident = id
-	if c.expiry != nil {
-		c.expiry.Stop()
-		c.expiry = nil
+	if c.signed != nil && c.signed.expiry != nil {
+		c.signed.expiry.Stop()
 	}
+	if !id.signedIn() {
+		c.guest, c.signed = id.name, nil
+		return
+	}
+	c.guest, c.signed = "", &signedIdentity{id: id}
 	if !id.expires.IsZero() {
-		c.expiry = time.AfterFunc(time.Until(id.expires), func() {
+		c.signed.expiry = time.AfterFunc(time.Until(id.expires), func() {
 			c.closeWith(closeTokenExpired, false)
 		})
+	}
+}
+
+// renewToken makes c's identity carry the login token newHash in place of
+// oldHash, if it carried oldHash.
+func (c *conn) renewToken(oldHash, newHash string) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if c.signed != nil && c.signed.id.tokenHash == oldHash {
+		c.signed.id.tokenHash = newHash
 	}
 }
 
@@ -219,8 +244,8 @@ func (c *conn) setIdentity(id identity) {
 func (c *conn) stopExpiry() {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	if c.expiry != nil {
-		c.expiry.Stop()
+	if c.signed != nil && c.signed.expiry != nil {
+		c.signed.expiry.Stop()
 	}
 }
 
