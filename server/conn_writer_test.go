@@ -64,7 +64,7 @@ func TestAWriterWokenFromIdleDoesNotHoldTheRestOfAFanOut(t *testing.T) {
 
 // loopbackPair returns the two ends of a TCP connection on loopback: the
 // server's, which writers can write without blocking, and the client's.
-func loopbackPair(t *testing.T) (server, client net.Conn) {
+func loopbackPair(t testing.TB) (server, client net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
