@@ -32,8 +32,11 @@ type session struct {
 	conns []*conn           // guarded by sessions.mu
 	reads map[string]uint64 // room -> read up to; guarded by sessions.mu
 	// idleUntil is how long a guest's name stays reserved for its token
-	// after its last connection closed; zero while connected.
-	idleUntil time.Time // guarded by sessions.mu
+	// after its last connection closed, in Unix ns; zero while connected.
+	// (Not a time.Time: 16 bytes less take session from a 128-byte
+	// allocation to a 112-byte one, and a grace of minutes needs no
+	// monotonic clock.)
+	idleUntil int64 // guarded by sessions.mu
 	// gen is the generation of this node's hold on the name in a cluster
 	// (see clusterNames); zero on a single server. Guarded by sessions.mu.
 	gen int64
@@ -48,7 +51,7 @@ var guestGrace = 2 * time.Minute
 // gone reports whether s has no connection and its grace has passed: its
 // name is free.
 func (s *session) gone(now time.Time) bool {
-	return len(s.conns) == 0 && !now.Before(s.idleUntil)
+	return len(s.conns) == 0 && now.UnixNano() >= s.idleUntil
 }
 
 // liveLocked returns the session holding key now, or nil; r.mu is held.
@@ -135,7 +138,7 @@ func (r *sessions) claim(id identity, token string, reads map[string]uint64, c *
 	if r.relay != nil {
 		r.relay.FollowUser(key)
 	}
-	s.idleUntil = time.Time{}
+	s.idleUntil = 0
 	s.tokenShown = s.tokenShown || c.format == formatJSON
 	return s, ousted, nil
 }
@@ -208,7 +211,7 @@ func (r *sessions) release(s *session, c *conn, done bool) {
 		r.freedLocked(s)
 		return
 	}
-	s.idleUntil = time.Now().Add(r.grace)
+	s.idleUntil = time.Now().Add(r.grace).UnixNano()
 }
 
 // sweep forgets the guests whose grace has passed.
