@@ -1,0 +1,62 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatd/chatd/store"
+)
+
+// TestSearchFindsMessagesInTheGINPendingList: the words of new messages
+// wait in the GIN index's pending list until a merge, and a search finds
+// them there as it does once merged, following the edits and deletes
+// stored after them.
+func TestSearchFindsMessagesInTheGINPendingList(t *testing.T) {
+	dsn, _ := newSchema(t)
+	ctx := context.Background()
+	s := open(t, dsn)
+	defer s.Close()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, batch := range [][]store.Message{{
+		{Room: "a", Seq: 1, From: "u", Text: "pending alpha", Time: at},
+		{Room: "a", Seq: 2, From: "u", Text: "pending alpha beta", Time: at},
+		{Room: "a", Seq: 3, From: "u", Text: "kept alpha", Time: at},
+	}, {
+		{Room: "a", Seq: 4, From: "u", Change: store.ChangeEdit, Target: 2, Text: "gamma", Time: at.Add(time.Second)},
+		{Room: "a", Seq: 5, From: "u", Change: store.ChangeDelete, Target: 1, Time: at.Add(time.Second)},
+	}} {
+		if err := s.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"alpha": {"a/3"}, "gamma": {"a/2"}, "pending": nil, "beta": nil}
+	check := func(when string) {
+		t.Helper()
+		for q, w := range want {
+			page, err := s.Search(ctx, store.SearchQuery{Words: store.SearchWords(q), Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range page.Hits {
+				got = append(got, fmt.Sprintf("%s/%d", m.Room, m.Seq))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, w) {
+				t.Errorf("%s: Search(%q) = %v; want %v", when, q, got, w)
+			}
+		}
+	}
+	check("pending")
+	var pages int64
+	if err := adminConn(t, dsn).QueryRow(ctx, `SELECT gin_clean_pending_list('messages_words'::regclass)`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages == 0 {
+		t.Fatal("the GIN index of words had no pending list to merge: its entries were inserted one message at a time")
+	}
+	check("merged")
+}
