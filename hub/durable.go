@@ -250,6 +250,11 @@ func (h *Hub) stored(r *room, e *Event, from Subscriber, key string, d *dedupEnt
 	r.mu.Lock()
 	r.pending--
 	var out []told
+	if err == nil && r.talliedLen > 1 && len(r.run) == r.talliedLen && !isReaction(e) {
+		out = h.flushRunBeforeLocked(r, runEntry{e: e, from: from, key: key, d: d}, out)
+		h.releaseLocked(r, out)
+		return
+	}
 	if err == nil && r.talliedLen > 0 && !r.continuesRunLocked(e) {
 		out = h.flushRunLocked(r, nil, store.Message{}, out)
 	}

@@ -37,6 +37,18 @@ type Subscriber interface {
 	Name() string
 }
 
+// A PairSubscriber is a Subscriber that can be offered two frames that
+// arrive together, in one call. The hub does so when a run of reactions
+// held back goes out just before the message that ends it: the two reach
+// every member at once, and a subscriber that paces its writes by how many
+// frames arrive (server's writers' hold) should count them as one arrival,
+// not as frames arriving faster than it writes. Like Deliver, it must not
+// block, and the frames are shared and must not be modified.
+type PairSubscriber interface {
+	Subscriber
+	DeliverPair(first, second []byte)
+}
+
 // Encoder returns the frame carrying e in format f, or nil when subscribers
 // of that format do not receive events of e's kind.
 type Encoder func(f Format, e *Event) []byte

@@ -185,6 +185,41 @@ func (r *room) fanoutLocked(h *Hub, e *Event, skip Subscriber) int {
 	return n
 }
 
+// fanoutPairLocked offers a, then b, to every member, b to all but skip,
+// each encoded once per format; a member offered both gets them in one
+// DeliverPair when it can take it. It returns the number of members
+// offered a frame of each.
+func (r *room) fanoutPairLocked(h *Hub, a, b *Event, skip Subscriber) (na, nb int) {
+	var fa, fb [MaxFormats][]byte
+	var encoded [MaxFormats]bool
+	for _, s := range r.members {
+		f := s.Format()
+		if !encoded[f] {
+			fa[f], fb[f], encoded[f] = h.cfg.Encode(f, a), h.cfg.Encode(f, b), true
+		}
+		first, second := fa[f], fb[f]
+		if s == skip {
+			second = nil
+		}
+		if first != nil && second != nil {
+			if ps, ok := s.(PairSubscriber); ok {
+				ps.DeliverPair(first, second)
+				na, nb = na+1, nb+1
+				continue
+			}
+		}
+		if first != nil {
+			s.Deliver(first, false)
+			na++
+		}
+		if second != nil {
+			s.Deliver(second, false)
+			nb++
+		}
+	}
+	return na, nb
+}
+
 func (r *room) info() RoomInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -134,12 +134,7 @@ func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out [
 			out = append(out, r.fanoutStoredLocked(h, x))
 		}
 	}
-	clear(r.run)
-	r.run = r.run[:0]
-	r.tally, r.talliedLen = nil, 0
-	if r.runTimer != nil {
-		r.runTimer.Stop() // a timer that fired or was stopped stays so
-	}
+	r.endRunLocked()
 	if end != nil {
 		out = append(out, r.fanoutStoredLocked(h, *end))
 	}
@@ -149,16 +144,53 @@ func (h *Hub) flushRunLocked(r *room, end *runEntry, stored store.Message, out [
 // fanoutRunLocked fans out run, reactions to one target, as one
 // KindReactions event with reactions, the target's state after the last.
 func (h *Hub) fanoutRunLocked(r *room, run []runEntry, reactions []store.Reaction, out []told) []told {
+	n := r.fanoutLocked(h, runState(r, run, reactions), nil)
+	return r.ranLocked(run, n, out)
+}
+
+// runState is the KindReactions event of run, with reactions, the
+// target's state after its last reaction.
+func runState(r *room, run []runEntry, reactions []store.Reaction) *Event {
 	first, last := run[0].e, run[len(run)-1].e
-	state := &Event{Kind: KindReactions, Room: r.name, Target: last.Target, Reactions: reactions,
+	return &Event{Kind: KindReactions, Room: r.name, Target: last.Target, Reactions: reactions,
 		Seq: last.Seq, First: first.Seq, Time: last.Time}
-	n := r.fanoutLocked(h, state, nil)
-	r.fanned = last.Seq
+}
+
+// ranLocked records run as offered to n members and appends the outcomes
+// of its reactions to out.
+func (r *room) ranLocked(run []runEntry, n int, out []told) []told {
+	r.fanned = run[len(run)-1].e.Seq
 	for _, x := range run {
 		p := Published{Seq: x.e.Seq, Time: x.e.Time, Delivered: n}
 		out = append(out, told{e: x.e, p: p, waiting: r.settleLocked(x.key, x.d, x.e.Seq, nil)})
 	}
 	return out
+}
+
+// flushRunBeforeLocked sends the run held across batches (several
+// reactions, talliedLen > 1, its state tallied) and then next, a stored
+// message that is not a reaction, which ends it. The two go to each member
+// as a pair (fanoutPairLocked): at a storm's height nearly every message
+// ends a held run, and a state and a message reaching a writer as two
+// frames each time would make its load look sustained, so that its hold
+// would grow to the ceiling and every frame of the room wait for it.
+func (h *Hub) flushRunBeforeLocked(r *room, next runEntry, out []told) []told {
+	na, nb := r.fanoutPairLocked(h, runState(r, r.run, r.tally), next.e, next.from)
+	out = r.ranLocked(r.run, na, out)
+	r.endRunLocked()
+	p := Published{Seq: next.e.Seq, Time: next.e.Time, Delivered: nb}
+	r.fanned = next.e.Seq
+	return append(out, told{e: next.e, p: p, waiting: r.settleLocked(next.key, next.d, next.e.Seq, nil)})
+}
+
+// endRunLocked forgets the run that went out.
+func (r *room) endRunLocked() {
+	clear(r.run)
+	r.run = r.run[:0]
+	r.tally, r.talliedLen = nil, 0
+	if r.runTimer != nil {
+		r.runTimer.Stop() // a timer that fired or was stopped stays so
+	}
 }
 
 // fanoutStoredLocked fans out one stored message on its own.

@@ -112,3 +112,51 @@ func TestAHeldRunGoesOutBeforeTheNextMessage(t *testing.T) {
 		t.Fatalf("the reader got %q, want %q", got, want)
 	}
 }
+
+// pairRecorder is a recorder that takes two frames arriving together in
+// one call, and records them as one entry joined by " + ".
+type pairRecorder struct{ recorder }
+
+func (p *pairRecorder) DeliverPair(first, second []byte) {
+	p.Deliver(fmt.Appendf(nil, "%s + %s", first, second), false)
+}
+
+// A message that ends a held run reaches a member that takes pairs in one
+// call with the run's state, and its sender, which does not get its own
+// message, the state alone; a member that does not take pairs gets the two
+// one after the other.
+func TestAMessageEndingAHeldRunGoesOutWithItsStateAsAPair(t *testing.T) {
+	st := newFakeStore()
+	h := newRunHub(t, st)
+	reader, a, plain := &pairRecorder{recorder{user: "reader"}}, &pairRecorder{recorder{user: "a"}}, &recorder{user: "plain"}
+	for _, s := range []Subscriber{reader, a, plain} {
+		join(t, h, "r", s, Replay{})
+	}
+	sendStored(t, h, a, "r", "react to me")
+
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	reacted := react(t, h, a, "r", 1, "👍")
+	wait(t, waiting)
+	react(t, h, reader, "r", 1, "🎉")
+	_, sent := send(t, h, a, "r", "after", "")
+	release()
+	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 || o.p.Delivered != 2 {
+		t.Fatalf("the message: %+v, %v; want seq 4 offered to 2", o.p, o.err)
+	}
+	if o := wait(t, reacted); o.err != nil || o.p.Seq != 2 || o.p.Delivered != 3 {
+		t.Fatalf("the first reaction: %+v, %v; want seq 2 offered to 3", o.p, o.err)
+	}
+	for _, tc := range []struct {
+		r    *recorder
+		want []string
+	}{
+		{&reader.recorder, []string{"msg 1 react to me", "reactions 2-3 👍=1,🎉=1 + msg 4 after"}},
+		{&a.recorder, []string{"reactions 2-3 👍=1,🎉=1"}},
+		{plain, []string{"msg 1 react to me", "reactions 2-3 👍=1,🎉=1", "msg 4 after"}},
+	} {
+		if got := tc.r.frames(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s got %q, want %q", tc.r.user, got, tc.want)
+		}
+	}
+}

@@ -81,6 +81,11 @@ func (c *conn) act() *connActive {
 // Deliver implements hub.Subscriber. It never blocks (see outbox.deliver).
 func (c *conn) Deliver(frame []byte, droppable bool) { c.out.deliver(frame, droppable) }
 
+var _ hub.PairSubscriber = (*conn)(nil)
+
+// DeliverPair is hub.PairSubscriber's: two frames that arrived together.
+func (c *conn) DeliverPair(first, second []byte) { c.out.deliverPair(first, second) }
+
 // send queues a frame for this connection alone, such as a reply.
 func (c *conn) send(frame []byte) { c.out.deliver(frame, false) }
 

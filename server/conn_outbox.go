@@ -57,6 +57,10 @@ type outbox struct {
 	// socket (conn_writer.go). Only the write side's owner touches it, not
 	// under mu; it fits the padding before drained.
 	swept uint32
+	// paired counts the frames queued as the second of a pair
+	// (deliverPair): they arrived with the frame before them, and take
+	// does not count them as arrivals. It fits the padding after swept.
+	paired uint32
 	// drained has capacity 1; the first wait makes it, so that a
 	// connection that never waits holds no channel (112 bytes).
 	drained chan struct{}
@@ -74,13 +78,23 @@ func (o *outbox) init(s *Server, nc net.Conn, w *writer, c *conn) {
 // queue by a 1013 close frame. A droppable frame is discarded instead when
 // the queue is half full, so that typing indicators never push a lagging
 // client over the edge.
-func (o *outbox) deliver(frame []byte, droppable bool) {
+func (o *outbox) deliver(frame []byte, droppable bool) { o.queueFrames(frame, nil, droppable) }
+
+// deliverPair queues first and second, which arrived together, like
+// deliver; the writers' hold counts them as one arrival (see take).
+func (o *outbox) deliverPair(first, second []byte) { o.queueFrames(first, second, false) }
+
+// queueFrames queues frame, and then second unless it is nil.
+func (o *outbox) queueFrames(frame, second []byte, droppable bool) {
 	o.mu.Lock()
 	if o.final {
 		o.mu.Unlock()
 		return
 	}
 	size := len(frame) + frameOverhead
+	if second != nil {
+		size += len(second) + frameOverhead
+	}
 	if droppable && o.queued+size > o.srv.cfg.QueueBytes/2 {
 		o.mu.Unlock()
 		return
@@ -92,6 +106,10 @@ func (o *outbox) deliver(frame []byte, droppable bool) {
 		return // finalizeLocked unlocked o.mu
 	}
 	o.queue = append(o.queue, frame)
+	if second != nil {
+		o.queue = append(o.queue, second)
+		o.paired++
+	}
 	o.queued += size
 	start := !o.scheduled && !o.corked
 	o.scheduled = o.scheduled || start
@@ -147,6 +165,7 @@ func (o *outbox) finalizeLocked(frame []byte, drop bool) {
 	if drop {
 		clear(o.queue)
 		o.queue = o.queue[:0]
+		o.paired = 0
 		o.queued = 0
 	}
 	o.queue = append(o.queue, frame)
@@ -187,13 +206,16 @@ func (o *outbox) startWriting() {
 	}
 }
 
-// take appends every queued frame to buf, counting them, and empties the
-// queue. final reports that the close frame is among them. When the queue
-// was already empty, take gives up the write side (frames is 0).
+// take appends every queued frame to buf, counting them as arrivals (the
+// second frame of a pair arrived with the first and is not counted), and
+// empties the queue. final reports that the close frame is among them.
+// When the queue was already empty, take gives up the write side (frames
+// is 0).
 func (o *outbox) take(buf []byte) (_ []byte, frames int, final bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	frames = len(o.queue)
+	frames = len(o.queue) - int(o.paired)
+	o.paired = 0
 	if frames == 0 {
 		o.idleLocked()
 		return buf, 0, false
@@ -297,6 +319,7 @@ func (o *outbox) abort() {
 	o.final = true
 	clear(o.queue)
 	o.queue = nil
+	o.paired = 0
 	o.queued = 0
 	o.wakeReaderLocked()
 	o.mu.Unlock()

@@ -99,3 +99,12 @@ func IdleHoldings(s *Server) (parked, queues, actives, signed, roomCopies int) {
 	}
 	return parked, queues, actives, signed, len(names)
 }
+
+// WritersHold is how long the writers of s hold frames now, and the base
+// hold they start from.
+func WritersHold(s *Server) (now, base time.Duration) {
+	h := s.writers[0].hold
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.h.d, baseHold
+}
