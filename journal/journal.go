@@ -22,7 +22,6 @@ package journal
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
 
@@ -148,10 +147,7 @@ func (j *Journal) SubmitNumbered(m store.Message, done Numbered) error {
 // done callback of any message of the batch: the early callbacks of a
 // batch run in order, then the done callbacks in order. A caller whose
 // done callbacks take time (delivering each message) can thus tell others
-// of the whole batch at once. Between the two, the committer yields its
-// processor once, so that a goroutine an early callback woke (a relay's
-// flusher) runs before the done callbacks' work competes with it. Like the
-// other callbacks, it must not block.
+// of the whole batch at once. Like the other callbacks, it must not block.
 func (j *Journal) SubmitNumberedEarly(m store.Message, early func(store.Message), done Numbered) error {
 	if j.cfg.Sequencer == nil {
 		return errors.New("journal: SubmitNumberedEarly without a Sequencer")
@@ -273,15 +269,8 @@ func (j *Journal) run() {
 		// another process took a sequence number) fails every message in it,
 		// and each sender is told.
 		err := j.append(batch, &msgs, &repeats)
-		if err == nil && j.early(batch, msgs, repeats) {
-			// What the early callbacks handed to other goroutines runs
-			// before the done callbacks: a relay's notices wait in its
-			// connection's buffer for a flusher goroutine, and the done
-			// callbacks' fan-out wakes writers that can keep every P busy
-			// for the milliseconds of a sweep. Three nodes on two cores
-			// had the notice wait 1.9 ms at the median for the origin's
-			// own sweep (docs/benchmarks.md, "Cluster").
-			runtime.Gosched()
+		if err == nil {
+			j.early(batch, msgs, repeats)
 		}
 		for i, e := range batch {
 			if e.numbered != nil {
@@ -301,10 +290,8 @@ func (j *Journal) run() {
 }
 
 // early runs the early callbacks of a durable batch, skipping the
-// repeats (their indices, ascending, in repeats), and reports whether it
-// ran any.
-func (j *Journal) early(batch []entry, msgs []store.Message, repeats []int) bool {
-	ran := false
+// repeats (their indices, ascending, in repeats).
+func (j *Journal) early(batch []entry, msgs []store.Message, repeats []int) {
 	for i, e := range batch {
 		if len(repeats) > 0 && repeats[0] == i {
 			repeats = repeats[1:]
@@ -312,10 +299,8 @@ func (j *Journal) early(batch []entry, msgs []store.Message, repeats []int) bool
 		}
 		if e.early != nil {
 			e.early(msgs[i])
-			ran = true
 		}
 	}
-	return ran
 }
 
 func (j *Journal) append(batch []entry, msgs *[]store.Message, repeats *[]int) error {
