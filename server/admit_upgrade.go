@@ -46,14 +46,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	// Join before registering: a connection counted in Stats is one that
 	// receives the room's messages.
 	if req.room != "" {
-		res, err := c.joinReplay(req.room, hub.Replay{Last: req.history})
-		if err != nil {
+		if _, err := c.joinReplay(req.room, hub.Replay{Last: req.history}); err != nil {
 			s.log.Warn("join at connect", "room", req.room, "err", err)
 			a.refuse(closeFrame(protocol.CloseInternalError, "the history store failed; reconnect later"))
 			return
-		}
-		if c.format == formatPlain {
-			c.plainRoom = res.Room
 		}
 	}
 	if !s.register(c) {
@@ -128,7 +124,7 @@ func (s *Server) newConn(a *admission, id uint64, req wsRequest) *conn {
 		addr:   a.addr,
 		format: req.format,
 	}
-	c.out.init(s, a.nc, s.writers[id%uint64(len(s.writers))], c)
+	c.out.init(a.nc, c)
 	c.setIdentity(req.id)
 	a.c = c
 	return c

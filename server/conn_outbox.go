@@ -21,13 +21,11 @@ type outbox struct {
 	// Set when the connection is built, then read-only.
 	nc  net.Conn
 	raw syscall.RawConn // nil when nc cannot be written without blocking
-	w   *writer
-	// srv gives the queue's limit and write timeout, counts slow consumers
-	// closed, and runs drain goroutines, which it waits for. (Held as one
-	// pointer rather than four copies: 24 bytes per connection.)
-	srv *Server
 	// c is the connection: abort ends its store calls, and a close wakes
-	// its parked reader, which must see it.
+	// its parked reader, which must see it. Its server (srv) gives the
+	// queue's limit and write timeout, counts slow consumers closed, runs
+	// drain goroutines, which it waits for, and has the connection's
+	// writer (writer). Neither is held here: 16 bytes per connection.
 	c *conn
 
 	// closing is set once a close frame is queued; the reader then stops
@@ -39,7 +37,12 @@ type outbox struct {
 	// answer is written the handshake is complete and the socket can close.
 	peerClosed atomic.Bool
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// paired counts the frames queued as the second of a pair
+	// (deliverPair): they arrived with the frame before them, and take
+	// does not count them as arrivals. It fits the padding after mu (after
+	// swept it took 8 bytes more, drained being 8-aligned).
+	paired    uint32
 	inflight  int    // sends accepted and waiting for the store to reply
 	lastFrame []byte // a close frame waiting for inflight to reach 0
 	queue     [][]byte
@@ -57,21 +60,24 @@ type outbox struct {
 	// socket (conn_writer.go). Only the write side's owner touches it, not
 	// under mu; it fits the padding before drained.
 	swept uint32
-	// paired counts the frames queued as the second of a pair
-	// (deliverPair): they arrived with the frame before them, and take
-	// does not count them as arrivals. It fits the padding after swept.
-	paired uint32
 	// drained has capacity 1; the first wait makes it, so that a
 	// connection that never waits holds no channel (112 bytes).
 	drained chan struct{}
 }
 
-// init readies o to write to nc for a connection of s, corked; abort
-// ends c's store calls.
-func (o *outbox) init(s *Server, nc net.Conn, w *writer, c *conn) {
-	o.nc, o.raw, o.w, o.c = nc, rawConnOf(nc), w, c
-	o.srv = s
+// init readies o to write to nc for c, corked.
+func (o *outbox) init(nc net.Conn, c *conn) {
+	o.nc, o.raw, o.c = nc, rawConnOf(nc), c
 	o.corked = true
+}
+
+// srv is the connection's server.
+func (o *outbox) srv() *Server { return o.c.srv }
+
+// writer is the writer that sweeps o, by the connection's id.
+func (o *outbox) writer() *writer {
+	ws := o.c.srv.writers
+	return ws[o.c.id%uint64(len(ws))]
 }
 
 // deliver queues frame without blocking, and on overflow replaces the
@@ -95,13 +101,13 @@ func (o *outbox) queueFrames(frame, second []byte, droppable bool) {
 	if second != nil {
 		size += len(second) + frameOverhead
 	}
-	if droppable && o.queued+size > o.srv.cfg.QueueBytes/2 {
+	if droppable && o.queued+size > o.srv().cfg.QueueBytes/2 {
 		o.mu.Unlock()
 		return
 	}
-	if o.queued+size > o.srv.cfg.QueueBytes {
+	if o.queued+size > o.srv().cfg.QueueBytes {
 		o.evicted.Store(true)
-		o.srv.stats.slowEvictions.Add(1)
+		o.srv().stats.slowEvictions.Add(1)
 		o.finalizeLocked(closeSlowConsumer, true)
 		return // finalizeLocked unlocked o.mu
 	}
@@ -197,12 +203,12 @@ func (o *outbox) uncork() {
 // startWriting hands a newly scheduled outbox to its owner.
 func (o *outbox) startWriting() {
 	if o.raw != nil {
-		o.w.ready(o)
+		o.writer().ready(o)
 		return
 	}
 	buf, frames, final := o.take(nil)
 	if frames > 0 {
-		o.srv.bg.Go(func() { o.drain(buf, final) })
+		o.srv().bg.Go(func() { o.drain(buf, final) })
 	}
 }
 
@@ -271,11 +277,11 @@ func (o *outbox) pending() bool {
 // queue is empty and the outbox can go back to the writers' sweep.
 func (o *outbox) drain(buf []byte, final bool) {
 	for {
-		if err := o.nc.SetWriteDeadline(time.Now().Add(o.srv.cfg.WriteTimeout)); err != nil {
+		if err := o.nc.SetWriteDeadline(time.Now().Add(o.srv().cfg.WriteTimeout)); err != nil {
 			o.abort()
 			return
 		}
-		o.srv.stats.drainWrites.Add(1)
+		o.srv().stats.drainWrites.Add(1)
 		if _, err := o.nc.Write(buf); err != nil {
 			o.abort()
 			return
@@ -345,7 +351,7 @@ func (o *outbox) writeQueued(nw *nonblockingWriter, buf []byte) (_ []byte, frame
 		return buf, frames, false
 	case n < len(buf):
 		rest := bytes.Clone(buf[n:])
-		o.srv.bg.Go(func() { o.drain(rest, final) })
+		o.srv().bg.Go(func() { o.drain(rest, final) })
 		return buf, frames, false
 	case final:
 		o.finish()

@@ -17,15 +17,15 @@ func TestAWriterWokenFromIdleDoesNotHoldTheRestOfAFanOut(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	w := newWriter(stop, &sharedHold{})
-	srv := &Server{cfg: Config{QueueBytes: 1 << 20}}
+	srv := &Server{cfg: Config{QueueBytes: 1 << 20}, writers: []*writer{w}}
 	frame := textFrame([]byte("a message to the room"))
 	outs := make([]*outbox, 2)
 	clients := make([]net.Conn, 2)
 	for i := range outs {
 		sc, cc := loopbackPair(t)
-		c := new(conn)
+		c := &conn{srv: srv}
 		outs[i], clients[i] = &c.out, cc
-		outs[i].init(srv, sc, w, c)
+		outs[i].init(sc, c)
 		outs[i].uncork()
 	}
 

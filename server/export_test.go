@@ -93,9 +93,6 @@ func IdleHoldings(s *Server) (parked, queues, actives, signed, roomCopies int) {
 			signed++
 		}
 		c.authMu.Unlock()
-		if c.plainRoom != "" {
-			names[unsafe.StringData(c.plainRoom)] = true
-		}
 	}
 	return parked, queues, actives, signed, len(names)
 }

@@ -18,7 +18,7 @@ func (c *conn) handlePlain(text []byte) {
 		}
 	}
 	if a.byteLimiter != nil {
-		if d := a.byteLimiter.ReserveN(time.Now(), c.messageCost(c.plainRoom, string(text), "")).Delay(); d > 0 {
+		if d := a.byteLimiter.ReserveN(time.Now(), c.messageCost(c.plainRoom(), string(text), "")).Delay(); d > 0 {
 			time.Sleep(d)
 		}
 	}
@@ -27,7 +27,7 @@ func (c *conn) handlePlain(text []byte) {
 	ctx, cancel := c.calls.context(c.srv.base, backlogWait)
 	defer cancel()
 	for {
-		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom); err != nil {
+		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom()); err != nil {
 			c.closeWith(closeStoreBehind, false)
 			return
 		}
