@@ -5,7 +5,6 @@ package server
 import (
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // rawConnOf returns the descriptor access of nc, or nil when nc cannot be
@@ -58,21 +57,6 @@ func (w *nonblockingWriter) write(rc syscall.RawConn, b []byte) (int, error) {
 	return w.n, nil
 }
 
-// attempt writes with RawSyscall, which does not tell the scheduler that
-// the goroutine entered a system call: a write to a non-blocking socket
-// returns as soon as the kernel has copied what fits, so there is no wait
-// for the runtime to hand the P to another thread for, and announcing it
-// cost a few per cent of a writer's CPU (and, on a busy machine, P
-// hand-offs and thread wake-ups while the write ran).
 func (w *nonblockingWriter) attempt(fd uintptr) {
-	if len(w.buf) == 0 {
-		w.n, w.err = 0, nil
-		return
-	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(w.buf))), uintptr(len(w.buf)))
-	if errno != 0 {
-		w.n, w.err = 0, errno
-		return
-	}
-	w.n, w.err = int(n), nil
+	w.n, w.err = writeNonblocking(fd, w.buf)
 }
