@@ -2,12 +2,11 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/chatd/chatd/store"
+	"github.com/chatd/chatd/store/storetest"
 )
 
 // TestSearchFindsMessagesInTheGINPendingList: the words of new messages
@@ -33,24 +32,7 @@ func TestSearchFindsMessagesInTheGINPendingList(t *testing.T) {
 		}
 	}
 	want := map[string][]string{"alpha": {"a/3"}, "gamma": {"a/2"}, "pending": nil, "beta": nil}
-	check := func(when string) {
-		t.Helper()
-		for q, w := range want {
-			page, err := s.Search(ctx, store.SearchQuery{Words: store.SearchWords(q), Limit: 10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, m := range page.Hits {
-				got = append(got, fmt.Sprintf("%s/%d", m.Room, m.Seq))
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, w) {
-				t.Errorf("%s: Search(%q) = %v; want %v", when, q, got, w)
-			}
-		}
-	}
-	check("pending")
+	t.Run("pending", func(t *testing.T) { storetest.CheckSearches(t, s, want) })
 	var pages int64
 	if err := adminConn(t, dsn).QueryRow(ctx, `SELECT gin_clean_pending_list('messages_words'::regclass)`).Scan(&pages); err != nil {
 		t.Fatal(err)
@@ -58,5 +40,5 @@ func TestSearchFindsMessagesInTheGINPendingList(t *testing.T) {
 	if pages == 0 {
 		t.Fatal("the GIN index of words had no pending list to merge: its entries were inserted one message at a time")
 	}
-	check("merged")
+	t.Run("merged", func(t *testing.T) { storetest.CheckSearches(t, s, want) })
 }
