@@ -4,6 +4,7 @@ package server
 
 import (
 	"io"
+	"net"
 	"sync"
 	"testing"
 )
@@ -27,4 +28,29 @@ func BenchmarkNonblockingWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// loopbackPair returns the two ends of a TCP connection on loopback: the
+// server's, which writers can write without blocking, and the client's.
+func loopbackPair(t testing.TB) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		client.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		server.Close()
+		client.Close()
+	})
+	return server, client
 }

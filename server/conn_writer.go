@@ -20,13 +20,6 @@ import (
 // is actually doing and to how many of them its writes already share, and
 // never longer than maxHold. A frame that reaches a writer after its hold
 // has passed goes out at once; no rate is configured.
-//
-// The first sweep after the writer was idle does not hold the next one. A
-// writer wakes on the first frame of a fan-out, while the fan-out is still
-// queueing frames for its other connections, so that sweep catches only
-// some of them; holding the rest behind it, up to baseHold, delayed the
-// last connections of every message at light load by as much, and saved
-// no write: the connections not yet written had one frame each.
 type writer struct {
 	wake chan struct{} // capacity 1: a pending wake-up is enough
 	stop <-chan struct{}
@@ -50,8 +43,6 @@ type writer struct {
 	// the previous sweep wrote it too.
 	sweeps uint32
 	timer  *time.Timer
-	// woke is set when the writer wakes from idle, until its first sweep.
-	woke bool
 }
 
 func newWriter(stop <-chan struct{}, hold *sharedHold) *writer {
@@ -82,7 +73,6 @@ func (w *writer) run() {
 		case <-w.stop:
 			return
 		}
-		w.woke = true
 		for w.wait() && w.sweep() {
 		}
 	}
@@ -142,10 +132,6 @@ func (w *writer) sweep() bool {
 		w.buf = nil // one slow client's backlog must not stay pinned
 	}
 	st.took = time.Since(start)
-	hold := w.hold.after(st)
-	if w.woke {
-		hold, w.woke = 0, false
-	}
-	w.started, w.next = start, start.Add(hold)
+	w.started, w.next = start, start.Add(w.hold.after(st))
 	return true
 }
