@@ -19,6 +19,13 @@ func (h *Hub) backlogged(room string) bool {
 	return h.cfg.Journals != nil && h.cfg.Journals.Backlog(room) >= h.cfg.MaxBacklog
 }
 
+// Backlogged reports whether a message to room would be refused with
+// ErrBacklogged now, so that a sender that would wait (WaitBacklog) can
+// check first, without making a context to wait with.
+func (h *Hub) Backlogged(room string) bool {
+	return h.backlogged(room)
+}
+
 // WaitBacklog waits until room's journal has room for a message again, or
 // ctx ends. It wakes when the journal takes a batch off its queue, not on
 // a timer. Other senders may fill the queue meanwhile, so a Publish after

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"time"
 
@@ -23,13 +25,22 @@ func (c *conn) handlePlain(text []byte) {
 		}
 	}
 	// A plain client cannot be told to come back later, so its message
-	// waits for a journal that is behind, up to backlogWait.
-	ctx, cancel := c.calls.context(c.srv.base, backlogWait)
-	defer cancel()
+	// waits for a journal that is behind, up to backlogWait. The context it
+	// waits with is made only then: one made for every message is a timer
+	// and an entry in the server's base context, whose lock every sender's
+	// message then takes in turn.
+	var ctx context.Context
 	for {
-		if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom()); err != nil {
-			c.closeWith(closeStoreBehind, false)
-			return
+		if c.srv.hub.Backlogged(c.plainRoom()) {
+			if ctx == nil {
+				var cancel context.CancelFunc
+				ctx, cancel = c.calls.context(c.srv.base, backlogWait)
+				defer cancel()
+			}
+			if err := c.srv.hub.WaitBacklog(ctx, c.plainRoom()); err != nil {
+				c.closeWith(closeStoreBehind, false)
+				return
+			}
 		}
 		if !errors.Is(c.publishPlain(text), hub.ErrBacklogged) {
 			return
@@ -43,9 +54,12 @@ func (c *conn) publishPlain(text []byte) error {
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for _, room := range c.rooms {
-		ctx, cancel := c.storeContext()
-		ms := c.srv.plainMentions(ctx, room, c.sess.name, string(text))
-		cancel()
+		var ms []mentioned
+		if bytes.IndexByte(text, '@') >= 0 { // no store call, so no context, for a text that names nobody
+			ctx, cancel := c.storeContext()
+			ms = c.srv.plainMentions(ctx, room, c.sess.name, string(text))
+			cancel()
+		}
 		e := &hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text, Mentions: keptKeys(ms)}
 		e.Done = func(p hub.Published, err error) {
 			if err != nil {
