@@ -25,14 +25,18 @@ import (
 //
 //   - Whether the load is sustained: the sweep's writes carried on average
 //     sharedFrames or more frames each (frames arrive faster than the
-//     writer sweeps), or the writer was busy writing for at least half the
-//     time since its previous sweep began and most connections it wrote it
-//     had also written in that previous sweep (each of them gets a frame
-//     every sweep, so holding will make them share writes; 200 msgs/s to
-//     a room of 1,000 evenly spaced is this case, a message per sweep with
-//     the sweeps back to back). A busy sweep over many connections that
-//     each had their first frame in a while (many small rooms) is not:
-//     holding would add latency and save no write.
+//     writer sweeps), or most connections it wrote it had also written in
+//     the previous sweep and either the writer was busy writing for at
+//     least half the time since that sweep began or this sweep started as
+//     soon as the base hold let it, frames already waiting (each of those
+//     connections gets a frame every sweep, so holding will make them
+//     share writes; 200 msgs/s to a room of 1,000 evenly spaced is this
+//     case, a message per sweep with the sweeps back to back). Writes
+//     cheap enough that a sweep takes under half the time between two
+//     (a raw write system call, 2–3 ms for 500 connections) must not hide
+//     it. A busy sweep over many connections that each had their first
+//     frame in a while (many small rooms) is not: holding would add
+//     latency and save no write.
 //
 //   - Its frames per write, once the load is sustained. After two
 //     sustained sweeps in a row (one may be a burst) the hold doubles with
@@ -101,6 +105,9 @@ const (
 	baseWeight = 0.125
 	maxSpan    = 2 * maxHold
 	baseSweeps = 16
+	// timerSlack is how late a sweep may start after its hold and still
+	// count as started by it: a timer's wake-up on a busy machine.
+	timerSlack = 500 * time.Microsecond
 	// cooldown is how long the hold stays at the base after it was found
 	// to slow the senders; trying again costs a few sweeps at long holds,
 	// a few per cent of a closed loop's throughput at this spacing.
@@ -147,7 +154,12 @@ func (h hold) next(s sweepStats) hold {
 	}
 	perWrite := float64(s.frames) / float64(s.writes)
 	n := h.averaged(perWrite, min(s.since, maxSpan).Seconds())
-	busy := 2*s.took >= s.since && 2*s.repeats > s.writes
+	// The base hold bound this sweep when it started as soon as the hold
+	// let it (frames were waiting for it); timerSlack covers the timer's
+	// lateness. Above the base, the frames per write say whether holding
+	// pays.
+	bound := h.d > 0 && h.d <= baseHold && s.since <= h.d+h.d/4+timerSlack
+	busy := (2*s.took >= s.since || bound) && 2*s.repeats > s.writes
 	switch {
 	case perWrite < sharedFrames && !busy:
 		n.d = base
