@@ -84,6 +84,23 @@ func TestAStormOverSeveralBatchesGoesOutAsOneState(t *testing.T) {
 	}
 }
 
+// holdARunThenSend has a store message 1 from a in room r, then, while
+// the store holds the commit of a's reaction to it, reader's reaction in a
+// second batch (a run on its own) and a's message "after"; it returns the
+// outcomes of a's reaction and of that message.
+func holdARunThenSend(t *testing.T, st *fakeStore, h *Hub, a, reader Subscriber) (reacted, sent <-chan outcome) {
+	t.Helper()
+	sendStored(t, h, a, "r", "react to me")
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	reacted = react(t, h, a, "r", 1, "👍")
+	wait(t, waiting)
+	react(t, h, reader, "r", 1, "🎉")
+	_, sent = send(t, h, a, "r", "after", "")
+	release()
+	return reacted, sent
+}
+
 // A run held for the next batch goes out before anything else of the room,
 // so a message never waits behind it and the order is kept.
 func TestAHeldRunGoesOutBeforeTheNextMessage(t *testing.T) {
@@ -92,15 +109,7 @@ func TestAHeldRunGoesOutBeforeTheNextMessage(t *testing.T) {
 	reader, a := &recorder{user: "reader"}, &recorder{user: "a"}
 	join(t, h, "r", reader, Replay{})
 	join(t, h, "r", a, Replay{})
-	sendStored(t, h, a, "r", "react to me")
-
-	waiting, release := st.holdCommits()
-	t.Cleanup(release)
-	reacted := react(t, h, a, "r", 1, "👍")
-	wait(t, waiting)
-	react(t, h, reader, "r", 1, "🎉") // second batch: a run on its own
-	_, sent := send(t, h, a, "r", "after", "")
-	release()
+	reacted, sent := holdARunThenSend(t, st, h, a, reader)
 	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 {
 		t.Fatalf("the message: %+v, %v; want seq 4", o.p, o.err)
 	}
@@ -132,15 +141,7 @@ func TestAMessageEndingAHeldRunGoesOutWithItsStateAsAPair(t *testing.T) {
 	for _, s := range []Subscriber{reader, a, plain} {
 		join(t, h, "r", s, Replay{})
 	}
-	sendStored(t, h, a, "r", "react to me")
-
-	waiting, release := st.holdCommits()
-	t.Cleanup(release)
-	reacted := react(t, h, a, "r", 1, "👍")
-	wait(t, waiting)
-	react(t, h, reader, "r", 1, "🎉")
-	_, sent := send(t, h, a, "r", "after", "")
-	release()
+	reacted, sent := holdARunThenSend(t, st, h, a, reader)
 	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 || o.p.Delivered != 2 {
 		t.Fatalf("the message: %+v, %v; want seq 4 offered to 2", o.p, o.err)
 	}
