@@ -206,7 +206,9 @@ func lastSeq(msgs []store.Message, otherwise uint64) uint64 {
 
 // number gives e the room's next sequence number. The journal calls it on
 // its goroutine just before e's batch is appended, so numbers go out in
-// the room's submission order, and only to messages about to be stored.
+// the journal's order (the room's submission order, but that a new message
+// may go ahead of other senders' queued changes), and only to messages
+// about to be stored.
 // After a failed batch it first reads the store's LastSeq: the batch may
 // have been committed even though the store reported an error (a lost
 // connection during COMMIT), and reusing its numbers would then conflict.

@@ -128,9 +128,10 @@ func (r *room) publish(h *Hub, e *Event, from Subscriber) (Published, error) {
 	}
 	// The message gets its number from the journal, just before its batch
 	// is appended (number), so that a batch the store refuses leaves no
-	// hole. Submitting under the room lock makes the journal's order the
-	// room's sequence order, which is the order the members will see. That
-	// holds because a room's messages all go to the same journal of the set.
+	// hole. The journal's order, which is the submission order but that a
+	// new message may pass other senders' queued changes, is thus the
+	// room's sequence order, which the members will see. That holds because
+	// a room's messages all go to the same journal of the set.
 	ev := *e
 	var d *dedupEntry
 	if key != "" {

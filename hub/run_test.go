@@ -85,17 +85,18 @@ func TestAStormOverSeveralBatchesGoesOutAsOneState(t *testing.T) {
 }
 
 // holdARunThenSend has a store message 1 from a in room r, then, while
-// the store holds the commit of a's reaction to it, reader's reaction in a
-// second batch (a run on its own) and a's message "after"; it returns the
-// outcomes of a's reaction and of that message.
-func holdARunThenSend(t *testing.T, st *fakeStore, h *Hub, a, reader Subscriber) (reacted, sent <-chan outcome) {
+// the store holds the commit of a's reaction to it, a's second reaction in
+// a second batch (a run on its own) and a's message "after", which stays
+// behind its sender's reaction; it returns the outcomes of a's first
+// reaction and of that message.
+func holdARunThenSend(t *testing.T, st *fakeStore, h *Hub, a Subscriber) (reacted, sent <-chan outcome) {
 	t.Helper()
 	sendStored(t, h, a, "r", "react to me")
 	waiting, release := st.holdCommits()
 	t.Cleanup(release)
 	reacted = react(t, h, a, "r", 1, "👍")
 	wait(t, waiting)
-	react(t, h, reader, "r", 1, "🎉")
+	react(t, h, a, "r", 1, "🎉")
 	_, sent = send(t, h, a, "r", "after", "")
 	release()
 	return reacted, sent
@@ -109,7 +110,7 @@ func TestAHeldRunGoesOutBeforeTheNextMessage(t *testing.T) {
 	reader, a := &recorder{user: "reader"}, &recorder{user: "a"}
 	join(t, h, "r", reader, Replay{})
 	join(t, h, "r", a, Replay{})
-	reacted, sent := holdARunThenSend(t, st, h, a, reader)
+	reacted, sent := holdARunThenSend(t, st, h, a)
 	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 {
 		t.Fatalf("the message: %+v, %v; want seq 4", o.p, o.err)
 	}
@@ -141,7 +142,7 @@ func TestAMessageEndingAHeldRunGoesOutWithItsStateAsAPair(t *testing.T) {
 	for _, s := range []Subscriber{reader, a, plain} {
 		join(t, h, "r", s, Replay{})
 	}
-	reacted, sent := holdARunThenSend(t, st, h, a, reader)
+	reacted, sent := holdARunThenSend(t, st, h, a)
 	if o := wait(t, sent); o.err != nil || o.p.Seq != 4 || o.p.Delivered != 2 {
 		t.Fatalf("the message: %+v, %v; want seq 4 offered to 2", o.p, o.err)
 	}
@@ -159,5 +160,44 @@ func TestAMessageEndingAHeldRunGoesOutWithItsStateAsAPair(t *testing.T) {
 		if got := tc.r.frames(); !slices.Equal(got, tc.want) {
 			t.Errorf("%s got %q, want %q", tc.r.user, got, tc.want)
 		}
+	}
+}
+
+// A message queued behind other members' reactions, while a run is held,
+// is stored before them: it ends the held run, and the reactions queued
+// before it make a run of their own after it, so that every member still
+// gets each number once, in order, and every reactor is told its own.
+func TestAMessageQueuedBehindOthersReactionsGoesAheadOfThem(t *testing.T) {
+	st := newFakeStore()
+	h := newRunHub(t, st)
+	reader, a, b, c, d := &recorder{user: "reader"}, &recorder{user: "a"}, &recorder{user: "b"}, &recorder{user: "c"}, &recorder{user: "d"}
+	for _, s := range []Subscriber{reader, a, b, c, d} {
+		join(t, h, "r", s, Replay{})
+	}
+	sendStored(t, h, a, "r", "react to me")
+	waiting, release := st.holdCommits()
+	t.Cleanup(release)
+	reacted := []<-chan outcome{react(t, h, a, "r", 1, "👍")}
+	wait(t, waiting)
+	reacted = append(reacted, react(t, h, b, "r", 1, "👍"), react(t, h, c, "r", 1, "🎉"))
+	_, sent := send(t, h, d, "r", "after", "")
+	release()
+	if o := wait(t, sent); o.err != nil || o.p.Seq != 3 {
+		t.Fatalf("the message: %+v, %v; want seq 3", o.p, o.err)
+	}
+	var seqs []uint64
+	for _, r := range reacted {
+		o := wait(t, r)
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		seqs = append(seqs, o.p.Seq)
+	}
+	if want := []uint64{2, 4, 5}; !slices.Equal(seqs, want) {
+		t.Fatalf("the reactors were told %v, want %v", seqs, want)
+	}
+	want := []string{"msg 1 react to me", "react 2 👍", "msg 3 after", "reactions 4-5 👍=2,🎉=1"}
+	if got := reader.frames(); !slices.Equal(got, want) {
+		t.Fatalf("the reader got %q, want %q", got, want)
 	}
 }

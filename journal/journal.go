@@ -1,17 +1,20 @@
 // Package journal owns group commit: it takes messages from any number of
 // goroutines, appends them to a store.Store in batches, and reports each
-// message's outcome, in the order the messages were submitted, once its
-// batch is durable.
+// message's outcome, in the order the messages were stored, once its
+// batch is durable. That is the order they were submitted in, but that a
+// new message may go ahead of changes (reactions, edits, deletes) queued
+// by other senders, so as not to wait for them (see order.go).
 //
 // Submit never blocks and never waits for the disk, so a caller may submit
-// while holding a lock (the hub submits under a room's lock, which is what
-// makes submission order the room's sequence order). The queue behind it is
+// while holding a lock (the hub submits under a room's lock and numbers
+// its messages when the committer stores them, so the room's sequence is
+// the journal's order). The queue behind it is
 // bounded by the callers: Backlog tells them how much is waiting, and they
 // hold back, outside their locks, when it is too much.
 //
 // One goroutine, started by New and stopped by Close, does the appends and
-// runs the callbacks, so callbacks run one at a time, in submission order,
-// and must not block.
+// runs the callbacks, so callbacks run one at a time, in the order the
+// messages were numbered and stored, and must not block.
 //
 // A Set is several journals over one store, each with its own goroutine,
 // and sends every message of a room to the same one: order holds within a
@@ -64,7 +67,7 @@ type Done func(error)
 // message about to be stored: when the batch fails, the numbers it took are
 // the last ones given out in their rooms, and the caller can hand them out
 // again (see the hub). It runs on the committer goroutine, one message at a
-// time in submission order, and may block briefly (it may read the store,
+// time in the order the batch is stored, and may block briefly (it may read the store,
 // within ctx, the context that also bounds the batch's append).
 type Number func(ctx context.Context) uint64
 
@@ -242,11 +245,25 @@ func (j *Journal) run() {
 	var batch []entry
 	var msgs []store.Message
 	var repeats []int
+	// left is how many entries at the head of the queue a batch of new
+	// messages went ahead of (see messagesFirst): they are the next batch.
+	left := 0
+	senders := make(map[string]struct{})
 	for {
 		j.mu.Lock()
 		n := min(len(j.queue), j.cfg.MaxBatch)
-		batch = append(batch[:0], j.queue[:n]...)
-		clear(j.queue[:n])
+		batch = batch[:0]
+		switch {
+		case left > 0:
+			n, left = left, 0
+		case j.cfg.Sequencer == nil:
+			batch, left = messagesFirst(j.queue[:n], batch, senders)
+			n -= left
+		}
+		if len(batch) == 0 {
+			batch = append(batch, j.queue[:n]...)
+			clear(j.queue[:n])
+		}
 		j.queue = j.queue[n:]
 		if len(j.queue) == 0 {
 			j.queue = nil // let a burst's array go

@@ -8,7 +8,7 @@ import (
 // Set is a fixed number of journals over one store, each with its own
 // committer goroutine. Every message of a room goes to the same journal,
 // chosen by the room's name, so a room's messages are stored and reported
-// in the order they were submitted, while a commit that is slow holds up
+// in one journal's order (see Journal), while a commit that is slow holds up
 // only the rooms of its own journal. Its methods are safe for concurrent
 // use.
 //
