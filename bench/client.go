@@ -51,6 +51,7 @@ type client struct {
 	group      int    // the room of the rooms scenario, else 0
 	sLo        int    // the first sender of the group; lastSeq[k] is sender sLo+k's
 	sendPrefix []byte // JSON: what comes before a text in a send request
+	room       []byte // JSON: the room its message events must name
 
 	// Owned by the reader.
 	msg     []byte  // the message being read, reused
@@ -187,6 +188,7 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 		group:      g,
 		sLo:        lo,
 		sendPrefix: grp.sendPrefix,
+		room:       grp.room,
 		lastSeq:    make([]int64, hi-lo),
 		// Sized once: growing it by appends cost the tool a tenth of its
 		// CPU in zeroing and copying. Pages not written are not touched.

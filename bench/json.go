@@ -25,6 +25,7 @@ var (
 	typeFirst  = []byte(`{"type":"`)
 	keyType    = []byte(`"type":"`)
 	keyText    = []byte(`"text":"`)
+	keyRoom    = []byte(`"room":"`)
 	keyCode    = []byte(`"code":"`)
 	keyNumCode = []byte(`"code":`)
 )
@@ -99,6 +100,10 @@ func messageText(ev []byte) ([]byte, bool) {
 // event accounts for one JSON event and returns the text of a "message"
 // event, to be handled as a plain-mode line.
 func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
+	if text, ok := chatdMessage(ev, c.room, c.r.cfg.Size); ok {
+		c.noteTarget(ev)
+		return text, true
+	}
 	typ, ok := eventType(ev)
 	if !ok {
 		c.st.other++
@@ -112,6 +117,10 @@ func (c *client) event(ev []byte, now int64) (text []byte, isMsg bool) {
 	}
 	switch string(typ) {
 	case "message":
+		if room, ok := stringField(ev, keyRoom); ok && !bytes.EqualFold(room, c.room) { // room names are case-insensitive
+			c.st.misrouted++
+			return nil, false
+		}
 		c.noteTarget(ev)
 		text, ok = messageText(ev)
 		if !ok {

@@ -14,12 +14,12 @@ import (
 // TestJSONReceiveAllocs checks that reading JSON events allocates nothing
 // once a receiver's buffers are grown.
 func TestJSONReceiveAllocs(t *testing.T) {
-	r := &run{tag: 12345, json: true, senders: make([]senderState, 2), sampleCap: 1 << 20}
+	r := &run{cfg: Config{Size: 64}, tag: 12345, json: true, senders: make([]senderState, 2), sampleCap: 1 << 20}
 	r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
 	r.mStart.Store(0)
 	r.mEnd.Store(math.MaxInt64)
 	r.senders[1].firstMeasured.Store(1)
-	c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2)}
+	c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2), room: []byte("bench")}
 	c.senderID.Store(1)
 	c.samples = make([]int64, 0, 1024)
 	seq := int64(0)
@@ -59,11 +59,11 @@ func BenchmarkHandle(b *testing.B) {
 			name = "json"
 		}
 		b.Run(name, func(b *testing.B) {
-			r := &run{tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
+			r := &run{cfg: Config{Size: 64}, tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
 			r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
 			r.mStart.Store(0)
 			r.mEnd.Store(math.MaxInt64)
-			c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2)}
+			c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2), room: []byte("bench")}
 			c.samples = make([]int64, 0, 1<<20)
 			frames := make([][]byte, 1024)
 			for i := range frames {
@@ -134,7 +134,7 @@ func BenchmarkReadFrames(b *testing.B) {
 			name = "json"
 		}
 		b.Run(name, func(b *testing.B) {
-			r := &run{tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
+			r := &run{cfg: Config{Size: 64}, tag: 12345, json: json, senders: make([]senderState, 2), sampleCap: 1 << 20}
 			r.cfg.MaxMessage = 1 << 20
 			r.probe = fmt.Appendf(nil, "chatbench probe %d ", r.tag)
 			r.mStart.Store(0)
@@ -157,7 +157,7 @@ func BenchmarkReadFrames(b *testing.B) {
 			b.ResetTimer()
 			for range b.N / frames {
 				sr := &stampReader{r: &chunkReader{data: wire, chunk: write}}
-				c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2), stamp: sr,
+				c := &client{r: r, lastSeq: make([]int64, 2), recv: make([]int64, 2), stamp: sr, room: []byte("bench"),
 					br: bufio.NewReaderSize(sr, readBufferSize), samples: make([]int64, 0, frames)}
 				if err := c.readFrames(); err != io.EOF {
 					b.Fatal(err)

@@ -76,6 +76,7 @@ type run struct {
 type group struct {
 	urls       []string     // one per node; the group's connections take them in turn
 	sendPrefix []byte       // JSON: what comes before a text in a send request
+	room       []byte       // JSON: the room, which events name in any case
 	hello      []byte       // Centrifugo: the connect and subscribe commands
 	live       atomic.Int64 // its connections open and not ended by the server
 }
@@ -132,6 +133,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 				room = roomName(cfg.Room, g)
 			}
 			r.groups[g].sendPrefix = sendPrefix(room)
+			r.groups[g].room = []byte(room)
 			if r.centrifugo {
 				r.groups[g].sendPrefix = centrifugoSendPrefix(room)
 				r.groups[g].hello = centrifugoHello(room)
