@@ -323,11 +323,20 @@ func (h *Hub) tell(e *Event, p Published, waiting []func(Published, error), err 
 	}
 }
 
+// PublishReadsStore reports whether Publish of e reads the store, which
+// it does only to look for a stored message that e repeats: a message with
+// a ClientMsgID on a hub with a Store. Only then does Publish's context
+// bound anything, so a caller whose contexts cost (a timer each, and an
+// entry in their parent) can make one only when this says so.
+func (h *Hub) PublishReadsStore(e *Event) bool {
+	return h.cfg.Store != nil && e.Kind == KindMessage && e.ClientMsgID != ""
+}
+
 // findStored looks for a stored message that e repeats (see dedup.go) in
 // the store, which remembers ids beyond the window and across restarts.
 // It must not be called with a lock held.
 func (h *Hub) findStored(ctx context.Context, e *Event) (Published, bool, error) {
-	if h.cfg.Store == nil || e.Kind != KindMessage || e.ClientMsgID == "" {
+	if !h.PublishReadsStore(e) {
 		return Published{}, false, nil
 	}
 	m, ok, err := h.cfg.Store.FindClientMsg(ctx, e.Room, e.From, e.ClientMsgID)

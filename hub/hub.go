@@ -225,8 +225,8 @@ func (h *Hub) freeLocked(sh *shard, r *room) {
 // through e.Done once the original is stored or refused. from must be a
 // member of the room (nil publishes on behalf of the server). A message
 // whose journal is behind is refused with ErrBacklogged. ctx bounds the
-// store read that looks for a repeat; the commit is the journal's, and is
-// reported through e.Done.
+// store read that looks for a repeat, made only when PublishReadsStore(e);
+// the commit is the journal's, and is reported through e.Done.
 func (h *Hub) Publish(ctx context.Context, e *Event, from Subscriber) (Published, error) {
 	r := h.lookup(e.Room)
 	if r == nil {

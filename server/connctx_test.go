@@ -94,3 +94,54 @@ func TestADroppedConnectionCancelsItsStoreCall(t *testing.T) {
 		b.send(fmt.Sprintf("message %d", i))
 	}
 }
+
+// hangingFinds is a store whose look-ups of a client_msg_id wait until
+// their context ends, and report how each ended.
+type hangingFinds struct {
+	store.Store
+	entered chan struct{} // closed once a look-up is waiting
+	once    sync.Once
+	ended   chan error
+}
+
+func (s *hangingFinds) FindClientMsg(ctx context.Context, room, from, id string) (store.Message, bool, error) {
+	s.once.Do(func() { close(s.entered) })
+	<-ctx.Done()
+	s.ended <- ctx.Err()
+	return store.Message{}, false, ctx.Err()
+}
+
+// A send with a client_msg_id is the one message that reads the store
+// before it is published, and so the one that makes a context: the read
+// still ends when its connection is dropped.
+func TestADroppedConnectionCancelsTheLookUpOfItsSendsClientMsgID(t *testing.T) {
+	st := &hangingFinds{
+		Store:   servertest.SQLite(t),
+		entered: make(chan struct{}), ended: make(chan error, 1),
+	}
+	ts := servertest.Start(t, server.Config{Store: st})
+	a := dialJSON(t, ts, "name=a&room=r&history=0")
+	b := dialMany(t, ts, 1, "name=b&room=r")[0]
+	a.send(`{"type":"send","id":"s","room":"r","text":"hello","client_msg_id":"m1"}`)
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the look-up of the client_msg_id never started")
+	}
+	a.ws.CloseNow()
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case err := <-st.ended:
+			if err != context.Canceled {
+				t.Fatalf("the look-up ended with %v, want it cancelled when the connection was dropped", err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the look-up still waits for a dropped connection")
+		}
+		b.send(fmt.Sprintf("message %d", i))
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -171,9 +172,18 @@ func (c *conn) relayDM(to string, dm *protocol.DM) (int, bool, *protocol.Error) 
 	return n, found, nil
 }
 
+// publish publishes e from c. Its store call's context is made only when
+// the hub reads the store for it: one for every message was a timer and an
+// entry in the server's base context, whose lock every sender's message
+// then took in turn, and a message without a client_msg_id (every plain
+// client's) needs none.
 func (c *conn) publish(e *hub.Event) (hub.Published, error) {
-	ctx, cancel := c.storeContext()
-	defer cancel()
+	ctx := c.srv.base
+	if c.srv.hub.PublishReadsStore(e) {
+		var cancel context.CancelFunc
+		ctx, cancel = c.storeContext()
+		defer cancel()
+	}
 	p, err := c.srv.hub.Publish(ctx, e, c)
 	if e.Kind == hub.KindMessage && err == nil && !p.Duplicate && !p.Pending {
 		c.srv.countMessage(p)
