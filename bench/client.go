@@ -173,11 +173,7 @@ func (r *run) dial(ctx context.Context, i int) (*client, error) {
 	}
 	// Frames are stamped with the time of the read that brought them in,
 	// so the clock is read once per read system call, not once per frame.
-	var src io.Reader = conn
-	if br != nil {
-		src = io.MultiReader(br, conn) // what the handshake read ahead
-	}
-	sr := &stampReader{r: src}
+	sr := &stampReader{r: conn, ahead: br}
 	lo, hi := r.senderRange(g)
 	c := &client{
 		r:          r,
