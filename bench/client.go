@@ -456,19 +456,6 @@ func parseMsg(b []byte, tag int64) (sid, seq, ts int64, ok bool) {
 	return sid, seq, ts, true
 }
 
-func parseUint(b []byte, i int) (v int64, next int, ok bool) {
-	start := i
-	var u uint64 // 19 digits fit
-	for i < len(b) && b[i]-'0' <= 9 && i-start < 19 {
-		u = u*10 + uint64(b[i]-'0')
-		i++
-	}
-	if (i < len(b) && b[i]-'0' <= 9) || u > math.MaxInt64 {
-		return 0, i, false // too big
-	}
-	return int64(u), i, i > start
-}
-
 // appendMsg appends the payload of message seq of sender sid sent at ts in
 // the run tagged tag, padded with 'x' to size bytes.
 func appendMsg(b []byte, sid int, seq, ts, tag int64, size int) []byte {
