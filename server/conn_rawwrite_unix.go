@@ -21,7 +21,7 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 	return rc
 }
 
-// nonblockingWriter makes single write(2) attempts on non-blocking sockets.
+// nonblockingWriter makes single write attempts on non-blocking sockets.
 // Each writer goroutine owns one and reuses it, so that the callback that
 // syscall.RawConn.Control takes is allocated once rather than per write.
 type nonblockingWriter struct {
