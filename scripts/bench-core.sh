@@ -24,6 +24,11 @@
 #                  one room; besides the memory per connection, the time
 #                  they take to connect and the server's CPU meanwhile
 #                  (connect s, connect server CPU s) weigh presence
+#   fanout-5k      only with FANOUT_5K=1 (or FANOUT_5K=only, which runs it
+#                  alone), on a fresh server of its own: FANOUT_5K_CONNS
+#                  conns, one sender at RATE_LOW msg/s for
+#                  FANOUT_5K_DURATION; every message is one sweep of
+#                  writes over all the connections, none shared
 # All connections join the room "bench" (chatbench adds ?room=bench; the
 # gorilla example ignores it). Each result is one JSON line in OUT; at the end
 # a markdown table of the medians per case and server, with the ratio to
@@ -36,6 +41,7 @@
 #   WINDOW [64]  FEW_SENDERS [2]  FEW_WINDOW [16] (each)  SIZE [64]  DURATION [10s]  DRAIN [5s]
 #   IDLE_CONNS [10000]  IDLE_DURATION [10s]  PAUSE [2] seconds between cases
 #   GORILLA_ADDR [127.0.0.1:18080]  CHATD_ADDR [127.0.0.1:18082]
+#   FANOUT_5K [0]  FANOUT_5K_CONNS [5000]  FANOUT_5K_DURATION [15s]
 #   FANOUT_JSON [1]  IDLE_JSON [1]  CHATD_ARGS [-send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0] extra flags
 #   for chatd (the default lifts its per-connection send rate limit and its
 #   per-address connection limits, which would throttle a load tool that
@@ -69,6 +75,9 @@ GORILLA_ADDR=${GORILLA_ADDR:-127.0.0.1:18080}
 CHATD_ADDR=${CHATD_ADDR:-127.0.0.1:18082}
 CHATD_ARGS=${CHATD_ARGS--send-rate 0 -send-byte-rate 0 -store memory -ip-conns 0 -ip-conn-rate 0} # set but empty stays empty
 FANOUT_JSON=${FANOUT_JSON:-1}
+FANOUT_5K=${FANOUT_5K:-0}
+FANOUT_5K_CONNS=${FANOUT_5K_CONNS:-5000}
+FANOUT_5K_DURATION=${FANOUT_5K_DURATION:-15s}
 GORILLA_VERSION=${GORILLA_VERSION:-v1.5.3}
 OUT=${OUT:-${TMPDIR:-/tmp}/bench-core-$(date +%Y%m%d-%H%M%S).jsonl}
 
@@ -86,6 +95,7 @@ for s in $SERVERS; do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number"
 [[ $FANOUT_JSON == [01] ]] || die "FANOUT_JSON must be 0 or 1"
+[[ $FANOUT_5K == 0 || $FANOUT_5K == 1 || $FANOUT_5K == only ]] || die "FANOUT_5K must be 0, 1 or only"
 [[ $FEW_SENDERS =~ ^[1-9][0-9]*$ && $FEW_WINDOW =~ ^[1-9][0-9]*$ ]] || die "FEW_SENDERS and FEW_WINDOW must be positive numbers"
 
 make_scratch
@@ -138,6 +148,13 @@ fanout=(-scenario fanout -conns "$FANOUT_CONNS" -senders "$FANOUT_SENDERS" -dura
 log "results in $OUT"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for server in $SERVERS; do
+		if [[ $FANOUT_5K != 0 ]]; then
+			start_server "$server" || die "$server did not start"
+			bench fanout-5k "$server" -scenario fanout -conns "$FANOUT_5K_CONNS" -senders 1 \
+				-duration "$FANOUT_5K_DURATION" -rate "$RATE_LOW" || true
+			stop_server
+			[[ $FANOUT_5K != only ]] || continue
+		fi
 		start_server "$server" || die "$server did not start"
 		bench idle "$server" -scenario idle -conns "$IDLE_CONNS" -duration "$IDLE_DURATION" &&
 			bench "fanout-r$RATE_LOW" "$server" "${fanout[@]}" -rate "$RATE_LOW" &&
@@ -176,9 +193,13 @@ json_ratio() {
 }
 
 summary=${OUT%.jsonl}.md
+big=
+if [[ $FANOUT_5K != 0 ]]; then
+	big="fanout-5k $FANOUT_5K_CONNS conns x 1 sender at $RATE_LOW msg/s, $FANOUT_5K_DURATION"
+fi
 "$tmp/chatbench" summarize -baseline gorilla "$OUT" >"$tmp/table.md"
 {
-	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders ($FEW_SENDERS senders for r$RATE_HIGH-few, each with $FEW_WINDOW in flight for window-few), $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs"
+	echo "chatbench core: $ROUNDS round(s), median per case; $FANOUT_CONNS conns x $FANOUT_SENDERS senders ($FEW_SENDERS senders for r$RATE_HIGH-few, each with $FEW_WINDOW in flight for window-few), $SIZE-byte messages, $DURATION; idle $IDLE_CONNS conns; $(nproc) CPUs${big:+; $big}"
 	echo
 	cat "$tmp/table.md"
 	ratio=$(json_ratio "$tmp/table.md")
