@@ -47,3 +47,16 @@ func (s *Store) SearchPlan(ctx context.Context, q store.SearchQuery) ([]string, 
 	}
 	return plan, rows.Err()
 }
+
+// ExecWriter runs q on the writer connection, outside any Append.
+func (s *Store) ExecWriter(q string, args ...any) error {
+	_, err := s.w.Exec(q, args...)
+	return err
+}
+
+// SearchDocID is the id search gives message seq of room.
+func (s *Store) SearchDocID(room string, seq uint64) (int64, error) {
+	var id int64
+	err := s.w.QueryRow(`SELECT id FROM search_docs WHERE room = ? AND seq = ?`, room, int64(seq)).Scan(&id)
+	return id, err
+}

@@ -157,7 +157,13 @@ func (s *Store) open(ctx context.Context) error {
 		// rarer checkpoints write less and fsync the database less often.
 		// journal_size_limit cuts the WAL file back to 64 MiB when it is
 		// reused, so a burst does not leave it large.
-		"_pragma": {"cache_size(-8192)", "wal_autocheckpoint(10000)", "journal_size_limit(67108864)"},
+		//
+		// Temporary files in memory: an INSERT of many rows whose trigger
+		// writes the search index keeps a statement journal, and SQLite
+		// spills one past 64 KiB to a temporary file, a write and a read
+		// back per page; it only undoes a failed statement within its
+		// transaction, so where it is kept changes nothing that is durable.
+		"_pragma": {"cache_size(-8192)", "wal_autocheckpoint(10000)", "journal_size_limit(67108864)", "temp_store(2)"},
 	}))
 	if err != nil {
 		return err

@@ -172,6 +172,7 @@ func TestWriterSettings(t *testing.T) {
 		{"synchronous", 2}, // FULL
 		{"wal_autocheckpoint", 10000},
 		{"journal_size_limit", 64 << 20},
+		{"temp_store", 2}, // MEMORY
 	} {
 		got, err := s.WriterPragma(c.pragma)
 		if err != nil || got != c.want {
