@@ -50,7 +50,7 @@ func encoder(calls *atomic.Int64) hub.Encoder {
 		case hub.KindMessage:
 			return fmt.Appendf(nil, "%d:msg %s #%d %s", f, e.Room, e.Seq, e.Text)
 		case hub.KindPresence:
-			return fmt.Appendf(nil, "%d:presence %s +%s -%s %d", f, e.Room, strings.Join(e.Joins, ","), strings.Join(e.Leaves, ","), e.Users)
+			return fmt.Appendf(nil, "%d:presence %s +%s -%s %d", f, e.Room, strings.Join(e.Presence.Joins, ","), strings.Join(e.Presence.Leaves, ","), e.Presence.Users)
 		case hub.KindTyping:
 			if f == 1 {
 				return nil

@@ -179,7 +179,7 @@ func (r *room) flushLocked(h *Hub, skip Subscriber) bool {
 	ro.pend = nil
 	slices.Sort(joins)
 	slices.Sort(leaves)
-	r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, Joins: joins, Leaves: leaves, Users: ro.count()}, skip)
+	r.fanoutLocked(h, &Event{Kind: KindPresence, Room: r.name, Presence: &Presence{Joins: joins, Leaves: leaves, Users: ro.count()}}, skip)
 	return true
 }
 

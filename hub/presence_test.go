@@ -14,7 +14,7 @@ func encodePresence(_ Format, e *Event) []byte {
 	if e.Kind != KindPresence {
 		return nil
 	}
-	return fmt.Appendf(nil, "+%s -%s %d", strings.Join(e.Joins, ","), strings.Join(e.Leaves, ","), e.Users)
+	return fmt.Appendf(nil, "+%s -%s %d", strings.Join(e.Presence.Joins, ","), strings.Join(e.Presence.Leaves, ","), e.Presence.Users)
 }
 
 // newPresenceHub returns a hub whose clock never ticks by itself within a

@@ -152,7 +152,7 @@ func (h *Hub) fanoutRunLocked(r *room, run []runEntry, reactions []store.Reactio
 // target's state after its last reaction.
 func runState(r *room, run []runEntry, reactions []store.Reaction) *Event {
 	first, last := run[0].e, run[len(run)-1].e
-	return &Event{Kind: KindReactions, Room: r.name, Target: last.Target, Reactions: reactions,
+	return &Event{Kind: KindReactions, Room: r.name, Target: last.Target, State: &State{Reactions: reactions},
 		Seq: last.Seq, First: first.Seq, Time: last.Time}
 }
 

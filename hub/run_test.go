@@ -14,7 +14,7 @@ func encodeRuns(_ Format, e *Event) []byte {
 	switch {
 	case e.Kind == KindReactions:
 		var counts []string
-		for _, r := range e.Reactions {
+		for _, r := range e.State.Reactions {
 			counts = append(counts, fmt.Sprintf("%s=%d", r.Emoji, r.Count))
 		}
 		return fmt.Appendf(nil, "reactions %d-%d %s", e.First, e.Seq, strings.Join(counts, ","))

@@ -20,23 +20,27 @@ func encode(f hub.Format, e *hub.Event) []byte {
 	if f == formatPlain {
 		// A plain-text client sees the texts of chat messages, nothing
 		// else: no changes, and no message deleted before its replay.
-		if e.Kind != hub.KindMessage || e.Change != store.ChangeNone || e.Deleted {
+		if e.Kind != hub.KindMessage || e.Change != store.ChangeNone || e.State != nil && e.State.Deleted {
 			return nil
 		}
 		return textFrame(e.Text)
 	}
 	switch e.Kind {
 	case hub.KindMessage:
-		return jsonFrame(wireMessage(&store.Message{Room: e.Room, Seq: e.Seq, From: e.From, Text: string(e.Text),
-			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target, Edited: e.Edited, Deleted: e.Deleted, Reactions: e.Reactions,
-			ReplyTo: e.ReplyTo, Thread: e.Thread, AlsoRoom: e.AlsoRoom, Summary: e.Summary}))
+		m := store.Message{Room: e.Room, Seq: e.Seq, From: e.From, Text: string(e.Text),
+			ClientMsgID: e.ClientMsgID, Time: e.Time, Change: e.Change, Target: e.Target,
+			ReplyTo: e.ReplyTo, Thread: e.Thread, AlsoRoom: e.AlsoRoom}
+		if st := e.State; st != nil {
+			m.Edited, m.Deleted, m.Reactions, m.Summary = st.Edited, st.Deleted, st.Reactions, st.Summary
+		}
+		return jsonFrame(wireMessage(&m))
 	case hub.KindPresence:
-		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Joins, Leaves: e.Leaves, Users: e.Users})
+		return jsonFrame(protocol.PresenceDiff{Type: protocol.TypePresenceDiff, Room: e.Room, Joins: e.Presence.Joins, Leaves: e.Presence.Leaves, Users: e.Presence.Users})
 	case hub.KindTyping:
 		return jsonFrame(protocol.Typing{Type: protocol.TypeTyping, Room: e.Room, From: e.From})
 	case hub.KindReactions:
 		return jsonFrame(protocol.Reactions{Type: protocol.TypeReactions, Room: e.Room, Seq: e.Seq, First: e.First,
-			TS: protocol.Millis(e.Time), Target: e.Target, Reactions: wireReactions(e.Reactions)})
+			TS: protocol.Millis(e.Time), Target: e.Target, Reactions: wireReactions(e.State.Reactions)})
 	}
 	return nil
 }
