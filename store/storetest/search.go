@@ -300,3 +300,22 @@ func (s *suite) testSearchFoldsAccents(t *testing.T) {
 	checkSearch(t, st, store.SearchQuery{Words: words("draft")})
 	checkSearch(t, st, store.SearchQuery{Words: words("caf")})
 }
+
+// testSearchChangesInTheirTargetsBatch: an edit or a delete in the same
+// batch as the message it changes, and a message of another room between
+// them, leave the index as if they had come one batch each.
+func (s *suite) testSearchChangesInTheirTargetsBatch(t *testing.T) {
+	st := s.searcher(t)
+	mustAppend(t, st, []store.Message{
+		said("a", 1, "u", 1, "first draft"),
+		said("a", 2, "u", 2, "doomed draft"),
+		said("b", 1, "u", 3, "other room draft"),
+		change("a", 3, store.ChangeEdit, 1, "second version"),
+		change("a", 4, store.ChangeDelete, 2, ""),
+		said("a", 5, "u", 5, "later draft"),
+	})
+	checkSearch(t, st, store.SearchQuery{Words: words("first")})
+	checkSearch(t, st, store.SearchQuery{Words: words("doomed")})
+	checkSearch(t, st, store.SearchQuery{Words: words("second version")}, "a/1")
+	checkSearch(t, st, store.SearchQuery{Words: words("draft")}, "a/5", "b/1")
+}
