@@ -146,11 +146,20 @@ func (o *outbox) closeWith(frame []byte, drop bool) {
 	o.finalizeLocked(frame, drop)
 }
 
-// beginSend counts a send whose reply the store's journal will queue.
-func (o *outbox) beginSend() {
+// beginSend counts a send whose reply the store's journal will queue. It
+// reports false, counting nothing, once a close frame is queued or waits
+// for the sends in flight: the reader checks closing before it handles a
+// request, but a close (a shutdown's, say) can come between that check and
+// this, and a send taken then would reach the room while its ack, queued
+// after the close frame, never reached its sender.
+func (o *outbox) beginSend() bool {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.final || o.lastFrame != nil {
+		return false
+	}
 	o.inflight++
-	o.mu.Unlock()
+	return true
 }
 
 // endSend is called once a send's reply is queued; the last one lets a

@@ -57,8 +57,12 @@ func (c *conn) publishChanging(e *hub.Event, ack *protocol.Ack, ms []mentioned, 
 	e.Mentions = keptKeys(ms)
 	// The send is in flight until its reply is queued: a close waits
 	// for it (see closeWith), so an accepted message's ack is never
-	// lost to a close queued while the store had it.
-	c.out.beginSend()
+	// lost to a close queued while the store had it. A send that comes
+	// after the close is not taken at all: the client gets the close
+	// frame instead, and sends it again once it reconnects.
+	if !c.out.beginSend() {
+		return nil
+	}
 	e.Done = func(p hub.Published, err error) {
 		c.stored(*ack, p, err)
 		if err == nil && !p.Duplicate && len(ms) > 0 {
