@@ -46,6 +46,10 @@ type Config struct {
 	// AppendTimeout bounds one append, the numbering of its messages
 	// included. Zero means 30s.
 	AppendTimeout time.Duration
+	// Gather is how long changes (reactions, edits, deletes) may wait for
+	// more of them before they are appended without a new message (see
+	// gather.go). Zero means 5ms; a negative value turns it off.
+	Gather time.Duration
 	// OnCommit, if set, is told each batch's size, how long its append took,
 	// and whether it failed, for metrics. The journals of a Set share it and
 	// call it concurrently.
@@ -86,6 +90,7 @@ type Stored func(stored store.Message, err error)
 
 type entry struct {
 	msg      store.Message
+	at       time.Time // when a change was submitted, for Gather
 	number   Number
 	done     Done
 	stored   Stored
@@ -115,6 +120,9 @@ func New(cfg Config) *Journal {
 	}
 	if cfg.AppendTimeout <= 0 {
 		cfg.AppendTimeout = 30 * time.Second
+	}
+	if cfg.Gather == 0 {
+		cfg.Gather = defaultGather
 	}
 	j := &Journal{cfg: cfg, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	go j.run()
@@ -159,6 +167,9 @@ func (j *Journal) SubmitNumberedEarly(m store.Message, early func(store.Message)
 }
 
 func (j *Journal) submit(e entry) error {
+	if j.cfg.Gather > 0 && isChange(&e.msg) {
+		e.at = time.Now()
+	}
 	j.mu.Lock()
 	if j.closing {
 		j.mu.Unlock()
@@ -249,8 +260,23 @@ func (j *Journal) run() {
 	// messages went ahead of (see messagesFirst): they are the next batch.
 	left := 0
 	senders := make(map[string]struct{})
+	var gathering *time.Timer
 	for {
 		j.mu.Lock()
+		if wait := j.gatherLocked(left); wait > 0 {
+			j.mu.Unlock()
+			if gathering == nil {
+				gathering = time.NewTimer(wait)
+			} else {
+				gathering.Reset(wait)
+			}
+			select {
+			case <-gathering.C:
+			case <-j.wake:
+				gathering.Stop()
+			}
+			continue
+		}
 		n := min(len(j.queue), j.cfg.MaxBatch)
 		batch = batch[:0]
 		switch {

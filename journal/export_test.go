@@ -1,0 +1,4 @@
+package journal
+
+// MaxGathered is maxGathered, for tests.
+const MaxGathered = maxGathered
