@@ -13,17 +13,12 @@ import (
 // WaitBacklog returns.
 var ErrBacklogged = errors.New("the history store is behind")
 
-// backlogged reports whether a message to room would be refused with
-// ErrBacklogged. Always false on a hub that stores nothing.
-func (h *Hub) backlogged(room string) bool {
-	return h.cfg.Journals != nil && h.cfg.Journals.Backlog(room) >= h.cfg.MaxBacklog
-}
-
 // Backlogged reports whether a message to room would be refused with
 // ErrBacklogged now, so that a sender that would wait (WaitBacklog) can
-// check first, without making a context to wait with.
+// check first, without making a context to wait with. Always false on a
+// hub that stores nothing.
 func (h *Hub) Backlogged(room string) bool {
-	return h.backlogged(room)
+	return h.cfg.Journals != nil && h.cfg.Journals.Backlog(room) >= h.cfg.MaxBacklog
 }
 
 // WaitBacklog waits until room's journal has room for a message again, or

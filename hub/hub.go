@@ -232,7 +232,7 @@ func (h *Hub) Publish(ctx context.Context, e *Event, from Subscriber) (Published
 	if r == nil {
 		return Published{}, ErrNotMember
 	}
-	if e.Kind == KindMessage && h.backlogged(e.Room) {
+	if e.Kind == KindMessage && h.Backlogged(e.Room) {
 		return Published{}, ErrBacklogged
 	}
 	if p, ok, err := h.findStored(ctx, e); ok || err != nil {

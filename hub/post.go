@@ -15,7 +15,7 @@ var errRoomFreed = errors.New("room freed")
 // message is stored; ctx bounds its store reads. It recognises a repeated ClientMsgID, and refuses a
 // message with ErrBacklogged, the same way.
 func (h *Hub) Post(ctx context.Context, e *Event) (Published, error) {
-	if h.backlogged(e.Room) {
+	if h.Backlogged(e.Room) {
 		return Published{}, ErrBacklogged
 	}
 	if p, ok, err := h.findStored(ctx, e); ok || err != nil {

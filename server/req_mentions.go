@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -230,6 +231,17 @@ func (c *conn) mentions(room, text, skip string) ([]mentioned, *protocol.Error) 
 		return nil, protocol.Errorf(protocol.CodeUnavailable, "the account store failed; send it again with the same client_msg_id")
 	}
 	return ms, nil
+}
+
+// plainMentions is Server.plainMentions for a plain client's text, like
+// mentions: the store call's context is made only for a text with an @.
+func (c *conn) plainMentions(room string, text []byte) []mentioned {
+	if bytes.IndexByte(text, '@') < 0 {
+		return nil
+	}
+	ctx, cancel := c.storeContext()
+	defer cancel()
+	return c.srv.plainMentions(ctx, room, c.sess.name, string(text))
 }
 
 // editMentions returns the users an edit of room's message target to text

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -54,12 +53,7 @@ func (c *conn) publishPlain(text []byte) error {
 	c.handling.Lock()
 	defer c.handling.Unlock()
 	for _, room := range c.rooms {
-		var ms []mentioned
-		if bytes.IndexByte(text, '@') >= 0 { // no store call, so no context, for a text that names nobody
-			ctx, cancel := c.storeContext()
-			ms = c.srv.plainMentions(ctx, room, c.sess.name, string(text))
-			cancel()
-		}
+		ms := c.plainMentions(room, text)
 		e := &hub.Event{Kind: hub.KindMessage, Room: room, From: c.sess.name, Text: text, Mentions: keptKeys(ms)}
 		e.Done = func(p hub.Published, err error) {
 			if err != nil {
