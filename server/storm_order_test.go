@@ -83,20 +83,7 @@ func TestMessagesInterleavedWithAStormConverge(t *testing.T) {
 	var texts []string
 	covered := uint64(0)
 	for {
-		ev := reader.event()
-		switch ev["type"] {
-		case "message", "react", "unreact", "reactions":
-		default:
-			continue
-		}
-		first, seq := ev["seq"].(float64), ev["seq"].(float64)
-		if ev["type"] == "reactions" {
-			first = ev["first"].(float64)
-		}
-		if uint64(first) != covered+1 || seq < first {
-			t.Fatalf("after seq %d the reader got %v", covered, ev)
-		}
-		covered = uint64(seq)
+		ev := nextInSequence(t, reader, &covered)
 		live = append(live, ev)
 		if ev["type"] == "message" {
 			texts = append(texts, ev["text"].(string))

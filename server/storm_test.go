@@ -62,20 +62,7 @@ func TestAReactionStormReachesMembersInFewFrames(t *testing.T) {
 			var live []map[string]any
 			frames, covered := 0, uint64(0)
 			for {
-				ev := reader.event()
-				switch ev["type"] {
-				case "message", "react", "unreact", "reactions":
-				default:
-					continue
-				}
-				first, seq := ev["seq"].(float64), ev["seq"].(float64)
-				if ev["type"] == "reactions" {
-					first = ev["first"].(float64)
-				}
-				if uint64(first) != covered+1 || seq < first {
-					t.Fatalf("after seq %d the reader got %v", covered, ev)
-				}
-				covered = uint64(seq)
+				ev := nextInSequence(t, reader, &covered)
 				live = append(live, ev)
 				if ev["type"] != "message" {
 					frames++
@@ -126,5 +113,30 @@ func TestAReactionStormReachesMembersInFewFrames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// nextInSequence reads c's events up to the next one of the room's
+// sequence (a message, a change, a run's reactions), checks that it
+// covers the numbers right after covered, with no gap and no repeat, and
+// moves covered to its last.
+func nextInSequence(t *testing.T, c *jsonClient, covered *uint64) map[string]any {
+	t.Helper()
+	for {
+		ev := c.event()
+		switch ev["type"] {
+		case "message", "react", "unreact", "reactions":
+		default:
+			continue
+		}
+		first, seq := ev["seq"].(float64), ev["seq"].(float64)
+		if ev["type"] == "reactions" {
+			first = ev["first"].(float64)
+		}
+		if uint64(first) != *covered+1 || seq < first {
+			t.Fatalf("after seq %d the reader got %v", *covered, ev)
+		}
+		*covered = uint64(seq)
+		return ev
 	}
 }
